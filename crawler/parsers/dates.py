@@ -1,0 +1,72 @@
+"""Publication times as aware datetimes.
+
+Both sites show Beijing/Hong Kong time (UTC+8, no daylight saving), so a fixed offset is exact.
+Futu's English pages omit the year ("May 8 16:12"); the year is then taken from the HTTP
+`Date` header of the response, stepping back one year if that would put the article in the
+future (a January fetch of a December article).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+from crawler.parsers.text import header_value
+
+BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
+
+WITH_YEAR = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%Y年%m月%d日 %H:%M",
+    "%b %d, %Y %H:%M",
+)
+WITHOUT_YEAR = ("%b %d %H:%M", "%m/%d %H:%M", "%m月%d日 %H:%M")
+
+
+def response_date(headers: Mapping[str, str]) -> datetime | None:
+    """The server's `Date` header as an aware datetime, or None when absent or malformed."""
+    raw = header_value(headers, "date")
+    if not raw:
+        return None
+    try:
+        return parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_local_time(
+    text: str,
+    headers: Mapping[str, str],
+    with_year: Sequence[str] = WITH_YEAR,
+    without_year: Sequence[str] = WITHOUT_YEAR,
+) -> datetime | None:
+    """Parse a time shown on the page in Beijing time; None if no known format matches."""
+    text = " ".join(text.replace("\u00a0", " ").split())
+    for fmt in with_year:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=BEIJING)
+        except ValueError:
+            continue
+    served = response_date(headers)
+    if served is None:
+        return None
+    served = served.astimezone(BEIJING)
+    for fmt in without_year:
+        try:
+            # Parse with a leap year so "Feb 29" is accepted before the real year is known.
+            partial = datetime.strptime(f"2000 {text}", f"%Y {fmt}")
+        except ValueError:
+            continue
+        for year in (served.year, served.year - 1):
+            try:
+                candidate = partial.replace(year=year, tzinfo=BEIJING)
+            except ValueError:
+                continue
+            if candidate <= served + timedelta(days=1):
+                return candidate
+    return None

@@ -1,0 +1,52 @@
+"""Why a fetched page did not become an article.
+
+Three different outcomes a crawl must count separately, because they call for different
+actions: a parse failure means our parser is wrong (fix the code), a challenge means the site
+refused us (back off or render), a non-article is normal (videos, galleries, paywalls).
+"""
+
+from __future__ import annotations
+
+
+class PageRejected(Exception):
+    """Base of every 'this page is not an archivable article' outcome."""
+
+    reason = "rejected"
+
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(f"{detail} ({url})")
+        self.url = url
+        self.detail = detail
+
+
+class ParseError(PageRejected):
+    """The page looks like an article but a required field could not be extracted."""
+
+    reason = "parse_error"
+
+    def __init__(self, url: str, field: str, detail: str = "") -> None:
+        message = f"cannot extract {field!r}" + (f": {detail}" if detail else "")
+        super().__init__(url, message)
+        self.field = field
+
+
+class BlockedByChallenge(PageRejected):
+    """The site answered with an anti-bot JavaScript challenge instead of the article."""
+
+    reason = "blocked"
+
+
+class NotAnArticle(PageRejected):
+    """A real page of the site that is not a text article (video, gallery, paywalled item)."""
+
+    reason = "not_article"
+
+    def __init__(self, url: str, kind: str) -> None:
+        super().__init__(url, f"not a text article: {kind}")
+        self.kind = kind
+
+
+class UnsupportedURL(PageRejected):
+    """No site parser recognises this URL."""
+
+    reason = "unsupported_url"

@@ -1,0 +1,215 @@
+"""Futu news (news.futunn.com and its moomoo mirror): post and flash pages.
+
+Layout facts come from ../shared/research/futu.md: the body is server-rendered in
+`.origin_content` (moomoo: `div.inner.origin_content`), stock tags are `a.nnstock` with `$...$`
+text, `.futu-news-time-stamp`, topic tags and `#relatedStockWeb` are noise. The 2023 layout
+kept the body in `#newsDetail #content`, without the `origin_content` class; it is the second
+container selector. Since 2026-08 a WAF answers non-browser clients with an obfuscated
+JavaScript shell that has no article container at all.
+
+Boilerplate whose place in the DOM is not documented (translation notice, risk disclaimer,
+comment/share/related/app widgets) is removed both by selector and by its exact text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import parse_qs, urlsplit
+
+from lxml.etree import _Element
+
+from crawler.parsers.article import Article
+from crawler.parsers.base import PageRef, parse_document, select_text
+from crawler.parsers.blocks import remove, text_blocks
+from crawler.parsers.dates import parse_local_time
+from crawler.parsers.errors import BlockedByChallenge, ParseError
+from crawler.parsers.text import Boilerplate, compile_all, decode_page, first_match
+
+URL_PATTERN = re.compile(
+    r"^https?://(?P<host>news\.futunn\.com|www\.moomoo\.com/news|news\.moomoo\.com)"
+    r"(?:/(?P<prefix>hk|en))?/(?P<kind>post|flash)/(?P<num>\d+)(?:[/?#]|$)",
+    re.IGNORECASE,
+)
+LANG_BY_PREFIX = {None: "zh-CN", "hk": "zh-HK", "en": "en"}
+LANG_BY_QUERY = {"zh-cn": "zh-CN", "zh-hk": "zh-HK", "en-us": "en", "en": "en"}
+# moomoo is Futu's international brand: its news pages are English unless a prefix says otherwise.
+DEFAULT_LANG_BY_HOST = {"www.moomoo.com/news": "en", "news.moomoo.com": "en"}
+
+CONTAINERS = (".origin_content", "#newsDetail #content")
+NOISE = (
+    ".futu-news-time-stamp",
+    "#relatedStockWeb",
+    ".news__from-topic",
+    ".news__from-topic__title",
+    ".comment-box",
+    ".comment-list",
+    ".share-box",
+    ".share-bar",
+    ".related-news",
+    ".download-app",
+    ".translate-tip",
+    ".risk-disclaimer",
+)
+TITLE = ("#newsDetail h1.title", "h1.title", "h1", "meta[property='og:title']@content", "title")
+ORIGINAL_TITLE = ("#newsDetail .origin-title", ".origin-title")
+OUTLET = (".info-bar a.source", ".info-bar .source", ".info-bar a")
+PUBLISHED = (".info-bar .publicTime", ".futu-news-time-stamp")
+TITLE_SUFFIX = re.compile(
+    r"\s*[-|_–]\s*(?:富途牛牛|富途资讯|富途資訊|Futubull|Futu News|moomoo|Moomoo)\s*$"
+)
+
+TRANSLATION_NOTICE = "The translation is provided by third-party software."
+
+BOILERPLATE = Boilerplate(
+    lines=compile_all(
+        [
+            r"The translation is provided by third-party software\.?",
+            r"Write a comment|写评论|寫評論|发表评论|發表評論",
+            r"(?:\d+\s*)?comments?|评论\s*\(?\d*\)?|評論\s*\(?\d*\)?",
+            r"Share|分享|Share to|分享到|Copy link|复制链接|複製鏈接",
+            r"Related News|Related Stocks|相关资讯|相關資訊|相关股票|相關股票|Read more|查看更多",
+            r"Download (?:the )?(?:Futubull|moomoo) App.*|下载富途牛牛.*|下載富途牛牛.*",
+            r"share_log",
+        ]
+    ),
+    sentences=compile_all(
+        [
+            r"\s*The translation is provided by third-party software\.",
+            r"\s*(?:Risk Disclaimer:?\s*)?The above content is for informational or educational "
+            r"purposes only and does not constitute any investment advice related to "
+            r"(?:Futu|Moomoo)\. Although we strive to ensure the truthfulness, accuracy, and "
+            r"originality of all such content, we cannot guarantee it\.",
+            r"\s*(?:风险及免责提示[:：]?\s*)?以上内容仅用作资讯或教育之目的，不构成与富途相关的"
+            r"任何投资建议。富途竭力但无法保证上述全部内容的真实性、准确性和原创性。",
+            r"\s*(?:風險及免責提示[:：]?\s*)?以上內容僅用作資訊或教育之目的，不構成與富途相關的"
+            r"任何投資建議。富途竭力但無法保證上述全部內容的真實性、準確性和原創性。",
+            r"\s*Read more$",
+        ]
+    ),
+)
+# Attribution lines sit at the top of the body; only short blocks qualify, so a paragraph that
+# merely starts with "Source:" is never swallowed.
+ATTRIBUTION = compile_all(
+    [
+        r"Source[:：]\s*(?P<source>.{1,80}?)(?:\s+Authors?[:：]\s*(?P<author>.{1,60}))?",
+        r"Authors?[:：]\s*(?P<author>.{1,60}?)(?:\s+Source[:：]\s*(?P<source>.{1,80}))?",
+        r"(?:来源|來源)[:：]\s*(?P<source>.{1,60}?)(?:\s*作者[:：]\s*(?P<author>.{1,40}))?",
+        r"作者[:：]\s*(?P<author>.{1,40}?)(?:\s*(?:来源|來源)[:：]\s*(?P<source>.{1,60}))?",
+    ]
+)
+EDITOR = compile_all(
+    [
+        r"(?:edit|editor|编辑|編輯)\s*/\s*(?P<editor>\S{1,40})",
+        r"(?:责任编辑|責任編輯|Editor)[:：]\s*(?P<editor>\S{1,40})",
+    ]
+)
+TICKER = re.compile(r"\$[^$\n]{1,80}?\((?P<code>\.?[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Z]{2,4})\)\$")
+# A challenge shell has scripts and almost no readable text; a real error page has text.
+CHALLENGE_MAX_TEXT = 200
+
+
+class FutuParser:
+    """Parser for the current (2023+) Futu article and flash layout."""
+
+    site = "futu"
+    name = "futu.article"
+    version = "1.0.0"
+
+    def identify(self, url: str) -> PageRef | None:
+        """Article identity: numeric id + language; slug and tracking query are noise."""
+        match = URL_PATTERN.match(url)
+        if not match:
+            return None
+        prefix = (match["prefix"] or "").lower() or None
+        host = match["host"].lower()
+        language = LANG_BY_PREFIX[prefix]
+        if prefix is None:
+            language = DEFAULT_LANG_BY_HOST.get(host, language)
+        query_lang = parse_qs(urlsplit(url).query).get("lang", [""])[0].lower()
+        language = LANG_BY_QUERY.get(query_lang, language)
+        kind, num = match["kind"].lower(), match["num"]
+        path_prefix = {"zh-CN": "", "zh-HK": "/hk", "en": "/en"}[language]
+        canonical = f"https://news.futunn.com{path_prefix}/{kind}/{num}"
+        ident = f"{num}-{language}" if kind == "post" else f"flash-{num}-{language}"
+        return PageRef(site=self.site, id=ident, url=canonical, language=language, kind=kind)
+
+    def parse(self, url: str, body: bytes, headers: Mapping[str, str]) -> Article:
+        """Clean article from a Futu post or flash page."""
+        ref = self.identify(url)
+        if ref is None:
+            raise ParseError(url, "url", "not a Futu post or flash URL")
+        _, page = decode_page(body, headers)
+        root = parse_document(page)
+        container = _first(root, CONTAINERS)
+        if container is None:
+            if _looks_like_challenge(root):
+                raise BlockedByChallenge(url, "Futu answered with a JavaScript challenge page")
+            raise ParseError(url, "body", "no article container (.origin_content)")
+
+        title = select_text(root, TITLE)
+        if not title:
+            raise ParseError(url, "title")
+        title = TITLE_SUFFIX.sub("", title)
+        shown_time = select_text(root, PUBLISHED)
+        if not shown_time:
+            raise ParseError(url, "published", "no publication time on the page")
+        published = parse_local_time(shown_time, headers)
+        if published is None:
+            raise ParseError(url, "published", f"unrecognised time {shown_time!r}")
+
+        remove(container, NOISE)
+        blocks = BOILERPLATE.clean(text_blocks(container))
+        source = author = editor = None
+        found = first_match(ATTRIBUTION, blocks, limit=3)
+        if found:
+            index, match = found
+            source, author = match.groupdict().get("source"), match.groupdict().get("author")
+            del blocks[index]
+        found = first_match(EDITOR, blocks[-3:])
+        if found:
+            index, match = found
+            editor = match["editor"]
+            del blocks[len(blocks) - min(3, len(blocks)) + index]
+        if not blocks:
+            raise ParseError(url, "body", "article container holds no text")
+
+        original_title = select_text(root, ORIGINAL_TITLE)
+        tickers = tuple(dict.fromkeys(m["code"] for b in blocks for m in TICKER.finditer(b)))
+        return Article(
+            site=self.site,
+            id=ref.id,
+            url=ref.url,
+            title=title,
+            original_title=original_title if original_title != title else None,
+            paragraphs=tuple(blocks),
+            published=published,
+            language=ref.language,
+            machine_translated=TRANSLATION_NOTICE.encode() in body,
+            outlet=select_text(root, OUTLET),
+            source=_clean(source),
+            author=_clean(author),
+            editor=editor,
+            tickers=tickers,
+            parser=self.name,
+            parser_version=self.version,
+            extra={"kind": ref.kind},
+        )
+
+
+def _first(root: _Element, selectors: tuple[str, ...]) -> _Element | None:
+    for selector in selectors:
+        found = root.cssselect(selector)
+        if found:
+            return found[0]
+    return None
+
+
+def _looks_like_challenge(root: _Element) -> bool:
+    has_script = bool(root.cssselect("script"))
+    remove(root, ("script", "style", "noscript"))
+    return has_script and len(" ".join(root.text_content().split())) < CHALLENGE_MAX_TEXT
+
+
+def _clean(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None

@@ -1,0 +1,250 @@
+"""Tencent news (news.qq.com/rain/a/<id> and its URL variants).
+
+Layout facts come from ../shared/research/tencent.md. The current pages carry the article in
+an inline `window.DATA = {...}` object (`originContent.text` is the body HTML, with
+`<!--IMG_n-->` placeholders resolved through `originAttribute`); that JSON is decoded with a
+real JSON decoder instead of souping the page. The DOM is the fallback per field:
+`#article-content .rich_media_content` (2024-04-24 onward), `.content-article p.one-p`
+(2019 until the 2024-04-24 layout change), `#Cnt-Main-Article-QQ` (the GB2312 pages of 2017
+and before).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml.etree import _Element
+
+from crawler.parsers.article import Article
+from crawler.parsers.base import PageRef, parse_document, select_text
+from crawler.parsers.blocks import fragment_root, image_sources, remove, text_blocks
+from crawler.parsers.dates import parse_local_time
+from crawler.parsers.errors import NotAnArticle, ParseError
+from crawler.parsers.text import Boilerplate, compile_all, decode_page, first_match, squash
+
+URL_PATTERNS = (
+    re.compile(r"^https?://(?:news|new)\.qq\.com/rain/a/(?P<id>[0-9A-Za-z]{10,24})(?:[/?#]|$)"),
+    re.compile(r"^https?://view\.inews\.qq\.com/(?:a|k)/(?P<id>[0-9A-Za-z]{10,24})(?:[/?#]|$)"),
+    re.compile(r"^https?://new\.qq\.com/omn/(?:\d{8}/)?(?P<id>[0-9A-Za-z]{10,24})(?:\.html)?"),
+    re.compile(r"^https?://xw\.qq\.com/(?:cmsid|a)/(?P<id>[0-9A-Za-z]{10,24})(?:[/?#]|$)"),
+    # 2017 and earlier: news.qq.com/a/<YYYYMMDD>/<serial>.htm, GB2312 pages.
+    re.compile(r"^https?://(?:news|[a-z]+)\.qq\.com/a/(?P<date>\d{8})/(?P<serial>\d{6})\.s?htm"),
+)
+WINDOW_DATA = re.compile(r"window\.DATA\s*=\s*")
+_JSON = json.JSONDecoder()
+IMG_PLACEHOLDER = re.compile(r"<!--(IMG_\d+)-->")
+
+BODY_CONTAINERS = (
+    "#article-content .rich_media_content",
+    ".content-article",
+    "#Cnt-Main-Article-QQ",
+)
+BODY_NOISE = ("#Status", ".qqnews-ad", ".article-ad", "#LeftTool", "script", "style")
+TITLE = ("h1#article-title", "#article-title", ".LEFT h1", ".hd h1", "h1", "title")
+MEDIA = (".media-info .media-name", ".a_source a", ".a_source", "meta[name='source']@content")
+PUBTIME = (
+    ".media-meta span",
+    ".a_time",
+    "meta[name='pubdate']@content",
+    "meta[property='article:published_time']@content",
+)
+SUMMARY = ("meta[name='description']@content",)
+TITLE_SUFFIX = re.compile(r"\s*[_|-]\s*腾讯(?:新闻|网)\s*$")
+
+# articletype values (app and web feeds): "4" video, "118" short video, "1" photo gallery.
+NON_ARTICLE_TYPES = {"4": "video", "118": "short video", "56": "live video", "1": "gallery"}
+
+BOILERPLATE = Boilerplate(
+    lines=compile_all(
+        [
+            r"\**(?:版权声明[:：])?腾讯新闻出品内容，未经授权，不得复制和转载，否则将追究法律责任。?\**",
+            r"(?:声明[:：])?本文(?:为|编译自)国外媒体报道，不代表腾讯科技立场。?",
+            r"本文来自腾讯新闻客户端自媒体，不代表腾讯新闻的观点和立场。?",
+            r"_?《[^》]{1,20}》是腾讯新闻出品的.{0,80}_?",
+            r"本文为《[^》]{1,30}》原创(?:内容|文章).{0,80}未经授权不得转载.{0,40}",
+            r"\**免责声明[:：]在任何情况下，本文中的信息或所表述的意见，均不构成对任何人的投资建议。?\**",
+            r"(?:点击|扫码)?关注.{0,20}(?:公众号|腾讯新闻).{0,20}",
+        ]
+    ),
+    sentences=compile_all(
+        [
+            r"\s*免责声明[:：]在任何情况下，本文中的信息或所表述的意见，均不构成对任何人的投资建议。",
+        ]
+    ),
+)
+SOURCE_LINE = compile_all([r"\**(?:来源|文章来源|本文来源)[:：]\s*(?P<source>[^*]{1,40})\**"])
+EDITOR_LINE = compile_all([r"\**(?:责任编辑|编辑)[:：]\s*(?P<editor>[^*]{1,30})\**"])
+TRAILING_SOURCE = re.compile(r"\s*[（(](?:来源|来源于)[:：]\s*(?P<source>[^）)]{1,40})[）)]$")
+
+
+class TencentParser:
+    """Parser for Tencent news articles; one code path, per-field fallbacks across layouts."""
+
+    site = "tencent"
+    name = "tencent.article"
+    version = "1.0.0"
+
+    def identify(self, url: str) -> PageRef | None:
+        """Every URL variant of an article maps to https://news.qq.com/rain/a/<ID>."""
+        for pattern in URL_PATTERNS:
+            match = pattern.match(url)
+            if match:
+                groups = match.groupdict()
+                if groups.get("date"):
+                    ident = groups["date"] + groups["serial"]
+                    host = urlsplit(url).netloc
+                    canonical = f"https://{host}/a/{groups['date']}/{groups['serial']}.htm"
+                else:
+                    ident = groups["id"]
+                    canonical = f"https://news.qq.com/rain/a/{ident}"
+                kind = "video" if re.fullmatch(r"\d{8}V\w+", ident) else "article"
+                return PageRef(self.site, ident, canonical, "zh-CN", kind)
+        return None
+
+    def parse(self, url: str, body: bytes, headers: Mapping[str, str]) -> Article:
+        """Clean article from a Tencent page: window.DATA first, the DOM per missing field."""
+        ref = self.identify(url)
+        if ref is None:
+            raise ParseError(url, "url", "not a Tencent news article URL")
+        _, page = decode_page(body, headers)
+        data = find_window_data(page)
+        root = parse_document(page)
+        _reject_non_articles(url, ref, data)
+
+        title = _str(data.get("title")) or select_text(root, TITLE)
+        if not title:
+            raise ParseError(url, "title")
+        title = TITLE_SUFFIX.sub("", title)
+
+        pubtime = _str(data.get("pubtime")) or select_text(root, PUBTIME)
+        published = parse_local_time(pubtime, headers) if pubtime else None
+        if published is None:
+            raise ParseError(url, "published", f"no usable publication time ({pubtime!r})")
+
+        blocks, images = _body(data, root)
+        blocks = BOILERPLATE.clean(blocks)
+        source = editor = None
+        found = first_match(EDITOR_LINE, blocks)
+        if found:
+            editor = found[1]["editor"].strip()
+            del blocks[found[0]]
+        found = first_match(SOURCE_LINE, blocks)
+        if found:
+            source = found[1]["source"].strip()
+            del blocks[found[0]]
+        if blocks:
+            trailing = TRAILING_SOURCE.search(blocks[-1])
+            if trailing:
+                source = source or trailing["source"].strip()
+                blocks[-1] = blocks[-1][: trailing.start()]
+        blocks = [b for b in blocks if b]
+        if not blocks or (len(blocks) == 1 and squash(blocks[0]) == squash(title)):
+            raise ParseError(url, "body", "no article text (headline-only page)")
+
+        return Article(
+            site=self.site,
+            id=ref.id,
+            url=ref.url,
+            title=title,
+            paragraphs=tuple(blocks),
+            published=published,
+            language=ref.language,
+            outlet=_str(data.get("media")) or select_text(root, MEDIA),
+            source=source,
+            editor=editor,
+            summary=_str(data.get("desc")) or _str(data.get("abstract")) or _summary(root),
+            tags=_tags(data.get("tags")),
+            images=tuple(images),
+            parser=self.name,
+            parser_version=self.version,
+            extra=_extra(data),
+        )
+
+
+def find_window_data(page: str) -> dict[str, Any]:
+    """The `window.DATA` object, decoded from its first `{` with a real JSON decoder.
+
+    Tolerates pretty-printed multi-line JSON, a missing trailing `;`, and an earlier broken
+    assignment (a failed decode moves on to the next `window.DATA =`). Empty dict when absent.
+    """
+    for match in WINDOW_DATA.finditer(page):
+        start = page.find("{", match.end(), match.end() + 16)
+        if start < 0:
+            continue
+        try:
+            value, _ = _JSON.raw_decode(page, start)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return {}
+
+
+def _reject_non_articles(url: str, ref: PageRef, data: Mapping[str, Any]) -> None:
+    if data.get("article_is_pay") in (1, "1", True):
+        raise NotAnArticle(url, "paywalled")
+    kind = NON_ARTICLE_TYPES.get(str(data.get("articletype", data.get("article_type", ""))))
+    if kind:
+        raise NotAnArticle(url, kind)
+    if ref.kind == "video" and not _origin_text(data):
+        raise NotAnArticle(url, "video")
+
+
+def _origin_text(data: Mapping[str, Any]) -> str:
+    content = data.get("originContent")
+    if not isinstance(content, dict):
+        return ""
+    return _str(content.get("text")) or ""
+
+
+def _body(data: Mapping[str, Any], root: _Element) -> tuple[list[str], list[str]]:
+    """Text blocks and images, from window.DATA when it has the body, else from the DOM."""
+    origin = _origin_text(data)
+    if origin:
+        attributes = data.get("originAttribute") or {}
+        images = []
+        for name in IMG_PLACEHOLDER.findall(origin):
+            image = attributes.get(name) or {}
+            url = image.get("imgurl0") or image.get("imgurl") or image.get("url")
+            if url:
+                images.append("https:" + url if url.startswith("//") else url)
+        fragment = fragment_root(IMG_PLACEHOLDER.sub("", origin))
+        return text_blocks(fragment), images
+    for selector in BODY_CONTAINERS:
+        found = root.cssselect(selector)
+        if found:
+            container = found[0]
+            remove(container, BODY_NOISE)
+            return text_blocks(container), image_sources(container)
+    return [], []
+
+
+def _tags(raw: Any) -> tuple[str, ...]:
+    """Tags arrive as 'a;b' strings (legacy), lists of strings, or lists of {tag_word: ...}."""
+    if isinstance(raw, str):
+        items = re.split(r"[;,，；]", raw)
+    elif isinstance(raw, list):
+        items = [
+            (i.get("tag_word") or i.get("name") or "") if isinstance(i, dict) else str(i)
+            for i in raw
+        ]
+    else:
+        items = []
+    return tuple(dict.fromkeys(t.strip() for t in items if t and t.strip()))
+
+
+def _summary(root: _Element) -> str | None:
+    return select_text(root, SUMMARY)
+
+
+def _extra(data: Mapping[str, Any]) -> dict[str, Any]:
+    keep = ("catalog1", "catalog2", "media_id", "comment_id", "article_id", "cms_id")
+    return {k: data[k] for k in keep if data.get(k) not in (None, "")}
+
+
+def _str(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
