@@ -53,6 +53,7 @@ PUBTIME = (
     "meta[property='article:published_time']@content",
 )
 SUMMARY = ("meta[name='description']@content",)
+EDITOR = (".qq_editor",)
 TITLE_SUFFIX = re.compile(r"\s*[_|-]\s*腾讯(?:新闻|网)\s*$")
 
 # articletype values (app and web feeds): "4" video, "118" short video, "1" photo gallery.
@@ -120,11 +121,6 @@ class TencentParser:
             raise ParseError(url, "title")
         title = TITLE_SUFFIX.sub("", title)
 
-        pubtime = _str(data.get("pubtime")) or select_text(root, PUBTIME)
-        published = parse_local_time(pubtime, headers) if pubtime else None
-        if published is None:
-            raise ParseError(url, "published", f"no usable publication time ({pubtime!r})")
-
         blocks, images = _body(data, root)
         blocks = BOILERPLATE.clean(blocks)
         source = editor = None
@@ -144,6 +140,14 @@ class TencentParser:
         blocks = [b for b in blocks if b]
         if not blocks or (len(blocks) == 1 and squash(blocks[0]) == squash(title)):
             raise ParseError(url, "body", "no article text (headline-only page)")
+        if editor is None:
+            found = first_match(EDITOR_LINE, [select_text(root, EDITOR) or ""])
+            editor = found[1]["editor"].strip() if found else None
+
+        pubtime = _str(data.get("pubtime")) or select_text(root, PUBTIME)
+        published = parse_local_time(pubtime, headers) if pubtime else None
+        if published is None:
+            raise ParseError(url, "published", f"no usable publication time ({pubtime!r})")
 
         return Article(
             site=self.site,

@@ -1,0 +1,65 @@
+"""Load saved pages (`tests/fixtures/<site>/<case>/`) as served: bytes, headers, URL.
+
+Shared by the tests, the expected-output regenerator, the local mirror and the benchmarks,
+so all of them see a fixture exactly the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FIXTURES_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """One saved page: raw bytes as served plus what the test expects of it."""
+
+    site: str
+    case: str
+    path: Path
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def name(self) -> str:
+        return f"{self.site}/{self.case}"
+
+    @property
+    def expected_path(self) -> Path:
+        return self.path / "expected.json"
+
+    def expected(self) -> dict[str, Any]:
+        """The reviewed expected.json (empty dict before the first regeneration)."""
+        if not self.expected_path.exists():
+            return {}
+        return json.loads(self.expected_path.read_text(encoding="utf-8"))
+
+
+def load_fixture(path: Path) -> Fixture:
+    """Read one case directory."""
+    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    return Fixture(
+        site=path.parent.name,
+        case=path.name,
+        path=path,
+        url=meta["url"],
+        status=int(meta.get("status", 200)),
+        headers=dict(meta.get("headers", {})),
+        body=(path / "page.html").read_bytes(),
+    )
+
+
+def iter_fixtures(root: Path = FIXTURES_DIR, site: str | None = None) -> Iterator[Fixture]:
+    """Every case under root (optionally one site), in a stable order."""
+    for site_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        if site and site_dir.name != site:
+            continue
+        for case_dir in sorted(p for p in site_dir.iterdir() if (p / "meta.json").exists()):
+            yield load_fixture(case_dir)
