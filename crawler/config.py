@@ -1,0 +1,146 @@
+"""The one place that reads the configuration file and the environment.
+
+Everything else receives plain values. A bad file or setting raises `ConfigError` naming the
+key, which the CLI turns into one line on stderr and exit status 2.
+
+Lookup order: `--config FILE` > `$NEWSARCHIVE_CONFIG` > `./config/newsarchive.toml` > the
+built-in defaults below (which `config/newsarchive.toml` repeats, a test keeps them equal).
+Environment overrides win over the file: `NEWSARCHIVE_ARCHIVE` for the archive location.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_PATH = Path("config") / "newsarchive.toml"
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/130.0.0.0 Safari/537.36"
+)
+
+# section -> key -> (type, default). Types are checked, unknown keys rejected.
+SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
+    "archive": {
+        "location": (str, "./archive"),
+        "endpoint_url": (str, ""),
+        "region": (str, ""),
+        "addressing_style": (str, "auto"),
+        "profile": (str, ""),
+    },
+    "crawl": {
+        "user_agent": (str, DEFAULT_USER_AGENT),
+        "obey_robots_txt": (bool, True),
+        "download_delay": ((int, float), 0.5),
+        "concurrent_requests_per_domain": (int, 4),
+        "autothrottle": (bool, True),
+        "retry_times": (int, 3),
+        "download_timeout": ((int, float), 30),
+        "log_level": (str, "INFO"),
+    },
+}
+SITE_SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
+    "futu": {"base_url": (str, "https://news.futunn.com")},
+    "tencent": {"base_url": (str, "https://news.qq.com")},
+}
+CHOICES = {
+    ("archive", "addressing_style"): ("auto", "path", "virtual"),
+    ("crawl", "log_level"): ("DEBUG", "INFO", "WARNING", "ERROR"),
+}
+ENV_OVERRIDES = {"NEWSARCHIVE_ARCHIVE": ("archive", "location")}
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who has to fix the file."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings: archive target, crawl politeness, per-site base URLs."""
+
+    archive: dict[str, Any]
+    crawl: dict[str, Any]
+    sites: dict[str, dict[str, Any]]
+    path: Path | None
+
+    def site(self, name: str) -> dict[str, Any]:
+        return self.sites[name]
+
+
+def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, validate and apply environment overrides; raises ConfigError naming the key."""
+    environ = os.environ if environ is None else environ
+    chosen = Path(path) if path else None
+    if chosen is None and environ.get("NEWSARCHIVE_CONFIG"):
+        chosen = Path(environ["NEWSARCHIVE_CONFIG"])
+    if chosen is not None and not chosen.is_file():
+        raise ConfigError(f"config file not found: {chosen}")
+    if chosen is None and DEFAULT_CONFIG_PATH.is_file():
+        chosen = DEFAULT_CONFIG_PATH
+    raw: dict[str, Any] = {}
+    if chosen is not None:
+        try:
+            raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{chosen}: invalid TOML: {error}") from None
+    return _validate(raw, chosen, environ)
+
+
+def _validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str]) -> Config:
+    for section in raw:
+        if section not in (*SCHEMA, "sites"):
+            raise ConfigError(f"unknown setting '{section}'")
+    sections = {name: _section(name, raw.get(name, {}), schema) for name, schema in SCHEMA.items()}
+    raw_sites = raw.get("sites", {})
+    if not isinstance(raw_sites, dict):
+        raise ConfigError("setting 'sites' must be a table")
+    for site in raw_sites:
+        if site not in SITE_SCHEMA:
+            raise ConfigError(f"unknown setting 'sites.{site}' (known sites: futu, tencent)")
+    sites = {
+        name: _section(f"sites.{name}", raw_sites.get(name, {}), schema)
+        for name, schema in SITE_SCHEMA.items()
+    }
+    for variable, (section, key) in ENV_OVERRIDES.items():
+        if environ.get(variable):
+            sections[section][key] = environ[variable]
+    for site, values in sites.items():
+        if not values["base_url"].startswith(("http://", "https://")):
+            raise ConfigError(f"setting 'sites.{site}.base_url' must be an http(s) URL")
+        values["base_url"] = values["base_url"].rstrip("/")
+    if sections["crawl"]["concurrent_requests_per_domain"] < 1:
+        raise ConfigError("setting 'crawl.concurrent_requests_per_domain' must be at least 1")
+    if not sections["archive"]["location"]:
+        raise ConfigError("setting 'archive.location' must not be empty")
+    return Config(archive=sections["archive"], crawl=sections["crawl"], sites=sites, path=path)
+
+
+def _section(name: str, values: Any, schema: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        raise ConfigError(f"setting '{name}' must be a table")
+    out = {key: default for key, (_, default) in schema.items()}
+    for key, value in values.items():
+        if key not in schema:
+            raise ConfigError(f"unknown setting '{name}.{key}'")
+        expected, _ = schema[key]
+        # bool is an int subclass in Python; a number setting must not accept `true`.
+        if isinstance(value, bool) and expected is not bool:
+            raise ConfigError(f"setting '{name}.{key}' must be {_type_name(expected)}")
+        if not isinstance(value, expected):
+            raise ConfigError(f"setting '{name}.{key}' must be {_type_name(expected)}")
+        choices = CHOICES.get((name, key))
+        if choices and value not in choices:
+            raise ConfigError(f"setting '{name}.{key}' must be one of {', '.join(choices)}")
+        out[key] = value
+    return out
+
+
+def _type_name(expected: Any) -> str:
+    names = {str: "a string", bool: "true or false", int: "a whole number"}
+    if isinstance(expected, tuple):
+        return "a number"
+    return names.get(expected, expected.__name__)

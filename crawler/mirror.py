@@ -1,0 +1,111 @@
+"""A local mirror of the sites on 127.0.0.1: fixture pages served with their recorded headers.
+
+Each real host is served under its own path prefix (`/news.futunn.com/...`, `/news.qq.com/...`),
+so a site's `base_url` setting of `http://127.0.0.1:<port>/<host>` makes the spiders crawl the
+mirror with exactly the code that crawls the live site.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from crawler.fixtures import Fixture
+from crawler.parsers import identify
+
+# Headers describing the transfer, not the page: the mirror sends the bytes unencoded.
+HOP_HEADERS = {"content-length", "transfer-encoding", "content-encoding", "connection"}
+ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One served resource."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def mirror_path(url: str) -> str:
+    """Path of a real URL on the mirror: `/<host><path>[?query]`."""
+    parts = urlsplit(url)
+    return f"/{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def fixture_routes(fixtures: Iterable[Fixture]) -> dict[str, Route]:
+    """Serve each fixture at the mirror path of its canonical article URL."""
+    routes = {}
+    for fixture in fixtures:
+        canonical = identify(fixture.url).url
+        routes[mirror_path(canonical)] = Route(fixture.status, fixture.headers, fixture.body)
+    return routes
+
+
+class MirrorServer:
+    """A threaded HTTP server bound to 127.0.0.1 on a free port (or the one given)."""
+
+    def __init__(self, routes: dict[str, Route], port: int = 0) -> None:
+        self.routes = dict(routes)
+        self.routes.setdefault(
+            "/robots.txt", Route(200, {"Content-Type": "text/plain"}, ROBOTS_TXT)
+        )
+        self.requests: list[str] = []
+        handler = _handler_for(self)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def base_url(self, real_origin: str) -> str:
+        """The base URL that stands in for a real origin such as https://news.qq.com."""
+        return f"{self.url}/{urlsplit(real_origin).netloc}"
+
+    def start(self) -> MirrorServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+    def __enter__(self) -> MirrorServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def _handler_for(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            server.requests.append(self.path)
+            route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
+            if route is None:
+                route = Route(404, {"Content-Type": "text/plain"}, b"not in the mirror\n")
+            # send_response_only: the recorded Date/Server are replayed, not replaced by ours
+            # (Futu's year-less dates are resolved against the served Date header).
+            self.send_response_only(route.status)
+            recorded = {name.lower() for name in route.headers}
+            if "date" not in recorded:
+                self.send_header("Date", self.date_time_string())
+            for name, value in route.headers.items():
+                if name.lower() not in HOP_HEADERS:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(route.body)))
+            self.end_headers()
+            self.wfile.write(route.body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet: the crawl's own log says what was fetched."""
+
+    return Handler

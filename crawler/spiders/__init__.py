@@ -1,0 +1,1 @@
+"""The spiders: one per site, sharing the manual-run behaviour of `ArticleSpider`."""

@@ -1,0 +1,1 @@
+"""Item pipelines and the archive store (the store knows nothing of Scrapy)."""

@@ -1,0 +1,127 @@
+"""Turn parsed pages into archive objects: record JSON, clean text, gzipped raw bytes.
+
+Write order matters for crash safety: raw and text first, the record last. The record is the
+commit marker readers look for; a crash before it leaves only orphans that the next run's
+create-only writes simply find already present.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from crawler.items import ArticleItem, FetchedPage, RejectedItem
+from pipelines.layout import LAYOUT_VERSION, ArticleKeys, article_keys, rejected_keys
+from pipelines.store import ArchiveStore
+
+MAX_VERSIONS = 1000
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    """What archiving one item did: archived, new_version, unchanged, rejected, rejected_seen."""
+
+    status: str
+    key: str
+    version: int = 1
+
+
+def content_sha256(text: str) -> str:
+    """Hash of the clean text: what decides whether an article changed."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def archive_article(store: ArchiveStore, item: ArticleItem) -> ArchiveResult:
+    """Store a new article, or a new version of a changed one; nothing if unchanged."""
+    article, page = item.article, item.page
+    digest = content_sha256(article.text)
+    for version in range(1, MAX_VERSIONS):
+        keys = article_keys(article.site, article.id, article.published, version)
+        existing = store.get(keys.record)
+        if existing is None:
+            record = build_record(item, digest, version, keys)
+            _put_payloads(store, keys, article.text, page)
+            created = store.put_if_absent(
+                keys.record,
+                _json_bytes(record),
+                "application/json",
+                metadata=_object_metadata(item, digest, version),
+            )
+            if created:
+                return ArchiveResult(
+                    "archived" if version == 1 else "new_version", keys.record, version
+                )
+            existing = store.get(keys.record)  # another writer won the race for this version
+        if existing is not None and json.loads(existing).get("content_sha256") == digest:
+            return ArchiveResult("unchanged", keys.record, version)
+    raise RuntimeError(f"more than {MAX_VERSIONS} versions of {article.id}")
+
+
+def archive_rejected(store: ArchiveStore, item: RejectedItem) -> ArchiveResult:
+    """Keep a page that gave no article, with why, under the day it was fetched."""
+    page = item.page
+    name = page.page_id or page.source_url
+    record_key, raw_key = rejected_keys(page.site, f"{name}.{item.reason}", page.fetched_at)
+    record = {
+        "reason": item.reason,
+        "detail": item.detail,
+        "field": item.field,
+        "kind": item.kind,
+        **_provenance(page),
+        "raw_key": raw_key,
+        "layout_version": LAYOUT_VERSION,
+    }
+    store.put_if_absent(raw_key, gzip.compress(page.body, mtime=0), "text/html", "gzip")
+    created = store.put_if_absent(record_key, _json_bytes(record), "application/json")
+    return ArchiveResult("rejected" if created else "rejected_seen", record_key)
+
+
+def build_record(item: ArticleItem, digest: str, version: int, keys: ArticleKeys) -> dict[str, Any]:
+    """The JSON record: article fields, content hash, parser, provenance, sibling keys."""
+    return {
+        **item.article.to_dict(),
+        "content_sha256": digest,
+        "version": version,
+        **_provenance(item.page),
+        "text_key": keys.text,
+        "raw_key": keys.raw,
+        "layout_version": LAYOUT_VERSION,
+        "archived_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def _provenance(page: FetchedPage) -> dict[str, Any]:
+    return {
+        "source_url": page.source_url,
+        "fetched_url": page.fetched_url,
+        "fetched_at": page.fetched_at.isoformat(),
+        "http_status": page.status,
+        "http_headers": page.headers,
+    }
+
+
+def _put_payloads(store: ArchiveStore, keys: ArticleKeys, text: str, page: FetchedPage) -> None:
+    store.put_if_absent(keys.text, text.encode("utf-8") + b"\n", "text/plain; charset=utf-8")
+    content_type = (
+        page.headers.get("Content-Type") or page.headers.get("content-type") or "text/html"
+    )
+    # mtime=0 makes the gzip bytes a pure function of the page, so re-runs are byte-identical.
+    store.put_if_absent(keys.raw, gzip.compress(page.body, mtime=0), content_type, "gzip")
+
+
+def _object_metadata(item: ArticleItem, digest: str, version: int) -> dict[str, str]:
+    return {
+        "site": item.article.site,
+        "article-id": item.article.id,
+        "content-sha256": digest,
+        "version": str(version),
+        "parser": f"{item.article.parser}/{item.article.parser_version}",
+    }
+
+
+def _json_bytes(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8") + b"\n"

@@ -1,0 +1,65 @@
+"""The archive's key layout, defined once for the pipeline, the readers and re-parsing.
+
+The same keys are used in the local folder and in an S3 bucket (under an optional prefix):
+
+    articles/<site>/<YYYY>/<MM>/<DD>/<id>.json        record: metadata, clean text, provenance
+    text/<site>/<YYYY>/<MM>/<DD>/<id>.txt             clean text, UTF-8
+    raw/<site>/<YYYY>/<MM>/<DD>/<id>.html.gz          response body exactly as served, gzipped
+    rejected/<site>/<YYYY>/<MM>/<DD>/<name>.json      a page that gave no article, and why
+    rejected/<site>/<YYYY>/<MM>/<DD>/<name>.html.gz   its raw bytes
+
+A changed article keeps its first version and adds `<id>.v2.json` (`.v2.txt`, `.v2.html.gz`)
+and so on. Article dates are publication dates in Beijing time, the date the site shows;
+rejected pages are filed under their fetch date (UTC), since they have no trusted date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timezone
+
+from crawler.parsers.dates import BEIJING
+
+LAYOUT_VERSION = 1
+_SAFE = re.compile(r"[^0-9A-Za-z._-]+")
+
+
+@dataclass(frozen=True)
+class ArticleKeys:
+    """The three objects of one version of one article."""
+
+    record: str
+    text: str
+    raw: str
+
+
+def day(site: str, when: datetime, tz: timezone = BEIJING) -> str:
+    """`<site>/<YYYY>/<MM>/<DD>` for a moment, in the given time zone."""
+    return f"{site}/{when.astimezone(tz):%Y/%m/%d}"
+
+
+def article_keys(site: str, article_id: str, published: datetime, version: int = 1) -> ArticleKeys:
+    """Keys of one version of an article (version 1 has no suffix)."""
+    stem = f"{day(site, published)}/{safe_name(article_id)}"
+    suffix = "" if version == 1 else f".v{version}"
+    return ArticleKeys(
+        record=f"articles/{stem}{suffix}.json",
+        text=f"text/{stem}{suffix}.txt",
+        raw=f"raw/{stem}{suffix}.html.gz",
+    )
+
+
+def rejected_keys(site: str, name: str, fetched_at: datetime) -> tuple[str, str]:
+    """Record and raw keys of a rejected page."""
+    stem = f"rejected/{day(site, fetched_at, UTC)}/{safe_name(name)}"
+    return f"{stem}.json", f"{stem}.html.gz"
+
+
+def safe_name(value: str) -> str:
+    """A key-safe file name; anything odd is replaced and a short hash keeps it unique."""
+    cleaned = _SAFE.sub("_", value).strip("._")[:120]
+    if cleaned == value:
+        return value
+    return f"{cleaned}-{hashlib.sha1(value.encode()).hexdigest()[:10]}"

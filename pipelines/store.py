@@ -1,0 +1,112 @@
+"""Archive stores: where bytes go. Local folder now, S3 with the same keys.
+
+The store only knows keys and bytes: no Scrapy, no parsing. Writes are create-only
+(`put_if_absent`), so nothing is ever overwritten and two writers racing on one key leave one
+object; the loser learns that the key already exists.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Protocol
+
+
+class StoreError(Exception):
+    """The archive cannot be used (unreachable, refused, misconfigured)."""
+
+
+class ArchiveStore(Protocol):
+    """What the pipeline and the readers need from an archive location."""
+
+    location: str
+
+    def put_if_absent(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        content_encoding: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Store data under key unless the key exists; True when this call created it."""
+
+    def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None when absent."""
+
+    def exists(self, key: str) -> bool:
+        """Whether the key exists (one cheap request)."""
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys under a prefix, in lexical order."""
+
+
+class LocalStore:
+    """A folder laid out exactly like the bucket: key `a/b/c.json` is file `<root>/a/b/c.json`."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.location = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        if key.startswith("/") or ".." in key.split("/"):
+            raise StoreError(f"refusing key outside the archive: {key!r}")
+        return self.root / key
+
+    def put_if_absent(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        content_encoding: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> bool:
+        path = self._path(key)
+        if path.exists():
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write to a temporary file, then hard-link it into place: link() fails if the name
+        # exists, which makes the publish atomic and create-only, and a crash never leaves a
+        # half-written file under the real name.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return False
+        finally:
+            os.unlink(tmp)
+        return True
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str) -> Iterator[str]:
+        base = self.root
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                key = path.relative_to(base).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+
+def open_store(location: str, **s3_options: str) -> ArchiveStore:
+    """The store for a configured location: `s3://bucket/prefix` or a local folder."""
+    if location.startswith("s3://"):
+        raise StoreError(
+            "S3 archive locations are not supported by this version yet; "
+            "use a local folder (archive.location)"
+        )
+    return LocalStore(location)
