@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 from scrapy.exceptions import UsageError
@@ -23,6 +22,7 @@ from crawler.config import Config, ConfigError, load_config
 from crawler.items import ArticleItem, FetchedPage, RejectedItem
 from crawler.parsers import PARSERS, PageRejected
 from crawler.parsers.base import PageRef, SiteParser
+from crawler.urls import fetch_url
 
 STATS_PREFIX = "newsarchive"
 
@@ -49,9 +49,15 @@ class ArticleSpider(scrapy.Spider):
 
     site: ClassVar[str]
 
-    def __init__(self, url: str | None = None, urls_file: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        url: str | None = None,
+        urls_file: str | None = None,
+        urls: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        self.requested_urls = _requested_urls(url, urls_file)
+        self.requested_urls = _requested_urls(url, urls_file) + list(urls or [])
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -85,19 +91,12 @@ class ArticleSpider(scrapy.Spider):
             self.logger.error("Not a %s article URL, skipped: %s", self.site, url)
             return None
         return scrapy.Request(
-            self.fetch_url(ref.url),
+            fetch_url(self.base_url, ref.url),
             callback=self.parse_article,
             errback=self.fetch_failed,
             cb_kwargs={"ref": ref, "source_url": url},
             dont_filter=False,
         )
-
-    def fetch_url(self, canonical: str) -> str:
-        """Swap the real site's origin for the configured base URL (live site or mirror)."""
-        base = urlsplit(self.base_url)
-        real = urlsplit(canonical)
-        path = base.path.rstrip("/") + real.path
-        return urlunsplit((base.scheme, base.netloc, path, real.query, ""))
 
     def parse_article(
         self, response: Response, ref: PageRef, source_url: str

@@ -1,0 +1,65 @@
+"""Shared test fixtures: the local mirror of the sites and a config pointing at it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.fixtures import iter_fixtures
+from crawler.mirror import MirrorServer, fixture_routes
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Iterator[MirrorServer]:
+    with MirrorServer(fixture_routes(iter_fixtures())) as server:
+        yield server
+
+
+@pytest.fixture
+def archive_dir(tmp_path: Path) -> Path:
+    return tmp_path / "archive"
+
+
+@pytest.fixture
+def mirror_config(tmp_path: Path, mirror: MirrorServer, archive_dir: Path) -> Path:
+    """A config file that crawls the mirror into a fresh local archive."""
+    path = tmp_path / "newsarchive.toml"
+    path.write_text(
+        f"""
+[archive]
+location = "{archive_dir}"
+[crawl]
+download_delay = 0
+log_level = "INFO"
+[sites.futu]
+base_url = "{mirror.base_url("https://news.futunn.com")}"
+[sites.tencent]
+base_url = "{mirror.base_url("https://news.qq.com")}"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command from the repository root, as a user would, capturing its output."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
+    full_env = {**inherited, "PYTHONWARNINGS": "error::DeprecationWarning", **(env or {})}
+    return subprocess.run(
+        args, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def scrapy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "scrapy", *args], env=env)
+
+
+def newsarchive(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "crawler.cli", *args], env=env)

@@ -1,0 +1,84 @@
+"""Configuration: defaults, the default file, environment overrides, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.config import SCHEMA, SITE_SCHEMA, ConfigError, load_config
+from tests.conftest import REPO, newsarchive, scrapy
+
+
+def test_default_file_repeats_the_built_in_defaults() -> None:
+    from_file = load_config(REPO / "config" / "newsarchive.toml", environ={})
+    for section, schema in SCHEMA.items():
+        for key, (_, default) in schema.items():
+            assert getattr(from_file, section)[key] == default, f"{section}.{key}"
+    for site, schema in SITE_SCHEMA.items():
+        assert from_file.site(site)["base_url"] == schema["base_url"][1]
+
+
+def test_s3_example_is_valid() -> None:
+    config = load_config(REPO / "config" / "s3.example.toml", environ={})
+    assert config.archive["location"].startswith("s3://")
+    assert config.archive["addressing_style"] == "path"
+
+
+def test_environment_overrides_the_archive_location(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[archive]\nlocation = "/from/file"\n')
+    assert load_config(path, environ={}).archive["location"] == "/from/file"
+    env = {"NEWSARCHIVE_ARCHIVE": "s3://bucket/prefix"}
+    assert load_config(path, environ=env).archive["location"] == "s3://bucket/prefix"
+
+
+def test_config_path_from_environment(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[sites.tencent]\nbase_url = "http://127.0.0.1:9/x/"\n')
+    config = load_config(None, environ={"NEWSARCHIVE_CONFIG": str(path)})
+    assert config.site("tencent")["base_url"] == "http://127.0.0.1:9/x"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[archive]\nlocaton = "x"\n', "unknown setting 'archive.locaton'"),
+        ("[crawling]\n", "unknown setting 'crawling'"),
+        ('[sites.sina]\nbase_url = "https://x"\n', "unknown setting 'sites.sina'"),
+        ("[crawl]\ndownload_delay = true\n", "setting 'crawl.download_delay' must be a number"),
+        ('[crawl]\nobey_robots_txt = "yes"\n', "'crawl.obey_robots_txt' must be true or false"),
+        ("[crawl]\nconcurrent_requests_per_domain = 0\n", "must be at least 1"),
+        ('[archive]\naddressing_style = "fast"\n', "must be one of auto, path, virtual"),
+        ('[sites.futu]\nbase_url = "news.futunn.com"\n', "'sites.futu.base_url' must be an http"),
+        ("[archive\n", "invalid TOML"),
+    ],
+)
+def test_bad_settings_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        load_config(path, environ={})
+
+
+def test_cli_reports_a_bad_key_in_one_line_with_status_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[crawl]\nuser_agnet = "x"\n')
+    result = newsarchive("--config", str(path), "crawl", "--url", "https://news.qq.com/rain/a/1")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "newsarchive: unknown setting 'crawl.user_agnet'"
+
+
+def test_missing_config_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = newsarchive("--config", str(tmp_path / "none.toml"), "demo")
+    assert result.returncode == 2
+    assert "config file not found" in result.stderr
+
+
+def test_scrapy_crawl_with_a_bad_config_stops_before_crawling(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[crawl]\nretry_times = 'many'\n")
+    result = scrapy("crawl", "tencent", "-a", "url=x", "-s", f"NEWSARCHIVE_CONFIG={path}")
+    assert result.returncode == 2
+    assert "setting 'crawl.retry_times' must be a whole number" in result.stderr
+    assert "Spider opened" not in result.stderr

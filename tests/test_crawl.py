@@ -1,0 +1,159 @@
+"""Real Scrapy crawls of the local mirror into a local archive, checked file by file."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from crawler.fixtures import FIXTURES_DIR, load_fixture
+from crawler.mirror import MirrorServer
+from tests.conftest import newsarchive, scrapy
+
+FUTU_EN = load_fixture(FIXTURES_DIR / "futu" / "en-post-translated")
+TENCENT_NOW = load_fixture(FIXTURES_DIR / "tencent" / "current-window-data")
+TENCENT_GBK = load_fixture(FIXTURES_DIR / "tencent" / "gb2312-2016")
+TENCENT_VIDEO = load_fixture(FIXTURES_DIR / "tencent" / "video")
+TENCENT_HEADLINE = load_fixture(FIXTURES_DIR / "tencent" / "headline-only")
+FUTU_WAF = load_fixture(FIXTURES_DIR / "futu" / "waf-challenge")
+
+
+def files(root: Path) -> dict[str, Path]:
+    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_scrapy_crawl_futu_url_archives_record_text_and_raw(
+    mirror_config: Path, archive_dir: Path, mirror: MirrorServer
+) -> None:
+    result = scrapy(
+        "crawl", "futu", "-a", f"url={FUTU_EN.url}", "-s", f"NEWSARCHIVE_CONFIG={mirror_config}"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    stored = files(archive_dir)
+    stem = "futu/2024/05/08/41283375-en"
+    assert set(stored) == {f"articles/{stem}.json", f"text/{stem}.txt", f"raw/{stem}.html.gz"}
+
+    record = json.loads(stored[f"articles/{stem}.json"].read_text(encoding="utf-8"))
+    expected = FUTU_EN.expected()["article"]
+    for field, value in expected.items():
+        assert record[field] == value, field
+    assert record["source_url"] == FUTU_EN.url
+    assert record["fetched_url"] == f"{mirror.url}/news.futunn.com/en/post/41283375"
+    assert record["http_status"] == 200
+    assert record["http_headers"]["Content-Type"] == "text/html; charset=utf-8"
+    assert stored[f"text/{stem}.txt"].read_text(encoding="utf-8") == expected["text"] + "\n"
+    assert gzip.decompress(stored[f"raw/{stem}.html.gz"].read_bytes()) == FUTU_EN.body
+
+
+def test_tencent_urls_file_keeps_rejected_pages_raw_and_counts_them(
+    mirror_config: Path, archive_dir: Path, tmp_path: Path
+) -> None:
+    urls = tmp_path / "urls.txt"
+    urls.write_text(
+        "\n".join(
+            [
+                "# manual backfill",
+                TENCENT_NOW.url,
+                TENCENT_GBK.url,
+                TENCENT_VIDEO.url,
+                TENCENT_HEADLINE.url,
+            ]
+        ),
+        encoding="utf-8",
+    )
+    result = scrapy(
+        "crawl", "tencent", "-a", f"urls_file={urls}", "-s", f"NEWSARCHIVE_CONFIG={mirror_config}"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "'newsarchive/archive/archived': 2" in result.stderr
+    assert "'newsarchive/not_article': 1" in result.stderr
+    assert "'newsarchive/parse_error': 1" in result.stderr
+    assert TENCENT_HEADLINE.url in result.stderr  # the failure is logged with its URL
+
+    stored = files(archive_dir)
+    gbk_text = stored["text/tencent/2016/09/07/20160907003042.txt"].read_text(encoding="utf-8")
+    assert "镕、喆、堃" in gbk_text
+    raw = stored["raw/tencent/2016/09/07/20160907003042.html.gz"].read_bytes()
+    assert gzip.decompress(raw) == TENCENT_GBK.body  # still GBK bytes, never re-encoded
+
+    rejected = {k: v for k, v in stored.items() if k.startswith("rejected/")}
+    records = [json.loads(p.read_text()) for k, p in rejected.items() if k.endswith(".json")]
+    assert sorted((r["reason"], r["source_url"]) for r in records) == sorted(
+        [("not_article", TENCENT_VIDEO.url), ("parse_error", TENCENT_HEADLINE.url)]
+    )
+    failed = next(r for r in records if r["reason"] == "parse_error")
+    assert failed["field"] == "body"
+    raw_failed = archive_dir / failed["raw_key"]
+    assert gzip.decompress(raw_failed.read_bytes()) == TENCENT_HEADLINE.body
+
+
+def test_challenge_page_is_reported_blocked_and_kept(
+    mirror_config: Path, archive_dir: Path
+) -> None:
+    result = newsarchive("--config", str(mirror_config), "crawl", "--url", FUTU_WAF.url)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "blocked 1" in result.stdout and "parse errors 0" in result.stdout
+    stored = files(archive_dir)
+    assert not any(k.startswith("articles/") for k in stored)
+    (record_key,) = [k for k in stored if k.startswith("rejected/") and k.endswith(".json")]
+    assert json.loads(stored[record_key].read_text())["reason"] == "blocked"
+
+
+def test_newsarchive_crawl_twice_writes_nothing_the_second_time(
+    mirror_config: Path, archive_dir: Path
+) -> None:
+    args = ["--config", str(mirror_config), "crawl", "--url", FUTU_EN.url, "--url", TENCENT_NOW.url]
+    first = newsarchive(*args)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "archived 1" in first.stdout
+    before = {k: p.stat().st_mtime_ns for k, p in files(archive_dir).items()}
+    assert len(before) == 6
+
+    second = newsarchive(*args)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "archived 0" in second.stdout and "unchanged 1" in second.stdout
+    after = {k: p.stat().st_mtime_ns for k, p in files(archive_dir).items()}
+    assert after == before
+
+
+def test_log_file_option_takes_the_crawl_log(
+    mirror_config: Path, archive_dir: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "crawl.log"
+    result = newsarchive(
+        "--config", str(mirror_config), "crawl", "--url", TENCENT_NOW.url, "--log-file", str(log)
+    )
+    assert result.returncode == 0
+    assert "Spider closed (finished)" in log.read_text()
+    assert "Spider closed" not in result.stderr
+
+
+def test_url_of_another_site_is_refused_by_the_spider(mirror_config: Path) -> None:
+    result = scrapy(
+        "crawl", "futu", "-a", f"url={TENCENT_NOW.url}", "-s", f"NEWSARCHIVE_CONFIG={mirror_config}"
+    )
+    assert "Not a futu article URL" in result.stderr
+    assert "'newsarchive/unsupported_url': 1" in result.stderr
+
+
+def test_unsupported_url_makes_crawl_exit_1(mirror_config: Path) -> None:
+    result = newsarchive(
+        "--config", str(mirror_config), "crawl", "--url", "https://example.com/a/1"
+    )
+    assert result.returncode == 1
+    assert "not a Futu or Tencent article URL: https://example.com/a/1" in result.stdout
+
+
+def test_demo_archives_the_mirror_then_finds_nothing_new(
+    tmp_path: Path, mirror: MirrorServer
+) -> None:
+    archive = tmp_path / "demo-archive"
+    env = {"NEWSARCHIVE_ARCHIVE": str(archive)}
+    first = newsarchive("demo", env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "futu: fetched 9, parsed 7, archived 7" in first.stdout
+    assert "tencent: fetched 9, parsed 5, archived 5" in first.stdout
+    assert len(list((archive / "articles").rglob("*.json"))) == 12
+    second = newsarchive("demo", env=env)
+    assert "nothing new" in second.stdout
+    assert "archived 0" in second.stdout
