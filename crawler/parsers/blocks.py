@@ -6,7 +6,7 @@ is what keeps parsing several times faster than generic extractors (see bench/pa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from lxml import html as lxml_html
 from lxml.etree import _Comment, _Element, _ProcessingInstruction
@@ -68,19 +68,43 @@ SKIP_TAGS = frozenset(
 CELL_TAGS = frozenset(("td", "th"))
 
 
-def remove(root: _Element, selectors: Iterable[str]) -> None:
-    """Drop every element matching the CSS selectors, keeping the text that follows it."""
+def remove(root: _Element, selectors: Iterable[Callable[[_Element], list[_Element]]]) -> None:
+    """Drop every element matching the compiled selectors, keeping the text that follows it."""
     for selector in selectors:
-        for element in root.cssselect(selector):
+        for element in selector(root):
             element.drop_tree()
 
 
-def text_blocks(root: _Element) -> list[str]:
+class Noise:
+    """Elements that are never article text, by tag, `.class` or `#id` (data, not code).
+
+    Checked inside the block walk itself: one pass over the container instead of one XPath
+    walk per selector.
+    """
+
+    def __init__(self, *specs: str) -> None:
+        self.classes = frozenset(s[1:] for s in specs if s.startswith("."))
+        self.ids = frozenset(s[1:] for s in specs if s.startswith("#"))
+        self.tags = frozenset(s for s in specs if s[0] not in ".#")
+        odd = [s for s in specs if not s[1:].replace("-", "").replace("_", "").isalnum()]
+        if odd:
+            raise ValueError(f"noise specs must be plain tag, .class or #id: {odd}")
+
+    def __call__(self, element: _Element) -> bool:
+        if element.tag in self.tags or element.get("id") in self.ids:
+            return True
+        classes = element.get("class")
+        return bool(classes) and not self.classes.isdisjoint(classes.split())
+
+
+def text_blocks(root: _Element, noise: Noise | None = None) -> list[str]:
     """Reading-order blocks: paragraphs, headings and list items one each, table rows as text."""
     blocks: list[str] = []
     buffer: list[str] = []
 
     def flush() -> None:
+        if not buffer:
+            return
         line = squash("".join(buffer))
         buffer.clear()
         if line:
@@ -88,7 +112,8 @@ def text_blocks(root: _Element) -> list[str]:
 
     def walk(element: _Element) -> None:
         tag = element.tag if isinstance(element.tag, str) else ""
-        if tag in SKIP_TAGS or isinstance(element, (_Comment, _ProcessingInstruction)):
+        skip = tag in SKIP_TAGS or isinstance(element, (_Comment, _ProcessingInstruction))
+        if skip or (noise is not None and noise(element)):
             if element.tail:
                 buffer.append(element.tail)
             return

@@ -8,12 +8,14 @@ future (a January fetch of a December article).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from crawler.parsers.text import header_value
 
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
 
 WITH_YEAR = (
@@ -46,8 +48,10 @@ def parse_local_time(
     without_year: Sequence[str] = WITHOUT_YEAR,
 ) -> datetime | None:
     """Parse a time shown on the page in Beijing time; None if no known format matches."""
-    text = " ".join(text.replace("\u00a0", " ").split())
-    for fmt in with_year:
+    text = " ".join(text.split())
+    # strptime raises on every format that does not fit; skip the ones that cannot.
+    has_year = _YEAR.search(text) is not None
+    for fmt in with_year if has_year else ():
         try:
             return datetime.strptime(text, fmt).replace(tzinfo=BEIJING)
         except ValueError:

@@ -20,11 +20,11 @@ from urllib.parse import parse_qs, urlsplit
 from lxml.etree import _Element
 
 from crawler.parsers.article import Article
-from crawler.parsers.base import PageRef, parse_document, select_text
-from crawler.parsers.blocks import remove, text_blocks
+from crawler.parsers.base import PageRef, first, parse_document, select_text, selectors, union
+from crawler.parsers.blocks import Noise, remove, text_blocks
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.errors import BlockedByChallenge, ParseError
-from crawler.parsers.text import Boilerplate, compile_all, decode_page, first_match
+from crawler.parsers.text import Boilerplate, compile_all, decode_page, first_match, sentences
 
 URL_PATTERN = re.compile(
     r"^https?://(?P<host>news\.futunn\.com|www\.moomoo\.com/news|news\.moomoo\.com)"
@@ -36,8 +36,8 @@ LANG_BY_QUERY = {"zh-cn": "zh-CN", "zh-hk": "zh-HK", "en-us": "en", "en": "en"}
 # moomoo is Futu's international brand: its news pages are English unless a prefix says otherwise.
 DEFAULT_LANG_BY_HOST = {"www.moomoo.com/news": "en", "news.moomoo.com": "en"}
 
-CONTAINERS = (".origin_content", "#newsDetail #content")
-NOISE = (
+CONTAINERS = selectors(".origin_content", "#newsDetail #content")
+NOISE = Noise(
     ".futu-news-time-stamp",
     "#relatedStockWeb",
     ".news__from-topic",
@@ -51,10 +51,12 @@ NOISE = (
     ".translate-tip",
     ".risk-disclaimer",
 )
-TITLE = ("#newsDetail h1.title", "h1.title", "h1", "meta[property='og:title']@content", "title")
-ORIGINAL_TITLE = ("#newsDetail .origin-title", ".origin-title")
-OUTLET = (".info-bar a.source", ".info-bar .source", ".info-bar a")
-PUBLISHED = (".info-bar .publicTime", ".futu-news-time-stamp")
+TITLE = selectors(
+    "#newsDetail h1.title", "h1.title", "h1", "meta[property='og:title']@content", "title"
+)
+ORIGINAL_TITLE = selectors("#newsDetail .origin-title", ".origin-title")
+OUTLET = selectors(".info-bar a.source", ".info-bar .source", ".info-bar a")
+PUBLISHED = selectors(".info-bar .publicTime", ".futu-news-time-stamp")
 TITLE_SUFFIX = re.compile(
     r"\s*[-|_–]\s*(?:富途牛牛|富途资讯|富途資訊|Futubull|Futu News|moomoo|Moomoo)\s*$"
 )
@@ -73,18 +75,27 @@ BOILERPLATE = Boilerplate(
             r"share_log",
         ]
     ),
-    sentences=compile_all(
+    sentences=sentences(
         [
-            r"\s*The translation is provided by third-party software\.",
-            r"\s*(?:Risk Disclaimer:?\s*)?The above content is for informational or educational "
-            r"purposes only and does not constitute any investment advice related to "
-            r"(?:Futu|Moomoo)\. Although we strive to ensure the truthfulness, accuracy, and "
-            r"originality of all such content, we cannot guarantee it\.",
-            r"\s*(?:风险及免责提示[:：]?\s*)?以上内容仅用作资讯或教育之目的，不构成与富途相关的"
-            r"任何投资建议。富途竭力但无法保证上述全部内容的真实性、准确性和原创性。",
-            r"\s*(?:風險及免責提示[:：]?\s*)?以上內容僅用作資訊或教育之目的，不構成與富途相關的"
-            r"任何投資建議。富途竭力但無法保證上述全部內容的真實性、準確性和原創性。",
-            r"\s*Read more$",
+            ("third-party software", r"\s*The translation is provided by third-party software\."),
+            (
+                "The above content is for informational",
+                r"(?:Risk Disclaimer:?\s*)?The above content is for informational or educational "
+                r"purposes only and does not constitute any investment advice related to "
+                r"(?:Futu|Moomoo)\. Although we strive to ensure the truthfulness, accuracy, and "
+                r"originality of all such content, we cannot guarantee it\.",
+            ),
+            (
+                "以上内容仅用作资讯或教育之目的",
+                r"(?:风险及免责提示[:：]?\s*)?以上内容仅用作资讯或教育之目的，不构成与富途相关的"
+                r"任何投资建议。富途竭力但无法保证上述全部内容的真实性、准确性和原创性。",
+            ),
+            (
+                "以上內容僅用作資訊或教育之目的",
+                r"(?:風險及免責提示[:：]?\s*)?以上內容僅用作資訊或教育之目的，不構成與富途相關的"
+                r"任何投資建議。富途竭力但無法保證上述全部內容的真實性、準確性和原創性。",
+            ),
+            ("Read more", r"\s*Read more$"),
         ]
     ),
 )
@@ -107,6 +118,7 @@ EDITOR = compile_all(
 TICKER = re.compile(r"\$[^$\n]{1,80}?\((?P<code>\.?[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Z]{2,4})\)\$")
 # A challenge shell has scripts and almost no readable text; a real error page has text.
 CHALLENGE_MAX_TEXT = 200
+SCRIPTS = union("script", "style", "noscript")
 
 
 class FutuParser:
@@ -141,7 +153,7 @@ class FutuParser:
             raise ParseError(url, "url", "not a Futu post or flash URL")
         _, page = decode_page(body, headers)
         root = parse_document(page)
-        container = _first(root, CONTAINERS)
+        container = first(root, CONTAINERS)
         if container is None:
             if _looks_like_challenge(root):
                 raise BlockedByChallenge(url, "Futu answered with a JavaScript challenge page")
@@ -158,8 +170,7 @@ class FutuParser:
         if published is None:
             raise ParseError(url, "published", f"unrecognised time {shown_time!r}")
 
-        remove(container, NOISE)
-        blocks = BOILERPLATE.clean(text_blocks(container))
+        blocks = BOILERPLATE.clean(text_blocks(container, NOISE))
         source = author = editor = None
         found = first_match(ATTRIBUTION, blocks, limit=3)
         if found:
@@ -197,17 +208,9 @@ class FutuParser:
         )
 
 
-def _first(root: _Element, selectors: tuple[str, ...]) -> _Element | None:
-    for selector in selectors:
-        found = root.cssselect(selector)
-        if found:
-            return found[0]
-    return None
-
-
 def _looks_like_challenge(root: _Element) -> bool:
-    has_script = bool(root.cssselect("script"))
-    remove(root, ("script", "style", "noscript"))
+    has_script = bool(SCRIPTS[0](root))
+    remove(root, SCRIPTS)
     return has_script and len(" ".join(root.text_content().split())) < CHALLENGE_MAX_TEXT
 
 

@@ -20,11 +20,18 @@ from urllib.parse import urlsplit
 from lxml.etree import _Element
 
 from crawler.parsers.article import Article
-from crawler.parsers.base import PageRef, parse_document, select_text
-from crawler.parsers.blocks import fragment_root, image_sources, remove, text_blocks
+from crawler.parsers.base import PageRef, first, parse_document, select_text, selectors
+from crawler.parsers.blocks import Noise, fragment_root, image_sources, text_blocks
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.errors import NotAnArticle, ParseError
-from crawler.parsers.text import Boilerplate, compile_all, decode_page, first_match, squash
+from crawler.parsers.text import (
+    Boilerplate,
+    compile_all,
+    decode_page,
+    first_match,
+    sentences,
+    squash,
+)
 
 URL_PATTERNS = (
     re.compile(r"^https?://(?:news|new)\.qq\.com/rain/a/(?P<id>[0-9A-Za-z]{10,24})(?:[/?#]|$)"),
@@ -38,22 +45,24 @@ WINDOW_DATA = re.compile(r"window\.DATA\s*=\s*")
 _JSON = json.JSONDecoder()
 IMG_PLACEHOLDER = re.compile(r"<!--(IMG_\d+)-->")
 
-BODY_CONTAINERS = (
+BODY_CONTAINERS = selectors(
     "#article-content .rich_media_content",
     ".content-article",
     "#Cnt-Main-Article-QQ",
 )
-BODY_NOISE = ("#Status", ".qqnews-ad", ".article-ad", "#LeftTool", "script", "style")
-TITLE = ("h1#article-title", "#article-title", ".LEFT h1", ".hd h1", "h1", "title")
-MEDIA = (".media-info .media-name", ".a_source a", ".a_source", "meta[name='source']@content")
-PUBTIME = (
+BODY_NOISE = Noise("#Status", ".qqnews-ad", ".article-ad", "#LeftTool", "script", "style")
+TITLE = selectors("h1#article-title", "#article-title", ".LEFT h1", ".hd h1", "h1", "title")
+MEDIA = selectors(
+    ".media-info .media-name", ".a_source a", ".a_source", "meta[name='source']@content"
+)
+PUBTIME = selectors(
     ".media-meta span",
     ".a_time",
     "meta[name='pubdate']@content",
     "meta[property='article:published_time']@content",
 )
-SUMMARY = ("meta[name='description']@content",)
-EDITOR = (".qq_editor",)
+SUMMARY = selectors("meta[name='description']@content")
+EDITOR = selectors(".qq_editor")
 TITLE_SUFFIX = re.compile(r"\s*[_|-]\s*腾讯(?:新闻|网)\s*$")
 
 # articletype values (app and web feeds): "4" video, "118" short video, "1" photo gallery.
@@ -71,9 +80,12 @@ BOILERPLATE = Boilerplate(
             r"(?:点击|扫码)?关注.{0,20}(?:公众号|腾讯新闻).{0,20}",
         ]
     ),
-    sentences=compile_all(
+    sentences=sentences(
         [
-            r"\s*免责声明[:：]在任何情况下，本文中的信息或所表述的意见，均不构成对任何人的投资建议。",
+            (
+                "免责声明",
+                r"\s*免责声明[:：]在任何情况下，本文中的信息或所表述的意见，均不构成对任何人的投资建议。",
+            ),
         ]
     ),
 )
@@ -218,13 +230,10 @@ def _body(data: Mapping[str, Any], root: _Element) -> tuple[list[str], list[str]
                 images.append("https:" + url if url.startswith("//") else url)
         fragment = fragment_root(IMG_PLACEHOLDER.sub("", origin))
         return text_blocks(fragment), images
-    for selector in BODY_CONTAINERS:
-        found = root.cssselect(selector)
-        if found:
-            container = found[0]
-            remove(container, BODY_NOISE)
-            return text_blocks(container), image_sources(container)
-    return [], []
+    container = first(root, BODY_CONTAINERS)
+    if container is None:
+        return [], []
+    return text_blocks(container, BODY_NOISE), image_sources(container)
 
 
 def _tags(raw: Any) -> tuple[str, ...]:

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from w3lib.encoding import html_to_unicode
 
-_SPACE = re.compile(r"[\s\u00a0\u3000\u200b\u200c\u200d\ufeff]+")
+# str.split() already splits on every Unicode space (NBSP, ideographic space...); only the
+# zero-width characters, which are not whitespace to Python, are deleted first.
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff]")
 
 
 def header_value(headers: Mapping[str, str], name: str) -> str | None:
@@ -32,7 +34,18 @@ def decode_page(body: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
 
 def squash(text: str) -> str:
     """Collapse every run of whitespace (incl. NBSP, ideographic and zero-width) to one space."""
-    return _SPACE.sub(" ", text).strip()
+    if _ZERO_WIDTH.search(text):
+        text = _ZERO_WIDTH.sub("", text)
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A boilerplate sentence cut out of a block; `anchor` is a literal it always contains,
+    checked first so the regex only runs on the few blocks that can match."""
+
+    anchor: str
+    pattern: re.Pattern[str]
 
 
 @dataclass(frozen=True)
@@ -44,18 +57,29 @@ class Boilerplate:
     """
 
     lines: Sequence[re.Pattern[str]] = ()
-    sentences: Sequence[re.Pattern[str]] = ()
+    sentences: Sequence[Sentence] = ()
+
+    def __post_init__(self) -> None:
+        # One alternation tried once per block beats trying each pattern in turn.
+        combined = "|".join(f"(?:{p.pattern})" for p in self.lines) or r"(?!)"
+        object.__setattr__(self, "_line", re.compile(combined, re.IGNORECASE))
 
     def clean(self, blocks: Iterable[str]) -> list[str]:
         """Blocks with boilerplate removed; blocks left empty by the removal disappear."""
         kept: list[str] = []
         for block in blocks:
-            for pattern in self.sentences:
-                block = pattern.sub("", block)
+            for sentence in self.sentences:
+                if sentence.anchor in block:
+                    block = sentence.pattern.sub("", block)
             block = block.strip()
-            if block and not any(p.fullmatch(block) for p in self.lines):
+            if block and not self._line.fullmatch(block):
                 kept.append(block)
         return kept
+
+
+def sentences(pairs: Iterable[tuple[str, str]]) -> tuple[Sentence, ...]:
+    """Compile (anchor, regex) pairs of boilerplate sentences."""
+    return tuple(Sentence(anchor, re.compile(pattern)) for anchor, pattern in pairs)
 
 
 def compile_all(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
