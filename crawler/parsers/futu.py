@@ -85,6 +85,9 @@ BOILERPLATE = Boilerplate(
                 r"(?:Futu|Moomoo)\. Although we strive to ensure the truthfulness, accuracy, and "
                 r"originality of all such content, we cannot guarantee it\.",
             ),
+            # The zh-CN / zh-HK disclaimers below are the wording Futu's Chinese pages show; the
+            # research found no public copy of them (unverified), so they are also removed by
+            # selector where the page puts them in a widget.
             (
                 "以上内容仅用作资讯或教育之目的",
                 r"(?:风险及免责提示[:：]?\s*)?以上内容仅用作资讯或教育之目的，不构成与富途相关的"
