@@ -18,6 +18,8 @@ from crawler.config import Config, ConfigError, load_config
 from crawler.parsers import PageRejected, UnsupportedURL, identify, parse
 from crawler.runner import CrawlSummary, group_by_site, run_crawl
 from crawler.urls import fetch_url
+from pipelines.spool import Spool
+from pipelines.store import StoreError, check_store, open_store
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -49,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--urls-file", type=Path, help="file with one article URL per line")
     c.add_argument("--log-file", type=Path, help="write the crawl log here instead of stderr")
 
+    commands.add_parser("flush", help="upload the articles spooled while the archive was down")
+
     d = commands.add_parser("demo", help="crawl the bundled fixture pages from a local mirror")
     d.add_argument("--log-file", type=Path, help="write the crawl log here instead of stderr")
     return parser
@@ -58,9 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load_config(args.config)
-        handler = {"parse": cmd_parse, "crawl": cmd_crawl, "demo": cmd_demo}[args.command]
+        handler = {
+            "parse": cmd_parse,
+            "crawl": cmd_crawl,
+            "demo": cmd_demo,
+            "flush": cmd_flush,
+        }[args.command]
         return handler(args, config)
-    except (ConfigError, UsageError) as error:
+    except (ConfigError, UsageError, StoreError) as error:
         print(f"newsarchive: {error}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -127,9 +136,19 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
     if not urls:
         raise UsageError("crawl needs --url URL or --urls-file FILE")
     by_site, unsupported = group_by_site(urls)
+    check_store(open_store(config.archive))  # before any page is fetched
     overrides = {"LOG_FILE": str(args.log_file)} if args.log_file else {}
     summary = CrawlSummary(run_crawl(by_site, args.config, overrides), unsupported)
     return _report(summary, config)
+
+
+def cmd_flush(args: argparse.Namespace, config: Config) -> int:
+    store = open_store(config.archive)
+    check_store(store)
+    result = Spool(config.archive["spool_dir"]).flush(store)
+    print(f"uploaded {result.uploaded}, still pending {result.pending}")
+    print(f"archive: {redact_location(config.archive['location'])}")
+    return EXIT_PROBLEMS if result.pending else EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
@@ -162,10 +181,16 @@ def identify_origin(site: str) -> str:
     return {"futu": "https://news.futunn.com", "tencent": "https://news.qq.com"}[site]
 
 
+def redact_location(location: str) -> str:
+    """The archive location without any user:password part a URL might carry."""
+    scheme, sep, rest = location.partition("://")
+    return f"{scheme}{sep}{rest.rsplit('@', 1)[-1]}" if sep else location
+
+
 def _report(summary: CrawlSummary, config: Config) -> int:
     for line in summary.lines():
         print(line)
-    print(f"archive: {config.archive['location']}")
+    print(f"archive: {redact_location(config.archive['location'])}")
     return EXIT_PROBLEMS if summary.problems else EXIT_OK
 
 

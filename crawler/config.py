@@ -31,6 +31,9 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "region": (str, ""),
         "addressing_style": (str, "auto"),
         "profile": (str, ""),
+        "spool_dir": (str, "./spool"),
+        "upload_concurrency": (int, 8),
+        "retry_attempts": (int, 5),
     },
     "crawl": {
         "user_agent": (str, DEFAULT_USER_AGENT),
@@ -51,7 +54,16 @@ CHOICES = {
     ("archive", "addressing_style"): ("auto", "path", "virtual"),
     ("crawl", "log_level"): ("DEBUG", "INFO", "WARNING", "ERROR"),
 }
-ENV_OVERRIDES = {"NEWSARCHIVE_ARCHIVE": ("archive", "location")}
+ENV_OVERRIDES = {
+    "NEWSARCHIVE_ARCHIVE": ("archive", "location"),
+    "NEWSARCHIVE_SPOOL": ("archive", "spool_dir"),
+    # Later entries win: the S3-specific / current names over the general / legacy ones.
+    "AWS_ENDPOINT_URL": ("archive", "endpoint_url"),
+    "AWS_ENDPOINT_URL_S3": ("archive", "endpoint_url"),
+    "AWS_DEFAULT_REGION": ("archive", "region"),
+    "AWS_REGION": ("archive", "region"),
+    "AWS_PROFILE": ("archive", "profile"),
+}
 
 
 class ConfigError(Exception):
@@ -112,6 +124,8 @@ def _validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str]
         if not values["base_url"].startswith(("http://", "https://")):
             raise ConfigError(f"setting 'sites.{site}.base_url' must be an http(s) URL")
         values["base_url"] = values["base_url"].rstrip("/")
+    if sections["archive"]["upload_concurrency"] < 1:
+        raise ConfigError("setting 'archive.upload_concurrency' must be at least 1")
     if sections["crawl"]["concurrent_requests_per_domain"] < 1:
         raise ConfigError("setting 'crawl.concurrent_requests_per_domain' must be at least 1")
     if not sections["archive"]["location"]:

@@ -8,6 +8,7 @@ mirror with exactly the code that crawls the live site.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,8 +49,9 @@ def fixture_routes(fixtures: Iterable[Fixture]) -> dict[str, Route]:
 class MirrorServer:
     """A threaded HTTP server bound to 127.0.0.1 on a free port (or the one given)."""
 
-    def __init__(self, routes: dict[str, Route], port: int = 0) -> None:
+    def __init__(self, routes: dict[str, Route], port: int = 0, delay: float = 0.0) -> None:
         self.routes = dict(routes)
+        self.delay = delay  # seconds per response, to stretch a crawl in failure tests
         self.routes.setdefault(
             "/robots.txt", Route(200, {"Content-Type": "text/plain"}, ROBOTS_TXT)
         )
@@ -89,6 +91,8 @@ def _handler_for(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             server.requests.append(self.path)
+            if server.delay:
+                time.sleep(server.delay)
             route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
             if route is None:
                 route = Route(404, {"Content-Type": "text/plain"}, b"not in the mirror\n")

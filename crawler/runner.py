@@ -22,8 +22,10 @@ COUNTERS = {
     "parse_errors": "newsarchive/parse_error",
     "fetch_failed": "newsarchive/fetch_failed",
     "unsupported": "newsarchive/unsupported_url",
+    "spooled": "newsarchive/archive/spooled",
+    "pending_uploads": "newsarchive/archive/pending",
 }
-PROBLEMS = ("blocked", "parse_errors", "fetch_failed", "unsupported")
+PROBLEMS = ("blocked", "parse_errors", "fetch_failed", "unsupported", "pending_uploads")
 
 
 @dataclass
@@ -37,8 +39,13 @@ class CrawlSummary:
     def problems(self) -> int:
         total = len(self.unsupported_urls)
         for counts in self.sites.values():
-            total += sum(counts[name] for name in PROBLEMS)
-        return total
+            total += sum(counts[name] for name in PROBLEMS if name != "pending_uploads")
+        return total + self.pending_uploads
+
+    @property
+    def pending_uploads(self) -> int:
+        """Items waiting in the shared spool when the last spider closed."""
+        return max((counts["pending_uploads"] for counts in self.sites.values()), default=0)
 
     def lines(self) -> list[str]:
         out = []

@@ -102,11 +102,18 @@ class LocalStore:
                     yield key
 
 
-def open_store(location: str, **s3_options: str) -> ArchiveStore:
-    """The store for a configured location: `s3://bucket/prefix` or a local folder."""
+def open_store(options: Mapping[str, str]) -> ArchiveStore:
+    """The store for the archive settings: `s3://bucket/prefix` or a local folder."""
+    location = options["location"]
     if location.startswith("s3://"):
-        raise StoreError(
-            "S3 archive locations are not supported by this version yet; "
-            "use a local folder (archive.location)"
-        )
+        from pipelines.s3store import S3Store
+
+        return S3Store.from_options(options)
     return LocalStore(location)
+
+
+def check_store(store: ArchiveStore) -> None:
+    """Fail fast if the store cannot be used (a local folder is created on first write)."""
+    check = getattr(store, "check", None)
+    if check is not None:
+        check()

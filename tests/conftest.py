@@ -12,6 +12,7 @@ import pytest
 
 from crawler.fixtures import iter_fixtures
 from crawler.mirror import MirrorServer, fixture_routes
+from tests.s3server import WeedMini
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -63,3 +64,25 @@ def scrapy(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 def newsarchive(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return run([sys.executable, "-m", "crawler.cli", *args], env=env)
+
+
+@pytest.fixture(scope="session")
+def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeedMini]:
+    """A real S3-compatible server for the session (SeaweedFS weed mini)."""
+    server = WeedMini(tmp_path_factory.mktemp("weed")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bucket(weed: WeedMini, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty bucket per test."""
+    name = "t-" + "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:50]
+    name = name.strip("-")
+    weed.client().create_bucket(Bucket=name)
+    return name
+
+
+def bucket_keys(weed: WeedMini, bucket: str) -> list[str]:
+    pages = weed.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))

@@ -1,0 +1,161 @@
+"""The archive on S3-compatible storage (AWS S3, MinIO, SeaweedFS, R2), same keys as locally.
+
+Create-only writes use a conditional put (`IfNoneMatch='*'`): of several writers racing on
+one key exactly one creates it, the others get 412 and learn the key exists. Retries on
+throttling and 5xx are botocore's own ("standard" mode), never a loop of ours.
+Error messages name the bucket and endpoint, never a credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
+
+from pipelines.store import StoreError
+
+# Codes meaning "the key already exists / another writer holds it" for a conditional put.
+CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
+MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+
+
+def parse_s3_location(location: str) -> tuple[str, str]:
+    """`s3://bucket/some/prefix` -> ("bucket", "some/prefix/"); prefix may be empty."""
+    parts = urlsplit(location)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise StoreError(f"not an S3 location: {location!r} (expected s3://bucket/prefix)")
+    prefix = parts.path.strip("/")
+    return parts.netloc, f"{prefix}/" if prefix else ""
+
+
+def make_client(options: Mapping[str, str], max_attempts: int = 5, timeout: float = 10) -> Any:
+    """A boto3 S3 client from the archive settings; credentials from the standard AWS chain."""
+    session = boto3.session.Session(profile_name=options.get("profile") or None)
+    config = BotoConfig(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        s3={"addressing_style": options.get("addressing_style") or "auto"},
+        connect_timeout=timeout,
+        read_timeout=timeout * 3,
+        max_pool_connections=16,
+    )
+    return session.client(
+        "s3",
+        endpoint_url=options.get("endpoint_url") or None,
+        region_name=options.get("region") or None,
+        config=config,
+    )
+
+
+class S3Store:
+    """Keys under `s3://bucket/prefix/`, written create-only."""
+
+    def __init__(self, location: str, client: Any, endpoint: str = "") -> None:
+        self.location = location
+        self.bucket, self.prefix = parse_s3_location(location)
+        self.client = client
+        self.endpoint = endpoint or "AWS S3"
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str]) -> S3Store:
+        client = make_client(options, max_attempts=int(options.get("retry_attempts") or 5))
+        return cls(options["location"], client, options.get("endpoint_url", ""))
+
+    def check(self) -> None:
+        """Fail fast with one clear line: missing bucket, refused credentials, no endpoint."""
+        where = f"bucket '{self.bucket}' at {self.endpoint}"
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (NoCredentialsError, PartialCredentialsError):
+            raise StoreError(
+                f"no S3 credentials for {where}: set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"
+            ) from None
+        except EndpointConnectionError:
+            raise StoreError(f"cannot reach the S3 endpoint for {where}") from None
+        except ClientError as error:
+            code = _code(error)
+            if code in {"404", "NoSuchBucket", "NotFound"}:
+                raise StoreError(f"{where} does not exist") from None
+            if code in {"403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied"}:
+                raise StoreError(
+                    f"access to {where} refused: wrong or unauthorised credentials"
+                ) from None
+            raise StoreError(f"{where} is not usable: {code}") from None
+        except BotoCoreError as error:
+            raise StoreError(f"{where} is not usable: {type(error).__name__}") from None
+
+    def put_if_absent(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        content_encoding: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> bool:
+        extra: dict[str, Any] = {"ContentType": content_type, "Metadata": dict(metadata or {})}
+        if content_encoding:
+            extra["ContentEncoding"] = content_encoding
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self.prefix + key, Body=data, IfNoneMatch="*", **extra
+            )
+        except ClientError as error:
+            if _code(error) in CONFLICT_CODES:
+                return False
+            raise StoreError(f"cannot write {key} to {self.location}: {_code(error)}") from None
+        except BotoCoreError as error:
+            raise StoreError(
+                f"cannot write {key} to {self.location}: {type(error).__name__}"
+            ) from None
+        return True
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+        except ClientError as error:
+            if _code(error) in MISSING_CODES:
+                return None
+            raise StoreError(f"cannot read {key} from {self.location}: {_code(error)}") from None
+        except BotoCoreError as error:
+            raise StoreError(
+                f"cannot read {key} from {self.location}: {type(error).__name__}"
+            ) from None
+        return response["Body"].read()
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+        except ClientError as error:
+            if _code(error) in MISSING_CODES:
+                return False
+            raise StoreError(f"cannot check {key} in {self.location}: {_code(error)}") from None
+        except BotoCoreError as error:
+            raise StoreError(
+                f"cannot check {key} in {self.location}: {type(error).__name__}"
+            ) from None
+        return True
+
+    def list(self, prefix: str) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"][len(self.prefix) :]
+        except (ClientError, BotoCoreError) as error:
+            raise StoreError(
+                f"cannot list {self.location}/{prefix}: {type(error).__name__}"
+            ) from None
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))

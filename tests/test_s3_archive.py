@@ -1,0 +1,230 @@
+"""The archive on a real S3-compatible server (SeaweedFS weed mini started by the tests)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from crawler.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
+from crawler.items import ArticleItem, FetchedPage
+from crawler.mirror import MirrorServer, fixture_routes
+from crawler.parsers import parse
+from pipelines.archiver import archive_article
+from pipelines.s3store import S3Store
+from pipelines.store import StoreError
+from tests.conftest import bucket_keys, newsarchive
+from tests.s3server import SECRET_KEY, WeedMini
+
+ARTICLES = [f for f in iter_fixtures() if f.expected().get("outcome") == "article"]
+FUTU_EN = load_fixture(FIXTURES_DIR / "futu" / "en-post-translated")
+
+
+def s3_config(tmp_path: Path, mirror: MirrorServer, bucket: str, attempts: int = 5) -> Path:
+    path = tmp_path / "s3.toml"
+    path.write_text(
+        f"""
+[archive]
+location = "s3://{bucket}/news"
+addressing_style = "path"
+spool_dir = "{tmp_path / "spool"}"
+retry_attempts = {attempts}
+[crawl]
+download_delay = 0
+concurrent_requests_per_domain = 1
+[sites.futu]
+base_url = "{mirror.base_url("https://news.futunn.com")}"
+[sites.tencent]
+base_url = "{mirror.base_url("https://news.qq.com")}"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def item_for(fixture_path: Path) -> ArticleItem:
+    fixture = load_fixture(fixture_path)
+    article = parse(fixture.url, fixture.body, fixture.headers)
+    page = FetchedPage(
+        site=article.site, page_id=article.id, url=article.url, source_url=fixture.url,
+        fetched_url=fixture.url, status=200, headers=fixture.headers, body=fixture.body,
+        fetched_at=article.published,
+    )  # fmt: skip
+    return ArticleItem(page=page, article=article)
+
+
+def store_for(weed: WeedMini, bucket: str, secret: str = SECRET_KEY) -> S3Store:
+    return S3Store(f"s3://{bucket}/news", weed.client(secret), weed.endpoint)
+
+
+def test_crawl_into_bucket_reads_back_byte_identical_and_recrawl_writes_nothing(
+    tmp_path: Path, mirror: MirrorServer, weed: WeedMini, bucket: str
+) -> None:
+    config = s3_config(tmp_path, mirror, bucket)
+    args = ["--config", str(config), "crawl", *[x for f in ARTICLES for x in ("--url", f.url)]]
+    first = newsarchive(*args, env=weed.env())
+    assert first.returncode == 0, first.stdout + first.stderr[-3000:]
+    keys = bucket_keys(weed, bucket)
+    records = [k for k in keys if k.startswith("news/articles/")]
+    assert len(records) == len(ARTICLES) == 12
+
+    client = weed.client()
+    for fixture in ARTICLES:
+        expected = fixture.expected()["article"]
+        (record_key,) = [k for k in records if k.endswith(f"/{expected['id']}.json")]
+        record_obj = client.get_object(Bucket=bucket, Key=record_key)
+        assert record_obj["ContentType"] == "application/json"
+        record = json.loads(record_obj["Body"].read())
+        assert record["text"] == expected["text"] and record["version"] == 1
+        assert record_obj["Metadata"]["content-sha256"] == record["content_sha256"]
+        text = client.get_object(Bucket=bucket, Key="news/" + record["text_key"])
+        assert text["ContentType"] == "text/plain; charset=utf-8"
+        assert text["Body"].read().decode("utf-8") == expected["text"] + "\n"
+        raw = client.get_object(Bucket=bucket, Key="news/" + record["raw_key"])
+        assert raw["ContentEncoding"] == "gzip"
+        assert gzip.decompress(raw["Body"].read()) == fixture.body
+
+    before = {
+        o["Key"]: o["LastModified"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]
+    }
+    second = newsarchive(*args, env=weed.env())
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "archived 0" in second.stdout
+    after = {o["Key"]: o["LastModified"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert after == before
+    for output in (first.stdout, first.stderr, second.stdout, second.stderr):
+        assert SECRET_KEY not in output
+
+
+def test_eight_way_race_on_one_article_yields_one_object(weed: WeedMini, bucket: str) -> None:
+    item = item_for(FUTU_EN.path)
+    results: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def racer() -> None:
+        store = store_for(weed, bucket)
+        barrier.wait()
+        results.append(archive_article(store, item).status)
+
+    threads = [threading.Thread(target=racer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["archived"] + ["unchanged"] * 7
+    keys = bucket_keys(weed, bucket)
+    assert [k for k in keys if k.startswith("news/articles/")] == [
+        "news/articles/futu/2024/05/08/41283375-en.json"
+    ]
+
+
+def test_changed_article_gets_a_second_version_next_to_the_first(
+    weed: WeedMini, bucket: str
+) -> None:
+    store = store_for(weed, bucket)
+    item = item_for(FUTU_EN.path)
+    assert archive_article(store, item).status == "archived"
+    edited = replace(item.article, paragraphs=(*item.article.paragraphs, "Update: a new line."))
+    result = archive_article(store, replace(item, article=edited))
+    assert (result.status, result.version) == ("new_version", 2)
+    assert archive_article(store, replace(item, article=edited)).status == "unchanged"
+    stem = "news/articles/futu/2024/05/08/41283375-en"
+    assert {f"{stem}.json", f"{stem}.v2.json"} <= set(bucket_keys(weed, bucket))
+    first = json.loads(store.get("articles/futu/2024/05/08/41283375-en.json") or b"{}")
+    second = json.loads(store.get("articles/futu/2024/05/08/41283375-en.v2.json") or b"{}")
+    assert first["text"] == item.article.text  # the old version is never overwritten
+    assert second["text"].endswith("Update: a new line.") and second["version"] == 2
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("wrong-secret", "refused: wrong or unauthorised credentials"),
+        ("missing-bucket", "does not exist"),
+        ("no-endpoint", "cannot reach the S3 endpoint"),
+    ],
+)
+def test_misconfigured_target_fails_before_crawling(
+    tmp_path: Path, mirror: MirrorServer, weed: WeedMini, bucket: str, setup: str, message: str
+) -> None:
+    env = weed.env("not-the-secret-Xy7" if setup == "wrong-secret" else SECRET_KEY)
+    target = "no-such-bucket" if setup == "missing-bucket" else bucket
+    if setup == "no-endpoint":
+        env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
+    config = s3_config(tmp_path, mirror, target, attempts=1)
+    requests_before = len(mirror.requests)
+    result = newsarchive("--config", str(config), "crawl", "--url", FUTU_EN.url, env=env)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert message in line and target in line
+    assert len(mirror.requests) == requests_before  # nothing was fetched
+    assert SECRET_KEY not in result.stderr + result.stdout
+    assert "not-the-secret-Xy7" not in result.stderr + result.stdout
+
+
+def test_store_errors_never_carry_credentials(weed: WeedMini, bucket: str) -> None:
+    store = store_for(weed, bucket, secret="leaky-secret-123")
+    with pytest.raises(StoreError) as caught:
+        store.put_if_absent("a/b.txt", b"x", "text/plain")
+    assert "leaky-secret-123" not in str(caught.value)
+    assert "archiver-key" not in str(caught.value)
+
+
+def test_server_down_mid_crawl_spools_then_flush_uploads_everything(
+    tmp_path: Path, weed: WeedMini, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    own = WeedMini(tmp_path_factory.mktemp("weed-outage")).start()
+    try:
+        own.client().create_bucket(Bucket="outage")
+        with MirrorServer(fixture_routes(ARTICLES), delay=0.4) as slow:
+            config = s3_config(tmp_path, slow, "outage", attempts=2)
+            urls = [x for f in ARTICLES for x in ("--url", f.url)]
+            log = tmp_path / "crawl.log"
+            crawl = _start_cli(
+                ["--config", str(config), "crawl", *urls, "--log-file", str(log)], own.env()
+            )
+            deadline = time.monotonic() + 60
+            while not [k for k in bucket_keys(own, "outage") if k.startswith("news/articles/")]:
+                assert time.monotonic() < deadline, "nothing archived before the outage"
+                time.sleep(0.1)
+            own.stop()  # storage goes away while the crawl is running
+            out, err = crawl.communicate(timeout=240)
+        assert crawl.returncode == 1, out + err
+        pending = int(out.split("pending uploads ")[1].split()[0].rstrip(","))
+        assert pending > 0
+        assert len(list((tmp_path / "spool").glob("*.json"))) == pending
+
+        own.start()  # same ports, same data directory
+        flushed = newsarchive("--config", str(config), "flush", env=own.env())
+        assert flushed.returncode == 0, flushed.stdout + flushed.stderr
+        assert f"uploaded {pending}, still pending 0" in flushed.stdout
+        records = [k for k in bucket_keys(own, "outage") if k.startswith("news/articles/")]
+        assert len(records) == len(ARTICLES)
+        everything = out + err + flushed.stdout + flushed.stderr + log.read_text()
+        everything += "".join(p.read_text() for p in (tmp_path / "spool").glob("*"))
+        assert SECRET_KEY not in everything
+    finally:
+        own.stop()
+
+
+def _start_cli(args: list[str], env: dict[str, str]):  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", *args],
+        cwd=REPO,
+        env={**inherited, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
