@@ -66,7 +66,13 @@ class Spool:
         uploaded = 0
         waiting = self.pending()
         for path in waiting:
-            item = _decode(json.loads(path.read_text(encoding="utf-8")))
+            try:
+                item = _decode(json.loads(path.read_text(encoding="utf-8")))
+            except FileNotFoundError:
+                # Another flush (the other site's spider of the same crawl) took it; the
+                # create-only archive makes handling an item twice harmless.
+                uploaded += 1
+                continue
             try:
                 if isinstance(item, ArticleItem):
                     archive_article(store, item)
@@ -74,7 +80,7 @@ class Spool:
                     archive_rejected(store, item)
             except StoreError:
                 break
-            path.unlink()
+            path.unlink(missing_ok=True)
             uploaded += 1
         return FlushResult(uploaded=uploaded, pending=len(waiting) - uploaded)
 
