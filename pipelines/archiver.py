@@ -44,7 +44,7 @@ def archive_article(store: ArchiveStore, item: ArticleItem) -> ArchiveResult:
         existing = store.get(keys.record)
         if existing is None:
             record = build_record(item, digest, version, keys)
-            _put_payloads(store, keys, article.text, page)
+            _put_payloads(store, keys, article.text, page, _object_metadata(item, digest, version))
             created = store.put_if_absent(
                 keys.record,
                 _json_bytes(record),
@@ -82,10 +82,17 @@ def archive_rejected(store: ArchiveStore, item: RejectedItem) -> ArchiveResult:
 
 def build_record(item: ArticleItem, digest: str, version: int, keys: ArticleKeys) -> dict[str, Any]:
     """The JSON record: article fields, content hash, parser, provenance, sibling keys."""
+    previous = None
+    if version > 1:
+        article = item.article
+        previous = article_keys(article.site, article.id, article.published, version - 1).record
     return {
         **item.article.to_dict(),
         "content_sha256": digest,
         "version": version,
+        # The newest version is current; each later record names the one it supersedes,
+        # and earlier records are never rewritten (create-only archive).
+        "previous_key": previous,
         **_provenance(item.page),
         "text_key": keys.text,
         "raw_key": keys.raw,
@@ -104,13 +111,19 @@ def _provenance(page: FetchedPage) -> dict[str, Any]:
     }
 
 
-def _put_payloads(store: ArchiveStore, keys: ArticleKeys, text: str, page: FetchedPage) -> None:
-    store.put_if_absent(keys.text, text.encode("utf-8") + b"\n", "text/plain; charset=utf-8")
+def _put_payloads(
+    store: ArchiveStore, keys: ArticleKeys, text: str, page: FetchedPage, metadata: dict[str, str]
+) -> None:
+    text_bytes = text.encode("utf-8") + b"\n"
+    store.put_if_absent(keys.text, text_bytes, "text/plain; charset=utf-8", metadata=metadata)
     content_type = (
         page.headers.get("Content-Type") or page.headers.get("content-type") or "text/html"
     )
     # mtime=0 makes the gzip bytes a pure function of the page, so re-runs are byte-identical.
-    store.put_if_absent(keys.raw, gzip.compress(page.body, mtime=0), content_type, "gzip")
+    raw = gzip.compress(page.body, mtime=0)
+    store.put_if_absent(
+        keys.raw, raw, content_type, "gzip", metadata={**metadata, "status": str(page.status)}
+    )
 
 
 def _object_metadata(item: ArticleItem, digest: str, version: int) -> dict[str, str]:

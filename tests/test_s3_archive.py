@@ -139,6 +139,8 @@ def test_changed_article_gets_a_second_version_next_to_the_first(
     second = json.loads(store.get("articles/futu/2024/05/08/41283375-en.v2.json") or b"{}")
     assert first["text"] == item.article.text  # the old version is never overwritten
     assert second["text"].endswith("Update: a new line.") and second["version"] == 2
+    assert second["previous_key"] == "articles/futu/2024/05/08/41283375-en.json"
+    assert first["previous_key"] is None
 
 
 @pytest.mark.parametrize(
