@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crawler.items import ArticleItem, FetchedPage, RejectedItem
-from pipelines.layout import LAYOUT_VERSION, ArticleKeys, article_keys, rejected_keys
+from pipelines.layout import LAYOUT_VERSION, ArticleKeys, article_keys, index_key, rejected_keys
 from pipelines.store import ArchiveStore
 
 MAX_VERSIONS = 1000
@@ -52,11 +52,13 @@ def archive_article(store: ArchiveStore, item: ArticleItem) -> ArchiveResult:
                 metadata=_object_metadata(item, digest, version),
             )
             if created:
+                _mark_indexed(store, item, keys)
                 return ArchiveResult(
                     "archived" if version == 1 else "new_version", keys.record, version
                 )
             existing = store.get(keys.record)  # another writer won the race for this version
         if existing is not None and json.loads(existing).get("content_sha256") == digest:
+            _mark_indexed(store, item, keys)  # repairs an index lost to a crash after the record
             return ArchiveResult("unchanged", keys.record, version)
     raise RuntimeError(f"more than {MAX_VERSIONS} versions of {article.id}")
 
@@ -99,6 +101,18 @@ def build_record(item: ArticleItem, digest: str, version: int, keys: ArticleKeys
         "layout_version": LAYOUT_VERSION,
         "archived_at": datetime.now(UTC).isoformat(),
     }
+
+
+def _mark_indexed(store: ArchiveStore, item: ArticleItem, keys: ArticleKeys) -> None:
+    article = item.article
+    marker = {
+        "id": article.id,
+        "record_key": keys.record,
+        "published": article.published.isoformat(),
+    }
+    store.put_if_absent(
+        index_key(article.site, article.id), _json_bytes(marker), "application/json"
+    )
 
 
 def _provenance(page: FetchedPage) -> dict[str, Any]:

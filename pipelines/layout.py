@@ -7,6 +7,9 @@ The same keys are used in the local folder and in an S3 bucket (under an optiona
     raw/<site>/<YYYY>/<MM>/<DD>/<id>.html.gz          response body exactly as served, gzipped
     rejected/<site>/<YYYY>/<MM>/<DD>/<name>.json      a page that gave no article, and why
     rejected/<site>/<YYYY>/<MM>/<DD>/<name>.html.gz   its raw bytes
+    index/<site>/<id>.json                            "this id is archived" (first record's key):
+                                                      one cheap lookup per id for incremental crawls
+    state/<site>/runs/<end time>.json                 a finished run's high-water mark
 
 A changed article keeps its first version and adds `<id>.v2.json` (`.v2.txt`, `.v2.html.gz`)
 and so on. Article dates are publication dates in Beijing time, the date the site shows;
@@ -49,6 +52,16 @@ def article_keys(site: str, article_id: str, published: datetime, version: int =
         text=f"text/{stem}{suffix}.txt",
         raw=f"raw/{stem}{suffix}.html.gz",
     )
+
+
+def index_key(site: str, article_id: str) -> str:
+    """The per-id marker written after an article's first record."""
+    return f"index/{site}/{safe_name(article_id)}.json"
+
+
+def run_state_key(site: str, ended: datetime) -> str:
+    """Where a finished run records its high-water mark (create-only, newest wins)."""
+    return f"state/{site}/runs/{ended.astimezone(UTC):%Y%m%dT%H%M%S%fZ}.json"
 
 
 def rejected_keys(site: str, name: str, fetched_at: datetime) -> tuple[str, str]:

@@ -31,7 +31,14 @@ def test_scrapy_crawl_futu_url_archives_record_text_and_raw(
     assert result.returncode == 0, result.stderr[-3000:]
     stored = files(archive_dir)
     stem = "futu/2024/05/08/41283375-en"
-    assert set(stored) == {f"articles/{stem}.json", f"text/{stem}.txt", f"raw/{stem}.html.gz"}
+    assert set(stored) == {
+        f"articles/{stem}.json",
+        f"text/{stem}.txt",
+        f"raw/{stem}.html.gz",
+        "index/futu/41283375-en.json",
+    }
+    index = json.loads(stored["index/futu/41283375-en.json"].read_text())
+    assert index["record_key"] == f"articles/{stem}.json"
 
     record = json.loads(stored[f"articles/{stem}.json"].read_text(encoding="utf-8"))
     expected = FUTU_EN.expected()["article"]
@@ -107,7 +114,7 @@ def test_newsarchive_crawl_twice_writes_nothing_the_second_time(
     assert first.returncode == 0, first.stderr[-3000:]
     assert "archived 1" in first.stdout
     before = {k: p.stat().st_mtime_ns for k, p in files(archive_dir).items()}
-    assert len(before) == 6
+    assert len(before) == 8  # 2 articles x (record, text, raw, index)
 
     second = newsarchive(*args)
     assert second.returncode == 0, second.stderr[-3000:]
