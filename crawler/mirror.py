@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from crawler.fixtures import Fixture
 from crawler.parsers import identify
@@ -49,8 +49,15 @@ def fixture_routes(fixtures: Iterable[Fixture]) -> dict[str, Route]:
 class MirrorServer:
     """A threaded HTTP server bound to 127.0.0.1 on a free port (or the one given)."""
 
-    def __init__(self, routes: dict[str, Route], port: int = 0, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        routes: dict[str, Route],
+        port: int = 0,
+        delay: float = 0.0,
+        handlers: dict[str, Callable[[dict, dict, bytes], Route]] | None = None,
+    ) -> None:
         self.routes = dict(routes)
+        self.handlers = dict(handlers or {})  # dynamic listing endpoints, by path
         self.delay = delay  # seconds per response, to stretch a crawl in failure tests
         self.routes.setdefault(
             "/robots.txt", Route(200, {"Content-Type": "text/plain"}, ROBOTS_TXT)
@@ -89,11 +96,22 @@ def _handler_for(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def do_POST(self) -> None:
+            self.do_GET()
+
         def do_GET(self) -> None:
             server.requests.append(self.path)
             if server.delay:
                 time.sleep(server.delay)
-            route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
+            path, _, query = self.path.partition("?")
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            handler = server.handlers.get(path)
+            if handler is not None:
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                route = handler(parse_qs(query), headers, body)
+            else:
+                route = server.routes.get(self.path) or server.routes.get(path)
             if route is None:
                 route = Route(404, {"Content-Type": "text/plain"}, b"not in the mirror\n")
             # send_response_only: the recorded Date/Server are replayed, not replaced by ours
