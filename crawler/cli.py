@@ -46,12 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="saved page's response header, repeatable ('Content-Type: text/html; charset=gbk')",
     )
 
-    c = commands.add_parser("crawl", help="fetch, parse and archive articles")
+    c = commands.add_parser(
+        "crawl", help="discover new articles (or fetch given URLs), parse and archive them"
+    )
     c.add_argument("--url", action="append", default=[], help="article URL (repeatable)")
     c.add_argument("--urls-file", type=Path, help="file with one article URL per line")
+    c.add_argument("--site", choices=["futu", "tencent"], action="append", help="limit discovery")
+    c.add_argument("--since", help="discover articles published since YYYY-MM-DD")
+    c.add_argument("--full", action="store_true", help="re-fetch articles already archived")
     c.add_argument("--log-file", type=Path, help="write the crawl log here instead of stderr")
 
     commands.add_parser("flush", help="upload the articles spooled while the archive was down")
+
+    m = commands.add_parser("mirror", help="serve the local mirror of both sites on 127.0.0.1")
+    m.add_argument("--port", type=int, default=8080)
+    m.add_argument("--articles", type=int, default=0, help="generated articles to add")
 
     d = commands.add_parser("demo", help="crawl the bundled fixture pages from a local mirror")
     d.add_argument("--log-file", type=Path, help="write the crawl log here instead of stderr")
@@ -67,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             "crawl": cmd_crawl,
             "demo": cmd_demo,
             "flush": cmd_flush,
+            "mirror": cmd_mirror,
         }[args.command]
         return handler(args, config)
     except (ConfigError, UsageError, StoreError) as error:
@@ -133,13 +143,41 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
             raise UsageError(f"no such file: {args.urls_file}")
         lines = args.urls_file.read_text(encoding="utf-8").splitlines()
         urls += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    if not urls:
-        raise UsageError("crawl needs --url URL or --urls-file FILE")
-    by_site, unsupported = group_by_site(urls)
+    spider_args = {"since": args.since, "full": args.full}
+    if args.since:
+        try:
+            datetime.strptime(args.since, "%Y-%m-%d")
+        except ValueError:
+            raise UsageError(f"--since must be YYYY-MM-DD, got {args.since!r}") from None
+    unsupported: list[str] = []
+    if urls:
+        plan: dict[str, list[str] | None] = dict(group_by_site(urls)[0])
+        unsupported = group_by_site(urls)[1]
+    else:
+        plan = {site: None for site in (args.site or ["futu", "tencent"])}
     check_store(open_store(config.archive))  # before any page is fetched
     overrides = {"LOG_FILE": str(args.log_file)} if args.log_file else {}
-    summary = CrawlSummary(run_crawl(by_site, args.config, overrides), unsupported)
+    summary = CrawlSummary(run_crawl(plan, args.config, overrides, spider_args), unsupported)
     return _report(summary, config)
+
+
+def cmd_mirror(args: argparse.Namespace, config: Config) -> int:
+    from crawler.fixtures import iter_fixtures
+    from crawler.mirror import MirrorServer
+    from crawler.mirror_catalog import Catalog
+
+    catalog = Catalog(iter_fixtures(), args.articles)
+    server = MirrorServer(catalog.routes(), port=args.port, handlers=catalog.handlers())
+    print(f"mirror of {len(catalog.items)} articles on {server.url}", file=sys.stderr)
+    for site, origin in MIRRORED_ORIGINS.items():
+        for key, real in origin.items():
+            print(f'  sites.{site}.{key} = "{server.base_url(real)}"', file=sys.stderr)
+    server.start()
+    try:
+        server.thread.join()
+    except KeyboardInterrupt:
+        server.stop()
+    return EXIT_OK
 
 
 def cmd_flush(args: argparse.Namespace, config: Config) -> int:
@@ -151,34 +189,49 @@ def cmd_flush(args: argparse.Namespace, config: Config) -> int:
     return EXIT_PROBLEMS if result.pending else EXIT_OK
 
 
+MIRRORED_ORIGINS = {
+    "futu": {"base_url": "https://news.futunn.com"},
+    "tencent": {
+        "base_url": "https://news.qq.com",
+        "api_base_url": "https://i.news.qq.com",
+        "hot_base_url": "https://r.inews.qq.com",
+    },
+}
+
+
+def mirror_sites(config: Config, mirror: object) -> dict[str, dict[str, object]]:
+    """The configured sites with every base URL pointing at the mirror."""
+    sites: dict[str, dict[str, object]] = {}
+    for name, values in config.sites.items():
+        bases = {k: mirror.base_url(v) for k, v in MIRRORED_ORIGINS[name].items()}  # type: ignore[attr-defined]
+        sites[name] = {**values, **bases}
+    return sites
+
+
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from crawler.fixtures import iter_fixtures
-    from crawler.mirror import MirrorServer, fixture_routes
+    from crawler.mirror import MirrorServer
+    from crawler.mirror_catalog import Catalog
 
-    fixtures = list(iter_fixtures())
-    with MirrorServer(fixture_routes(fixtures)) as mirror:
-        print(f"mirror of {len(fixtures)} saved pages on {mirror.url}", file=sys.stderr)
-        sites = {
-            name: {**values, "base_url": mirror.base_url(identify_origin(name))}
-            for name, values in config.sites.items()
+    catalog = Catalog(iter_fixtures())
+    check_store(open_store(config.archive))
+    with MirrorServer(catalog.routes(), handlers=catalog.handlers()) as mirror:
+        print(f"mirror of {len(catalog.items)} listed articles on {mirror.url}", file=sys.stderr)
+        overrides = {
+            "NEWSARCHIVE_SITES": mirror_sites(config, mirror),
+            "LOG_LEVEL": "WARNING",
+            "DOWNLOAD_DELAY": 0,
         }
-        overrides = {"NEWSARCHIVE_SITES": sites, "LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": 0}
         if args.log_file:
             overrides["LOG_FILE"] = str(args.log_file)
-        by_site, _ = group_by_site([f.url for f in fixtures])
-        summary = CrawlSummary(run_crawl(by_site, args.config, overrides))
+        summary = CrawlSummary(run_crawl({"futu": None, "tencent": None}, args.config, overrides))
     _report(summary, config)
     archived = sum(counts["archived"] + counts["new_versions"] for counts in summary.sites.values())
     if archived == 0:
-        print("nothing new: every article is already in the archive")
-    # The demo's pages include a challenge, a deleted page and non-articles on purpose;
-    # they are reported above, and the demo itself succeeded.
+        print("nothing new: every listed article is already in the archive")
+    # The mirror lists a challenge page, a deleted page, videos and an off-site link on
+    # purpose; they are reported above, and the demo itself succeeded.
     return EXIT_OK
-
-
-def identify_origin(site: str) -> str:
-    """The real origin a site's base_url stands in for."""
-    return {"futu": "https://news.futunn.com", "tencent": "https://news.qq.com"}[site]
 
 
 def redact_location(location: str) -> str:

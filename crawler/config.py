@@ -47,8 +47,27 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
     },
 }
 SITE_SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
-    "futu": {"base_url": (str, "https://news.futunn.com")},
-    "tencent": {"base_url": (str, "https://news.qq.com")},
+    "futu": {
+        "base_url": (str, "https://news.futunn.com"),
+        "languages": (list, ["zh-CN", "zh-HK", "en"]),
+        "sources": (list, ["sitemaps", "headlines", "flash"]),
+        "headline_size": (int, 48),
+        "flash_page_size": (int, 30),
+        "max_pages": (int, 5),
+    },
+    "tencent": {
+        "base_url": (str, "https://news.qq.com"),
+        "api_base_url": (str, "https://i.news.qq.com"),
+        "hot_base_url": (str, "https://r.inews.qq.com"),
+        "channels": (list, ["news_news_finance", "news_news_tech"]),
+        "hot_ranking": (bool, True),
+        "item_count": (int, 20),
+        "max_pages": (int, 5),
+    },
+}
+LIST_CHOICES = {
+    ("sites.futu", "languages"): ("zh-CN", "zh-HK", "en"),
+    ("sites.futu", "sources"): ("sitemaps", "headlines", "flash"),
 }
 CHOICES = {
     ("archive", "addressing_style"): ("auto", "path", "virtual"),
@@ -121,9 +140,12 @@ def _validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str]
         if environ.get(variable):
             sections[section][key] = environ[variable]
     for site, values in sites.items():
-        if not values["base_url"].startswith(("http://", "https://")):
-            raise ConfigError(f"setting 'sites.{site}.base_url' must be an http(s) URL")
-        values["base_url"] = values["base_url"].rstrip("/")
+        for key in [k for k in values if k.endswith("base_url")]:
+            if not values[key].startswith(("http://", "https://")):
+                raise ConfigError(f"setting 'sites.{site}.{key}' must be an http(s) URL")
+            values[key] = values[key].rstrip("/")
+        if values["max_pages"] < 1:
+            raise ConfigError(f"setting 'sites.{site}.max_pages' must be at least 1")
     if sections["archive"]["upload_concurrency"] < 1:
         raise ConfigError("setting 'archive.upload_concurrency' must be at least 1")
     if sections["crawl"]["concurrent_requests_per_domain"] < 1:
@@ -146,15 +168,20 @@ def _section(name: str, values: Any, schema: dict[str, tuple[Any, Any]]) -> dict
             raise ConfigError(f"setting '{name}.{key}' must be {_type_name(expected)}")
         if not isinstance(value, expected):
             raise ConfigError(f"setting '{name}.{key}' must be {_type_name(expected)}")
+        if expected is list and not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"setting '{name}.{key}' must be a list of strings")
         choices = CHOICES.get((name, key))
         if choices and value not in choices:
             raise ConfigError(f"setting '{name}.{key}' must be one of {', '.join(choices)}")
+        allowed = LIST_CHOICES.get((name, key))
+        if allowed and any(v not in allowed for v in value):
+            raise ConfigError(f"setting '{name}.{key}' may only hold {', '.join(allowed)}")
         out[key] = value
     return out
 
 
 def _type_name(expected: Any) -> str:
-    names = {str: "a string", bool: "true or false", int: "a whole number"}
+    names = {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}
     if isinstance(expected, tuple):
         return "a number"
     return names.get(expected, expected.__name__)

@@ -63,6 +63,7 @@ class MirrorServer:
             "/robots.txt", Route(200, {"Content-Type": "text/plain"}, ROBOTS_TXT)
         )
         self.requests: list[str] = []
+        self.request_log: list[tuple[str, dict[str, str], bytes]] = []  # path, headers, body
         handler = _handler_for(self)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -106,9 +107,10 @@ def _handler_for(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
             path, _, query = self.path.partition("?")
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            server.request_log.append((self.path, headers, body))
             handler = server.handlers.get(path)
             if handler is not None:
-                headers = {k.lower(): v for k, v in self.headers.items()}
                 route = handler(parse_qs(query), headers, body)
             else:
                 route = server.routes.get(self.path) or server.routes.get(path)

@@ -12,6 +12,11 @@ from typing import Any
 from crawler.parsers import PARSERS, UnsupportedURL, identify
 
 COUNTERS = {
+    "discovered": "newsarchive/discovered",
+    "already_archived": "newsarchive/already_archived",
+    "too_old": "newsarchive/too_old",
+    "offsite_refused": "newsarchive/offsite_refused",
+    "discovery_errors": "newsarchive/discovery_errors",
     "fetched": "newsarchive/fetched",
     "parsed": "newsarchive/parsed",
     "archived": "newsarchive/archive/archived",
@@ -25,7 +30,9 @@ COUNTERS = {
     "spooled": "newsarchive/archive/spooled",
     "pending_uploads": "newsarchive/archive/pending",
 }
-PROBLEMS = ("blocked", "parse_errors", "fetch_failed", "unsupported", "pending_uploads")
+PROBLEMS = (
+    "blocked", "parse_errors", "fetch_failed", "unsupported", "pending_uploads", "discovery_errors",
+)  # fmt: skip
 
 
 @dataclass
@@ -52,6 +59,8 @@ class CrawlSummary:
         for site, counts in sorted(self.sites.items()):
             shown = ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in counts.items())
             out.append(f"{site}: {shown}")
+            if counts["discovery_errors"]:
+                out.append(f"{site}: DISCOVERY BROKEN, see the log (this is not 'no news today')")
         out += [f"not a Futu or Tencent article URL: {url}" for url in self.unsupported_urls]
         return out
 
@@ -69,11 +78,15 @@ def group_by_site(urls: list[str]) -> tuple[dict[str, list[str]], list[str]]:
 
 
 def run_crawl(
-    urls_by_site: Mapping[str, list[str]],
+    urls_by_site: Mapping[str, list[str] | None],
     config_path: Path | None,
     overrides: Mapping[str, Any] | None = None,
+    spider_args: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Crawl the given URLs with the site spiders in one Scrapy process; per-site counts."""
+    """Crawl with the site spiders in one Scrapy process; per-site counts.
+
+    A site mapped to a URL list fetches those URLs; a site mapped to None runs discovery.
+    """
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
@@ -90,11 +103,11 @@ def run_crawl(
     process = CrawlerProcess(settings)
     crawlers = {}
     for site, urls in urls_by_site.items():
-        if site not in PARSERS or not urls:
+        if site not in PARSERS or urls == []:
             continue
         crawler = process.create_crawler(spiders[site])
         crawlers[site] = crawler
-        process.crawl(crawler, urls=urls)
+        process.crawl(crawler, urls=urls or None, **(spider_args or {}))
     process.start()
     return {site: _counts(crawler.stats.get_stats()) for site, crawler in crawlers.items()}
 

@@ -158,9 +158,9 @@ def test_demo_archives_the_mirror_then_finds_nothing_new(
     env = {"NEWSARCHIVE_ARCHIVE": str(archive)}
     first = newsarchive("demo", env=env)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "futu: fetched 9, parsed 7, archived 7" in first.stdout
-    assert "tencent: fetched 9, parsed 5, archived 5" in first.stdout
-    assert len(list((archive / "articles").rglob("*.json"))) == 12
+    assert "fetched 9, parsed 7, archived 7" in first.stdout.splitlines()[0]
+    assert "fetched 8, parsed 4, archived 4" in first.stdout.splitlines()[1]
+    assert len(list((archive / "articles").rglob("*.json"))) == 11
     second = newsarchive("demo", env=env)
     assert "nothing new" in second.stdout
     assert "archived 0" in second.stdout

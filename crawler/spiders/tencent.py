@@ -1,12 +1,122 @@
-"""Tencent news spider (news.qq.com/rain/a/<id> and its URL variants)."""
+"""Tencent news spider (news.qq.com/rain/a/<id> and its URL variants).
+
+Discovery (../shared/research/tencent.md §3): `web_feed/getPCList` channel feeds (POST JSON,
+paged by `flush_num`, stop on an empty page) and the hot ranking list (its first item is a
+`TIP…` placeholder). Listed ids are normalised to news.qq.com/rain/a/<id>; videos and other
+non-article types are counted, not fetched.
+"""
 
 from __future__ import annotations
 
-from crawler.spiders.base import ArticleSpider
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+
+import scrapy
+from scrapy.http import Response
+
+from crawler.parsers.dates import parse_local_time
+from crawler.spiders.base import STATS_PREFIX, ArticleSpider
+
+# articletype values that are not text articles: placeholder tip, video, short video, live.
+SKIPPED_TYPES = {"560": "placeholder", "4": "video", "118": "short video", "56": "live video"}
 
 
 class TencentSpider(ArticleSpider):
-    """`scrapy crawl tencent -a url=https://news.qq.com/rain/a/<id>`"""
+    """`scrapy crawl tencent` (discovery) or `scrapy crawl tencent -a url=...` (manual)."""
 
     name = "tencent"
     site = "tencent"
+
+    def discovery_requests(self) -> Iterable[scrapy.Request]:
+        device = uuid.uuid4().hex  # feeds want some device id; a random one per run works
+        for channel in self.site_settings["channels"]:
+            yield self._feed_request(channel, page=1, device=device)
+        if self.site_settings["hot_ranking"]:
+            size = self.site_settings["item_count"]
+            yield scrapy.Request(
+                self.endpoint("hot_base_url", f"/gw/event/hot_ranking_list?page_size={size}"),
+                callback=self.parse_hot, errback=self.listing_failed, dont_filter=True,
+                headers={"Referer": "https://news.qq.com/"},
+            )  # fmt: skip
+
+    def _feed_request(self, channel: str, page: int, device: str) -> scrapy.Request:
+        body = {
+            "base_req": {"from": "pc"}, "forward": "2", "qimei36": device, "device_id": device,
+            "flush_num": page, "channel_id": channel,
+            "item_count": self.site_settings["item_count"], "is_local_chlid": "0",
+        }  # fmt: skip
+        return scrapy.Request(
+            self.endpoint("api_base_url", "/web_feed/getPCList"),
+            method="POST", body=json.dumps(body),
+            headers={"Content-Type": "application/json", "Referer": "https://news.qq.com/"},
+            callback=self.parse_feed, errback=self.listing_failed, dont_filter=True,
+            cb_kwargs={"channel": channel, "page": page, "device": device},
+        )  # fmt: skip
+
+    async def parse_feed(
+        self, response: Response, channel: str, page: int, device: str
+    ) -> AsyncIterator[scrapy.Request]:
+        data = self.json_of(response)
+        if data is None:
+            return
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or data.get("code") != 0 or not isinstance(items, list):
+            self.discovery_error(response, f"expected {{code: 0, data: [...]}} for {channel}")
+            return
+        oldest: datetime | None = None
+        for item in _flatten(items):
+            published = _time(item.get("publish_time"))
+            if published is not None:
+                oldest = published if oldest is None else min(oldest, published)
+            request = await self._listed(item, published, response)
+            if request is not None:
+                yield request
+        older_wanted = self.since is None or (oldest is not None and oldest >= self.since)
+        if items and page < self.site_settings["max_pages"] and older_wanted:
+            yield self._feed_request(channel, page + 1, device)
+
+    async def parse_hot(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        data = self.json_of(response)
+        if data is None:
+            return
+        idlist = data.get("idlist") if isinstance(data, dict) else None
+        if data.get("ret") != 0 or not isinstance(idlist, list) or not idlist:
+            self.discovery_error(response, "expected {ret: 0, idlist: [{newslist: [...]}]}")
+            return
+        for block in idlist:
+            for item in block.get("newslist") or []:
+                request = await self._listed(item, _time(item.get("time")), response)
+                if request is not None:
+                    yield request
+
+    async def _listed(
+        self, item: dict, published: datetime | None, response: Response
+    ) -> scrapy.Request | None:
+        ident = item.get("id")
+        if not ident:
+            self.discovery_error(response, "listed item without 'id'")
+            return None
+        kind = SKIPPED_TYPES.get(str(item.get("articletype", "0")))
+        if kind or str(ident).startswith("TIP"):
+            self.crawler.stats.inc_value(f"{STATS_PREFIX}/listed_non_articles")
+            return None
+        link = (item.get("link_info") or {}).get("url") or item.get("url")
+        url = link or f"https://news.qq.com/rain/a/{ident}"
+        return await self.discovered(url, published, response.url)
+
+
+def _flatten(items: list) -> Iterable[dict]:
+    """Grouped modules (articletype 525) carry their real articles in `sub_item`."""
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if str(item.get("articletype")) == "525" and isinstance(item.get("sub_item"), list):
+            yield from (sub for sub in item["sub_item"] if isinstance(sub, dict))
+        else:
+            yield item
+
+
+def _time(value: object) -> datetime | None:
+    return parse_local_time(value, {}) if isinstance(value, str) and value else None

@@ -1,0 +1,182 @@
+"""Discovery spiders against the local mirror's listing APIs, as a nightly run uses them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.fixtures import iter_fixtures
+from crawler.mirror import MirrorServer, Route
+from crawler.mirror_catalog import OFFSITE_URL, Catalog
+from tests.conftest import newsarchive
+
+
+@pytest.fixture
+def listing_mirror() -> Iterator[MirrorServer]:
+    catalog = Catalog(iter_fixtures(), extra_articles=60)
+    with MirrorServer(catalog.routes(), handlers=catalog.handlers()) as server:
+        server.catalog = catalog  # type: ignore[attr-defined]
+        yield server
+
+
+def discovery_config(tmp_path: Path, mirror: MirrorServer, **futu: object) -> Path:
+    futu_extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in futu.items())
+    path = tmp_path / "discover.toml"
+    path.write_text(
+        f"""
+[archive]
+location = "{tmp_path / "archive"}"
+spool_dir = "{tmp_path / "spool"}"
+[crawl]
+download_delay = 0
+autothrottle = false
+concurrent_requests_per_domain = 8
+[sites.futu]
+base_url = "{mirror.base_url("https://news.futunn.com")}"
+flash_page_size = 4
+max_pages = 50
+{futu_extra}
+[sites.tencent]
+base_url = "{mirror.base_url("https://news.qq.com")}"
+api_base_url = "{mirror.base_url("https://i.news.qq.com")}"
+hot_base_url = "{mirror.base_url("https://r.inews.qq.com")}"
+item_count = 7
+max_pages = 50
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def records(tmp_path: Path, site: str) -> list[Path]:
+    return sorted((tmp_path / "archive" / "articles" / site).rglob("*.json"))
+
+
+def summary_line(stdout: str, site: str) -> dict[str, int]:
+    line = next(x for x in stdout.splitlines() if x.startswith(f"{site}: discovered"))
+    pairs = [part.rsplit(" ", 1) for part in line.split(": ", 1)[1].split(", ")]
+    return {name.replace(" ", "_"): int(value) for name, value in pairs}
+
+
+def test_discovery_archives_every_listed_article_and_refuses_off_site(
+    tmp_path: Path, listing_mirror: MirrorServer
+) -> None:
+    config = discovery_config(tmp_path, listing_mirror)
+    result = newsarchive("--config", str(config), "crawl")
+    catalog = listing_mirror.catalog  # type: ignore[attr-defined]
+    futu, tencent = summary_line(result.stdout, "futu"), summary_line(result.stdout, "tencent")
+    # every generated/fixture article that is a real article and is listed got archived
+    listed_articles = {
+        site: {i.num for i in catalog.items if i.site == site and i.is_article and (
+            site == "futu" or i.channel)}
+        for site in ("futu", "tencent")
+    }  # fmt: skip
+    assert futu["archived"] == len(records(tmp_path, "futu")) == len(listed_articles["futu"])
+    assert tencent["archived"] == len(records(tmp_path, "tencent"))
+    assert tencent["archived"] == len(listed_articles["tencent"])
+    assert futu["offsite_refused"] == 1
+    assert not any("weixin" in path for path in listing_mirror.requests)
+    assert OFFSITE_URL in result.stderr
+    # blocked/deleted/headline-only pages make the run report problems (exit 1)
+    assert result.returncode == 1 and futu["blocked"] == 1
+
+
+def test_pagination_language_headers_and_referer(
+    tmp_path: Path, listing_mirror: MirrorServer
+) -> None:
+    config = discovery_config(tmp_path, listing_mirror)
+    newsarchive("--config", str(config), "crawl")
+    flash = [(p, h) for p, h, _ in listing_mirror.request_log if "get-flash-list" in p]
+    assert {h["x-news-site-lang"] for _, h in flash} == {"0", "1", "2"}
+    assert all(h["referer"].endswith("/main/live") for _, h in flash)
+    assert any("lastTime=0" not in p for p, _ in flash)  # followed lastTime to older pages
+    feeds = [json.loads(b) for p, _, b in listing_mirror.request_log if "getPCList" in p]
+    finance_pages = sorted(f["flush_num"] for f in feeds if f["channel_id"] == "news_news_finance")
+    assert finance_pages[:3] == [1, 2, 3]  # paged by flush_num until an empty page
+
+
+def test_since_stops_at_older_articles(tmp_path: Path, listing_mirror: MirrorServer) -> None:
+    config = discovery_config(tmp_path, listing_mirror)
+    result = newsarchive(
+        "--config", str(config), "crawl", "--since", "2026-09-01", "--site", "tencent"
+    )
+    tencent = summary_line(result.stdout, "tencent")
+    assert tencent["too_old"] > 0
+    for record in records(tmp_path, "tencent"):
+        data = json.loads(record.read_text())
+        assert data["published"] >= "2026-09-01" or "rain/a/2026" in data["url"]
+
+
+def test_second_run_fetches_only_new_ids(tmp_path: Path, listing_mirror: MirrorServer) -> None:
+    config = discovery_config(tmp_path, listing_mirror)
+    args = ["--config", str(config), "crawl", "--since", "2000-01-01", "--site", "tencent"]
+    first = summary_line(newsarchive(*args).stdout, "tencent")
+    bigger = Catalog(iter_fixtures(), extra_articles=70)  # 5 more tencent articles listed
+    listing_mirror.routes.update(bigger.routes())
+    listing_mirror.handlers.update(bigger.handlers())
+    before = len(listing_mirror.requests)
+    second = summary_line(newsarchive(*args).stdout, "tencent")
+    article_fetches = [p for p in listing_mirror.requests[before:] if "/rain/a/" in p]
+    assert second["archived"] == 5
+    assert second["already_archived"] == first["archived"]
+    # only the new ids and the never-archived non-articles were fetched again
+    assert len(article_fetches) == 5 + first["not_articles"] + first["parse_errors"]
+
+
+def test_high_water_mark_is_stored_and_used_by_the_next_run(
+    tmp_path: Path, listing_mirror: MirrorServer
+) -> None:
+    config = discovery_config(tmp_path, listing_mirror)
+    newsarchive("--config", str(config), "crawl", "--site", "tencent")
+    states = sorted((tmp_path / "archive" / "state" / "tencent" / "runs").glob("*.json"))
+    assert len(states) == 1
+    mark = json.loads(states[0].read_text())["high_water"]
+    newest = max(i.published for i in listing_mirror.catalog.items if i.site == "tencent")  # type: ignore[attr-defined]
+    assert mark == newest.isoformat()
+    second = summary_line(
+        newsarchive("--config", str(config), "crawl", "--site", "tencent").stdout, "tencent"
+    )
+    assert second["too_old"] > 0 and second["archived"] == 0
+
+
+def test_robots_txt_disallow_is_honoured(tmp_path: Path, listing_mirror: MirrorServer) -> None:
+    blocked = "/news.qq.com/rain/a/20251016A07W8J00"
+    listing_mirror.routes["/robots.txt"] = Route(
+        200, {"Content-Type": "text/plain"}, f"User-agent: *\nDisallow: {blocked}\n".encode()
+    )
+    config = discovery_config(tmp_path, listing_mirror)
+    result = newsarchive("--config", str(config), "crawl", "--site", "tencent")
+    assert blocked not in listing_mirror.requests
+    assert "Forbidden by robots.txt" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "ctype"),
+    [
+        (
+            "/i.news.qq.com/web_feed/getPCList",
+            b"<html><body>403 Forbidden</body></html>",
+            "text/html",
+        ),
+        ("/i.news.qq.com/web_feed/getPCList", b'{"code": 0, "list": []}', "application/json"),
+        (
+            "/r.inews.qq.com/gw/event/hot_ranking_list",
+            b'{"ret": 0, "idlist": []}',
+            "application/json",
+        ),
+    ],
+)
+def test_listing_shape_drift_is_a_reported_error_not_no_news(
+    tmp_path: Path, listing_mirror: MirrorServer, path: str, body: bytes, ctype: str
+) -> None:
+    listing_mirror.handlers[path] = lambda q, h, b: Route(200, {"Content-Type": ctype}, body)
+    config = discovery_config(tmp_path, listing_mirror)
+    result = newsarchive("--config", str(config), "crawl", "--site", "tencent")
+    assert result.returncode == 1
+    assert "tencent: DISCOVERY BROKEN" in result.stdout
+    assert f"discovery broken at {listing_mirror.url}{path}" in result.stderr
+    assert summary_line(result.stdout, "tencent")["discovery_errors"] >= 1
+    assert not (tmp_path / "archive" / "state").exists()  # no high-water mark from a broken run
