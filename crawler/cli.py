@@ -157,7 +157,9 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         plan = {site: None for site in (args.site or ["futu", "tencent"])}
     check_store(open_store(config.archive))  # before any page is fetched
     overrides = {"LOG_FILE": str(args.log_file)} if args.log_file else {}
-    summary = CrawlSummary(run_crawl(plan, args.config, overrides, spider_args), unsupported)
+    counts = run_crawl(plan, args.config, overrides, spider_args)
+    pending = len(Spool(config.archive["spool_dir"]).pending())
+    summary = CrawlSummary(counts, unsupported, pending_uploads=pending)
     return _report(summary, config)
 
 

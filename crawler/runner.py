@@ -28,11 +28,8 @@ COUNTERS = {
     "fetch_failed": "newsarchive/fetch_failed",
     "unsupported": "newsarchive/unsupported_url",
     "spooled": "newsarchive/archive/spooled",
-    "pending_uploads": "newsarchive/archive/pending",
 }
-PROBLEMS = (
-    "blocked", "parse_errors", "fetch_failed", "unsupported", "pending_uploads", "discovery_errors",
-)  # fmt: skip
+PROBLEMS = ("blocked", "parse_errors", "fetch_failed", "unsupported", "discovery_errors")
 
 
 @dataclass
@@ -41,18 +38,15 @@ class CrawlSummary:
 
     sites: dict[str, dict[str, int]] = field(default_factory=dict)
     unsupported_urls: list[str] = field(default_factory=list)
+    # Items in the spool after the whole crawl (both spiders share one spool).
+    pending_uploads: int = 0
 
     @property
     def problems(self) -> int:
-        total = len(self.unsupported_urls)
+        total = len(self.unsupported_urls) + self.pending_uploads
         for counts in self.sites.values():
-            total += sum(counts[name] for name in PROBLEMS if name != "pending_uploads")
-        return total + self.pending_uploads
-
-    @property
-    def pending_uploads(self) -> int:
-        """Items waiting in the shared spool when the last spider closed."""
-        return max((counts["pending_uploads"] for counts in self.sites.values()), default=0)
+            total += sum(counts[name] for name in PROBLEMS)
+        return total
 
     def lines(self) -> list[str]:
         out = []
@@ -62,6 +56,7 @@ class CrawlSummary:
             if counts["discovery_errors"]:
                 out.append(f"{site}: DISCOVERY BROKEN, see the log (this is not 'no news today')")
         out += [f"not a Futu or Tencent article URL: {url}" for url in self.unsupported_urls]
+        out.append(f"pending uploads {self.pending_uploads}")
         return out
 
 
