@@ -109,40 +109,28 @@ class S3Store:
             self.client.put_object(
                 Bucket=self.bucket, Key=self.prefix + key, Body=data, IfNoneMatch="*", **extra
             )
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             if _code(error) in CONFLICT_CODES:
                 return False
-            raise StoreError(f"cannot write {key} to {self.location}: {_code(error)}") from None
-        except BotoCoreError as error:
-            raise StoreError(
-                f"cannot write {key} to {self.location}: {type(error).__name__}"
-            ) from None
+            raise self._error("write", key, error) from None
         return True
 
     def get(self, key: str) -> bytes | None:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
-        except ClientError as error:
+            return response["Body"].read()
+        except (ClientError, BotoCoreError) as error:
             if _code(error) in MISSING_CODES:
                 return None
-            raise StoreError(f"cannot read {key} from {self.location}: {_code(error)}") from None
-        except BotoCoreError as error:
-            raise StoreError(
-                f"cannot read {key} from {self.location}: {type(error).__name__}"
-            ) from None
-        return response["Body"].read()
+            raise self._error("read", key, error) from None
 
     def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             if _code(error) in MISSING_CODES:
                 return False
-            raise StoreError(f"cannot check {key} in {self.location}: {_code(error)}") from None
-        except BotoCoreError as error:
-            raise StoreError(
-                f"cannot check {key} in {self.location}: {type(error).__name__}"
-            ) from None
+            raise self._error("check", key, error) from None
         return True
 
     def list(self, prefix: str) -> Iterator[str]:
@@ -152,10 +140,16 @@ class S3Store:
                 for item in page.get("Contents", []):
                     yield item["Key"][len(self.prefix) :]
         except (ClientError, BotoCoreError) as error:
-            raise StoreError(
-                f"cannot list {self.location}/{prefix}: {type(error).__name__}"
-            ) from None
+            raise self._error("list", prefix, error) from None
+
+    def _error(self, action: str, key: str, error: Exception) -> StoreError:
+        """A StoreError naming the key, the location and the S3 error code; no credentials."""
+        detail = _code(error) or type(error).__name__
+        return StoreError(f"cannot {action} {key} in {self.location}: {detail}")
 
 
-def _code(error: ClientError) -> str:
+def _code(error: Exception) -> str:
+    """The S3 error code of a ClientError ('' for connection and other botocore errors)."""
+    if not isinstance(error, ClientError):
+        return ""
     return str(error.response.get("Error", {}).get("Code", ""))
