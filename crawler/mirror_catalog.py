@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 from crawler.fixtures import Fixture
@@ -242,7 +241,3 @@ def _q(query: dict, name: str, default: str) -> str:
 def _json(value: object) -> Route:
     body = json.dumps(value, ensure_ascii=False).encode("utf-8")
     return Route(200, {"Content-Type": "application/json; charset=utf-8"}, body)
-
-
-def parse_query(raw: str) -> dict[str, list[str]]:
-    return parse_qs(raw, keep_blank_values=True)

@@ -49,13 +49,25 @@ base_url = "{mirror.base_url("https://news.qq.com")}"
     return path
 
 
+def user_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment without NEWSARCHIVE_* settings, plus the test's own variables."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
+    return {**inherited, "PYTHONWARNINGS": "error::DeprecationWarning", **(env or {})}
+
+
 def run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run a command from the repository root, as a user would, capturing its output."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
-    full_env = {**inherited, "PYTHONWARNINGS": "error::DeprecationWarning", **(env or {})}
     return subprocess.run(
-        args, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=120, check=False
+        args, cwd=REPO, env=user_env(env), capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def start_newsarchive(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start `newsarchive ...` in the background (for tests that interrupt a running crawl)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", *args], cwd=REPO, env=user_env(env),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
 
 
 def scrapy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,7 +11,7 @@ from pathlib import Path
 from crawler.fixtures import iter_fixtures
 from crawler.mirror import MirrorServer
 from crawler.mirror_catalog import Catalog
-from tests.conftest import REPO, newsarchive
+from tests.conftest import newsarchive, start_newsarchive
 from tests.test_discovery import discovery_config, records
 
 
@@ -24,17 +21,13 @@ def test_sigkill_half_way_then_rerun_archives_each_article_once(tmp_path: Path) 
     with MirrorServer(catalog.routes(), handlers=catalog.handlers(), delay=0.05) as mirror:
         config = discovery_config(tmp_path, mirror)
         args = ["--config", str(config), "crawl", "--site", "tencent", "--since", "2000-01-01"]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
-        crawl = subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", *args], cwd=REPO, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        crawl = start_newsarchive(*args)
         deadline = time.monotonic() + 60
         while len(records(tmp_path, "tencent")) < 5:
             assert time.monotonic() < deadline and crawl.poll() is None, "crawl did not start"
             time.sleep(0.02)
         crawl.send_signal(signal.SIGKILL)
-        crawl.wait(timeout=10)
+        crawl.communicate(timeout=10)  # reaps the process and closes its pipes
         archived_before = len(records(tmp_path, "tencent"))
         assert 0 < archived_before < len(expected), "the kill must land half way"
 

@@ -18,7 +18,7 @@ from crawler.parsers import parse
 from pipelines.archiver import archive_article
 from pipelines.s3store import S3Store
 from pipelines.store import StoreError
-from tests.conftest import bucket_keys, newsarchive
+from tests.conftest import bucket_keys, newsarchive, start_newsarchive
 from tests.s3server import SECRET_KEY, WeedMini
 
 ARTICLES = [f for f in iter_fixtures() if f.expected().get("outcome") == "article"]
@@ -187,8 +187,8 @@ def test_server_down_mid_crawl_spools_then_flush_uploads_everything(
             config = s3_config(tmp_path, slow, "outage", attempts=2)
             urls = [x for f in ARTICLES for x in ("--url", f.url)]
             log = tmp_path / "crawl.log"
-            crawl = _start_cli(
-                ["--config", str(config), "crawl", *urls, "--log-file", str(log)], own.env()
+            crawl = start_newsarchive(
+                "--config", str(config), "crawl", *urls, "--log-file", str(log), env=own.env()
             )
             deadline = time.monotonic() + 60
             while not [k for k in bucket_keys(own, "outage") if k.startswith("news/articles/")]:
@@ -212,21 +212,3 @@ def test_server_down_mid_crawl_spools_then_flush_uploads_everything(
         assert SECRET_KEY not in everything
     finally:
         own.stop()
-
-
-def _start_cli(args: list[str], env: dict[str, str]):  # type: ignore[no-untyped-def]
-    import os
-    import subprocess
-    import sys
-
-    from tests.conftest import REPO
-
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", *args],
-        cwd=REPO,
-        env={**inherited, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
