@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--since", help="discover articles published since YYYY-MM-DD")
     c.add_argument("--full", action="store_true", help="re-fetch articles already archived")
     c.add_argument("--log-file", type=Path, help="write the crawl log here instead of stderr")
+    c.add_argument(
+        "--render",
+        action="store_true",
+        help="fetch challenge pages again in headless Chromium (crawl.render_challenges)",
+    )
 
     commands.add_parser("flush", help="upload the articles spooled while the archive was down")
 
@@ -156,7 +161,9 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
     else:
         plan = {site: None for site in (args.site or ["futu", "tencent"])}
     check_store(open_store(config.archive))  # before any page is fetched
-    overrides = {"LOG_FILE": str(args.log_file)} if args.log_file else {}
+    overrides: dict[str, object] = {"LOG_FILE": str(args.log_file)} if args.log_file else {}
+    if args.render:
+        overrides["NEWSARCHIVE_RENDER_CHALLENGES"] = True
     counts = run_crawl(plan, args.config, overrides, spider_args)
     pending = len(Spool(config.archive["spool_dir"]).pending())
     summary = CrawlSummary(counts, unsupported, pending_uploads=pending)

@@ -44,6 +44,9 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "retry_times": (int, 3),
         "download_timeout": ((int, float), 30),
         "log_level": (str, "INFO"),
+        "render_challenges": (bool, False),
+        "chromium_path": (str, "/usr/bin/chromium"),
+        "render_timeout": ((int, float), 30),
     },
 }
 SITE_SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {

@@ -26,6 +26,8 @@ class Fixture:
     status: int
     headers: dict[str, str]
     body: bytes
+    # A challenge page's article, as served once its script has run (meta.json after_challenge).
+    after_challenge: bytes | None = None
 
     @property
     def name(self) -> str:
@@ -53,6 +55,9 @@ def load_fixture(path: Path) -> Fixture:
         status=int(meta.get("status", 200)),
         headers=dict(meta.get("headers", {})),
         body=(path / "page.html").read_bytes(),
+        after_challenge=(path / meta["after_challenge"]).read_bytes()
+        if meta.get("after_challenge")
+        else None,
     )
 
 

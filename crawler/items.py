@@ -22,6 +22,8 @@ class FetchedPage:
     headers: dict[str, str]
     body: bytes
     fetched_at: datetime
+    # "chromium" when the page had to be rendered (a challenge page), else None.
+    rendered_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ and `gw/event/hot_ranking_list` (with its `TIP…` placeholder first).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -34,6 +34,8 @@ TENCENT_HOT = ("video", "headline-only")
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 OFFSITE_URL = "https://mp.weixin.qq.com/s/Qm9vZ3VzT2Zmc2l0ZQ"
+# The cookie the challenge script sets before reloading (waf-challenge fixture).
+WAF_COOKIE = "wafToken"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class Listed:
     page: Route
     channel: str = ""
     is_article: bool = True  # False for the challenge, deleted, video... fixtures
+    # For a challenge page: what a client that ran the challenge script gets instead.
+    after_challenge: Route | None = None
 
 
 def listed_from_fixture(fixture: Fixture) -> Listed | None:
@@ -61,11 +65,15 @@ def listed_from_fixture(fixture: Fixture) -> Listed | None:
     else:
         published = parsedate_to_datetime(fixture.headers["Date"]).astimezone(BEIJING)
     page = Route(fixture.status, fixture.headers, fixture.body)
+    after = None
+    if fixture.after_challenge is not None:
+        headers = {k: v for k, v in fixture.headers.items() if k.lower() != "set-cookie"}
+        after = Route(200, headers, fixture.after_challenge)
     if ref.site == "futu":
         num = ref.id.split("-")[1] if ref.kind == "flash" else ref.id.split("-")[0]
         return Listed("futu", num, ref.kind, ref.language, article.get("title", num),
                       article.get("outlet") or "富途牛牛", published, page,
-                      is_article=bool(article))  # fmt: skip
+                      is_article=bool(article), after_challenge=after)  # fmt: skip
     channel = TENCENT_CHANNEL.get(fixture.case, "hot" if fixture.case in TENCENT_HOT else "")
     if not channel:
         return None
@@ -128,6 +136,11 @@ class Catalog:
             "/news.futunn.com/news-site-api/main/get-flash-list": self.futu_flash_list,
             "/i.news.qq.com/web_feed/getPCList": self.tencent_pc_list,
             "/r.inews.qq.com/gw/event/hot_ranking_list": self.tencent_hot_list,
+            **{
+                mirror_path(identify(self.url(i)).url): _challenge_gate(i)
+                for i in self.items
+                if i.after_challenge is not None
+            },
         }
 
     # --- Futu ---------------------------------------------------------------------------
@@ -232,6 +245,21 @@ class Catalog:
             for i in items
         ]  # fmt: skip
         return _json({"ret": 0, "idlist": [{"ids_hash": "", "has_more": 0, "newslist": newslist}]})
+
+
+def _challenge_gate(item: Listed) -> Callable[[dict, dict, bytes], Route]:
+    """Serve the challenge until the client comes back with the cookie its script sets.
+
+    That is how the real WAF behaves (research: a `wafToken` cookie from a browser session
+    gets the article), so only a client that runs the script, a browser, reaches the article.
+    """
+
+    def serve(query: dict, headers: dict, body: bytes) -> Route:
+        cookies = headers.get("cookie", "")
+        passed = any(c.strip().startswith(WAF_COOKIE + "=") for c in cookies.split(";"))
+        return item.after_challenge if passed and item.after_challenge else item.page
+
+    return serve
 
 
 def _q(query: dict, name: str, default: str) -> str:

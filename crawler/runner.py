@@ -24,6 +24,7 @@ COUNTERS = {
     "unchanged": "newsarchive/archive/unchanged",
     "not_articles": "newsarchive/not_article",
     "blocked": "newsarchive/blocked",
+    "rendered": "newsarchive/rendered",  # challenge pages fetched again in Chromium
     "parse_errors": "newsarchive/parse_error",
     "fetch_failed": "newsarchive/fetch_failed",
     "unsupported": "newsarchive/unsupported_url",

@@ -122,6 +122,7 @@ def _provenance(page: FetchedPage) -> dict[str, Any]:
         "fetched_at": page.fetched_at.isoformat(),
         "http_status": page.status,
         "http_headers": page.headers,
+        "rendered_by": page.rendered_by,
     }
 
 

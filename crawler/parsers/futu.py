@@ -130,6 +130,8 @@ class FutuParser:
     site = "futu"
     name = "futu.article"
     version = "1.0.0"
+    # A rendered page is ready once the article container exists (see crawler/rendering.py).
+    ready_selector = ", ".join(selector.css for selector in CONTAINERS)
 
     def identify(self, url: str) -> PageRef | None:
         """Article identity: numeric id + language; slug and tracking query are noise."""

@@ -27,6 +27,7 @@ from crawler.items import ArticleItem, FetchedPage, RejectedItem
 from crawler.parsers import PARSERS, PageRejected
 from crawler.parsers.base import PageRef, SiteParser
 from crawler.parsers.dates import BEIJING
+from crawler.rendering import render_meta, render_settings
 from crawler.urls import fetch_url
 from pipelines.layout import index_key, run_state_key
 from pipelines.store import ArchiveStore, open_store
@@ -49,6 +50,8 @@ def config_settings(config: Config) -> dict[str, Any]:
         "RETRY_TIMES": crawl["retry_times"],
         "DOWNLOAD_TIMEOUT": crawl["download_timeout"],
         "LOG_LEVEL": crawl["log_level"],
+        "NEWSARCHIVE_RENDER_CHALLENGES": crawl["render_challenges"],
+        "NEWSARCHIVE_CRAWL": crawl,
         "NEWSARCHIVE_ARCHIVE": config.archive,
         "NEWSARCHIVE_SITES": config.sites,
     }
@@ -102,6 +105,14 @@ class ArticleSpider(scrapy.Spider):
         except ConfigError as error:
             raise UsageError(str(error)) from None
         settings.setdict(config_settings(config), priority="spider")
+        # `--render` / `-s NEWSARCHIVE_RENDER_CHALLENGES=1` arrive at a higher priority.
+        if settings.getbool("NEWSARCHIVE_RENDER_CHALLENGES") and cls._ready_selector():
+            settings.setdict(render_settings(config.crawl), priority="spider")
+
+    @classmethod
+    def _ready_selector(cls) -> str | None:
+        """CSS that marks a rendered page as loaded; None for sites without challenges."""
+        return getattr(PARSERS[cls.site], "ready_selector", None)
 
     @property
     def parser(self) -> SiteParser:
@@ -145,6 +156,12 @@ class ArticleSpider(scrapy.Spider):
             self.logger.error("Not a %s article URL, skipped: %s", self.site, url)
             return None
         return self._request_for(ref, url)
+
+    @property
+    def renders_challenges(self) -> bool:
+        return self.settings.getbool("NEWSARCHIVE_RENDER_CHALLENGES") and bool(
+            self._ready_selector()
+        )
 
     def _request_for(self, ref: PageRef, source_url: str) -> scrapy.Request:
         return scrapy.Request(
@@ -219,11 +236,19 @@ class ArticleSpider(scrapy.Spider):
         return datetime.fromisoformat(mark) - HIGH_WATER_OVERLAP if mark else None
 
     def parse_article(
-        self, response: Response, ref: PageRef, source_url: str
-    ) -> Iterable[ArticleItem | RejectedItem]:
-        """Parse with the site parser; anything that is not an article becomes a RejectedItem."""
+        self,
+        response: Response,
+        ref: PageRef,
+        source_url: str,
+        challenge: tuple[FetchedPage, PageRejected] | None = None,
+    ) -> Iterable[ArticleItem | RejectedItem | scrapy.Request]:
+        """Parse with the site parser; anything that is not an article becomes a RejectedItem.
+
+        `challenge` is set on the rendered retry of a challenge page (kept for render_failed).
+        """
         stats = self.crawler.stats
         stats.inc_value(f"{STATS_PREFIX}/fetched")
+        rendered = bool(response.meta.get("playwright"))
         page = FetchedPage(
             site=self.site,
             page_id=ref.id,
@@ -234,10 +259,16 @@ class ArticleSpider(scrapy.Spider):
             headers=_headers(response),
             body=response.body,
             fetched_at=datetime.now(UTC),
+            rendered_by="chromium" if rendered else None,
         )
+        if rendered:
+            stats.inc_value(f"{STATS_PREFIX}/rendered")
         try:
             article = self.parser.parse(ref.url, response.body, page.headers)
         except PageRejected as rejected:
+            if rejected.reason == "blocked" and self.renders_challenges and not rendered:
+                yield self._render_request(response, ref, source_url, page, rejected)
+                return
             stats.inc_value(f"{STATS_PREFIX}/{rejected.reason}")
             log = self.logger.info if rejected.reason == "not_article" else self.logger.warning
             log("%s: %s", rejected.reason, rejected)
@@ -251,6 +282,37 @@ class ArticleSpider(scrapy.Spider):
             return
         stats.inc_value(f"{STATS_PREFIX}/parsed")
         yield ArticleItem(page=page, article=article)
+
+    def _render_request(
+        self,
+        response: Response,
+        ref: PageRef,
+        source_url: str,
+        challenge: FetchedPage,
+        rejected: PageRejected,
+    ) -> scrapy.Request:
+        """The same page once more, through Chromium: only challenge pages take this path."""
+        self.logger.info("challenge at %s: rendering it in Chromium", response.url)
+        timeout = self.settings.getdict("NEWSARCHIVE_CRAWL").get("render_timeout", 30)
+        return response.request.replace(
+            meta=render_meta(self._ready_selector() or "body", timeout),
+            errback=self.render_failed,
+            cb_kwargs={"ref": ref, "source_url": source_url, "challenge": (challenge, rejected)},
+            dont_filter=True,
+        )
+
+    def render_failed(self, failure: Failure) -> Iterable[RejectedItem]:
+        """Chromium could not get past the challenge: the original page is kept as blocked."""
+        page, rejected = failure.request.cb_kwargs["challenge"]
+        self.crawler.stats.inc_value(f"{STATS_PREFIX}/blocked")
+        self.logger.warning(
+            "blocked: %s (rendering failed: %s)", page.fetched_url, failure.getErrorMessage()
+        )
+        yield RejectedItem(
+            page=page,
+            reason="blocked",
+            detail=f"{rejected.detail}; rendering failed: {failure.getErrorMessage()}",
+        )
 
     def fetch_failed(self, failure: Failure) -> None:
         """Count and log a request that failed after Scrapy's retries."""

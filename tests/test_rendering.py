@@ -1,0 +1,128 @@
+"""Opt-in rendering of Futu challenge pages in Debian's Chromium (scrapy-playwright).
+
+The mirror gates the waf-challenge fixture like the real WAF: its script sets a `wafToken`
+cookie and reloads, and only a request carrying that cookie gets the article. Plain HTTP
+cannot get past it; Chromium can. CI installs the `chromium` package (.ci/run).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
+from crawler.mirror import MirrorServer, mirror_path
+from crawler.mirror_catalog import Catalog
+from tests.conftest import newsarchive, scrapy
+from tests.test_discovery import discovery_config, records, summary_line
+
+WAF = load_fixture(FIXTURES_DIR / "futu" / "waf-challenge")
+WAF_PATH = mirror_path("https://news.futunn.com/en/post/79436146")
+# Read off after-challenge.html by hand.
+TITLE = (
+    "Claude Code launches Projects, splitting conversations into parallel threads with "
+    "shared context"
+)
+FIRST_SENTENCE = "Anthropic has added a feature called Projects to its programming assistant"
+BOILERPLATE = (
+    "The translation is provided by third-party software.",
+    "Write a comment",
+    "Related News",
+    "does not constitute any investment advice",
+)
+
+
+@pytest.fixture
+def gated_mirror() -> Iterator[MirrorServer]:
+    catalog = Catalog(iter_fixtures())
+    with MirrorServer(catalog.routes(), handlers=catalog.handlers()) as server:
+        yield server
+
+
+def crawl_challenge(tmp_path: Path, mirror: MirrorServer, *flags: str, **crawl: object):  # type: ignore[no-untyped-def]
+    config = discovery_config(tmp_path, mirror)
+    if crawl:
+        lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in crawl.items())
+        config.write_text(config.read_text().replace("[crawl]\n", f"[crawl]\n{lines}"))
+    return newsarchive("--config", str(config), "crawl", *flags, "--url", WAF.url)
+
+
+def rejected_records(tmp_path: Path) -> list[dict]:
+    root = tmp_path / "archive" / "rejected"
+    return [json.loads(p.read_text()) for p in sorted(root.rglob("*.json"))]
+
+
+def test_plain_mode_reports_the_challenge_as_blocked(
+    tmp_path: Path, gated_mirror: MirrorServer
+) -> None:
+    result = crawl_challenge(tmp_path, gated_mirror)
+    assert result.returncode == 1, result.stderr[-3000:]
+    futu = summary_line(result.stdout, "futu")
+    assert futu["blocked"] == 1 and futu["archived"] == 0 and futu["rendered"] == 0
+    assert records(tmp_path, "futu") == []
+    (rejected,) = rejected_records(tmp_path)
+    assert rejected["reason"] == "blocked"
+    assert gated_mirror.requests.count(WAF_PATH) == 1
+
+
+def test_render_mode_archives_the_article_behind_the_challenge(
+    tmp_path: Path, gated_mirror: MirrorServer
+) -> None:
+    result = crawl_challenge(tmp_path, gated_mirror, "--render")
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    futu = summary_line(result.stdout, "futu")
+    assert futu["archived"] == 1 and futu["rendered"] == 1 and futu["blocked"] == 0
+    (record_path,) = records(tmp_path, "futu")
+    record = json.loads(record_path.read_text())
+    assert record["id"] == "79436146-en" and record["title"] == TITLE
+    assert record["rendered_by"] == "chromium" and record["machine_translated"] is True
+    text = (tmp_path / "archive" / record["text_key"]).read_text()
+    assert text.startswith(FIRST_SENTENCE)
+    assert not [snippet for snippet in BOILERPLATE if snippet in text]
+    raw = gzip.decompress((tmp_path / "archive" / record["raw_key"]).read_bytes()).decode()
+    assert FIRST_SENTENCE in raw  # the rendered DOM, not the challenge shell
+    # plain fetch, then Chromium: the challenge page, then the reload its script asked for
+    waf_requests = [h for p, h, _ in gated_mirror.request_log if p == WAF_PATH]
+    assert len(waf_requests) == 3
+    assert ["wafToken=" in h.get("cookie", "") for h in waf_requests] == [False, False, True]
+    assert not rejected_records(tmp_path)
+
+
+def test_rendering_is_used_only_for_challenge_pages(
+    tmp_path: Path, gated_mirror: MirrorServer
+) -> None:
+    """A discovery crawl with rendering on (config): every other page is fetched once, plainly."""
+    config = discovery_config(tmp_path, gated_mirror)
+    config.write_text(
+        config.read_text().replace("[crawl]\n", "[crawl]\nrender_challenges = true\n")
+    )
+    result = scrapy("crawl", "futu", "-s", f"NEWSARCHIVE_CONFIG={config}")
+    assert "Spider closed (finished)" in result.stderr, result.stderr[-3000:]
+    assert "'newsarchive/rendered': 1" in result.stderr
+    assert "'playwright/request_count/navigation': 2" in result.stderr
+    pages = Counter(p for p in gated_mirror.requests if "/post/" in p or "/flash/" in p)
+    assert pages.pop(WAF_PATH) == 3
+    assert pages and set(pages.values()) == {1}
+    titles = {json.loads(p.read_text())["title"] for p in records(tmp_path, "futu")}
+    assert TITLE in titles
+
+
+def test_a_challenge_chromium_cannot_pass_is_kept_as_blocked(
+    tmp_path: Path, mirror: MirrorServer
+) -> None:
+    """The session mirror serves the challenge to everyone, cookie or not: rendering times out,
+    and the page is reported and kept exactly as it was first served."""
+    result = crawl_challenge(tmp_path, mirror, "--render", render_timeout=3)
+    assert result.returncode == 1, result.stderr[-3000:]
+    futu = summary_line(result.stdout, "futu")
+    assert futu["blocked"] == 1 and futu["archived"] == 0
+    assert "rendering failed" in result.stderr
+    (rejected,) = rejected_records(tmp_path)
+    assert rejected["reason"] == "blocked" and "rendering failed" in rejected["detail"]
+    raw = tmp_path / "archive" / rejected["raw_key"]
+    assert gzip.decompress(raw.read_bytes()) == WAF.body
