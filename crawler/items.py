@@ -32,6 +32,9 @@ class ArticleItem:
 
     page: FetchedPage
     article: Article
+    # Discovery looked this id up in the index moments ago and found nothing: the archiver may
+    # skip reading for an existing record (a conditional put still guards against a race).
+    unindexed: bool = False
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,10 @@ def archive_article(store: ArchiveStore, item: ArticleItem) -> ArchiveResult:
     digest = content_sha256(article.text)
     for version in range(1, MAX_VERSIONS):
         keys = article_keys(article.site, article.id, article.published, version)
-        existing = store.get(keys.record)
+        # A listed id the index did not know needs no read: the conditional put below still
+        # finds a record that appeared since (and then this loop reads and compares it).
+        fresh = version == 1 and item.unindexed
+        existing = None if fresh else store.get(keys.record)
         if existing is None:
             record = build_record(item, digest, version, keys)
             _put_payloads(store, keys, article.text, page, _object_metadata(item, digest, version))

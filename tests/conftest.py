@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -89,8 +90,9 @@ def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeedMini]:
 @pytest.fixture
 def bucket(weed: WeedMini, request: pytest.FixtureRequest) -> str:
     """A fresh, empty bucket per test."""
-    name = "t-" + "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:50]
-    name = name.strip("-")
+    slug = "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:40]
+    digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:8]  # parametrized ids differ
+    name = f"t-{slug.strip('-')}-{digest}"
     weed.client().create_bucket(Bucket=name)
     return name
 

@@ -101,8 +101,12 @@ def test_crawl_into_bucket_reads_back_byte_identical_and_recrawl_writes_nothing(
         assert SECRET_KEY not in output
 
 
-def test_eight_way_race_on_one_article_yields_one_object(weed: WeedMini, bucket: str) -> None:
-    item = item_for(FUTU_EN.path)
+@pytest.mark.parametrize("unindexed", [False, True], ids=["manual-url", "listed-unindexed"])
+def test_eight_way_race_on_one_article_yields_one_object(
+    weed: WeedMini, bucket: str, unindexed: bool
+) -> None:
+    """Also when every racer was told the id is new and skips reading for a record."""
+    item = replace(item_for(FUTU_EN.path), unindexed=unindexed)
     results: list[str] = []
     barrier = threading.Barrier(8)
 
@@ -123,11 +127,12 @@ def test_eight_way_race_on_one_article_yields_one_object(weed: WeedMini, bucket:
     ]
 
 
+@pytest.mark.parametrize("unindexed", [False, True], ids=["manual-url", "listed-unindexed"])
 def test_changed_article_gets_a_second_version_next_to_the_first(
-    weed: WeedMini, bucket: str
+    weed: WeedMini, bucket: str, unindexed: bool
 ) -> None:
     store = store_for(weed, bucket)
-    item = item_for(FUTU_EN.path)
+    item = replace(item_for(FUTU_EN.path), unindexed=unindexed)
     assert archive_article(store, item).status == "archived"
     edited = replace(item.article, paragraphs=(*item.article.paragraphs, "Update: a new line."))
     result = archive_article(store, replace(item, article=edited))

@@ -163,12 +163,14 @@ class ArticleSpider(scrapy.Spider):
             self._ready_selector()
         )
 
-    def _request_for(self, ref: PageRef, source_url: str) -> scrapy.Request:
+    def _request_for(
+        self, ref: PageRef, source_url: str, unindexed: bool = False
+    ) -> scrapy.Request:
         return scrapy.Request(
             fetch_url(self.base_url, ref.url),
             callback=self.parse_article,
             errback=self.fetch_failed,
-            cb_kwargs={"ref": ref, "source_url": source_url},
+            cb_kwargs={"ref": ref, "source_url": source_url, "unindexed": unindexed},
         )
 
     async def discovered(
@@ -188,11 +190,11 @@ class ArticleSpider(scrapy.Spider):
             stats.inc_value(f"{STATS_PREFIX}/offsite_refused")
             self.logger.warning("listing %s points off-site, not fetched: %s", listing, url)
             return None
-        archived = not self.full and self.store is not None
-        if archived and await run_in_thread(self.store.exists, index_key(self.site, ref.id)):
+        looked_up = not self.full and self.store is not None
+        if looked_up and await run_in_thread(self.store.exists, index_key(self.site, ref.id)):
             stats.inc_value(f"{STATS_PREFIX}/already_archived")
             return None
-        return self._request_for(ref, url)
+        return self._request_for(ref, url, unindexed=looked_up)
 
     def discovery_error(self, response: Response, why: str) -> None:
         """A listing that changed shape: counted and logged, never taken for 'no news'."""
@@ -241,6 +243,7 @@ class ArticleSpider(scrapy.Spider):
         ref: PageRef,
         source_url: str,
         challenge: tuple[FetchedPage, PageRejected] | None = None,
+        unindexed: bool = False,
     ) -> Iterable[ArticleItem | RejectedItem | scrapy.Request]:
         """Parse with the site parser; anything that is not an article becomes a RejectedItem.
 
@@ -281,7 +284,7 @@ class ArticleSpider(scrapy.Spider):
             )
             return
         stats.inc_value(f"{STATS_PREFIX}/parsed")
-        yield ArticleItem(page=page, article=article)
+        yield ArticleItem(page=page, article=article, unindexed=unindexed)
 
     def _render_request(
         self,
@@ -297,7 +300,7 @@ class ArticleSpider(scrapy.Spider):
         return response.request.replace(
             meta=render_meta(self._ready_selector() or "body", timeout),
             errback=self.render_failed,
-            cb_kwargs={"ref": ref, "source_url": source_url, "challenge": (challenge, rejected)},
+            cb_kwargs={**response.request.cb_kwargs, "challenge": (challenge, rejected)},
             dont_filter=True,
         )
 
