@@ -5,7 +5,8 @@
 Prints pages/min of `scrapy bench` (Scrapy's own local benchmark: fetch + link extraction,
 no parsing, no storage), then of `newsarchive crawl` over the local mirror holding the
 fixture pages plus N generated articles, archived into (a) the local folder and (b) a
-`weed mini` S3 server, with the ratio to scrapy bench and each crawl's peak RSS.
+`weed mini` S3 server, with the ratio to scrapy bench and each crawl's peak RSS
+and its RSS at each quarter of the run (flat memory: the quarters stay level).
 The mirror runs in this process; both compete for the same 2 cores, as they would on a
 small crawl box.
 """
@@ -29,25 +30,42 @@ from crawler.mirror import MirrorServer  # noqa: E402
 from crawler.mirror_catalog import Catalog  # noqa: E402
 from tests.s3server import WeedMini  # noqa: E402
 
-RSS_WRAPPER = (
-    "import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, "
-    "text=True); sys.stdout.write(p.stdout); sys.stderr.write(p.stderr); "
-    "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-)
+RSS_SAMPLE_SECONDS = 0.5
 
 
-def measured(args: list[str], env: dict[str, str]) -> tuple[str, str, float, int]:
+def rss_kib(pid: int) -> int:
+    """Resident set size of one process now (Linux /proc), 0 once it has gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+    return int(match[1]) if match else 0
+
+
+def measured(args: list[str], env: dict[str, str]) -> tuple[str, str, float, list[int]]:
+    """Run a command; its output, wall time and RSS samples (KiB) taken through the run."""
     start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", RSS_WRAPPER, *args], cwd=ROOT, env=env,
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    elapsed = time.perf_counter() - start
-    rss = int(re.findall(r"PEAK_RSS_KB (\d+)", result.stdout)[-1])
-    return result.stdout, result.stderr, elapsed, rss
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=err, text=True)
+        samples = []
+        while process.poll() is None:
+            samples.append(rss_kib(process.pid))
+            time.sleep(RSS_SAMPLE_SECONDS)
+        elapsed = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        return out.read(), err.read(), elapsed, [s for s in samples if s] or [0]
 
 
-def scrapy_bench(seconds: int) -> tuple[float, int]:
+def rss_profile(samples: list[int]) -> str:
+    """Peak RSS, and RSS at each quarter of the run: flat memory shows as equal quarters."""
+    quarters = [samples[min(len(samples) - 1, len(samples) * q // 4)] for q in (1, 2, 3, 4)]
+    shown = " / ".join(f"{q / 1024:.0f}" for q in quarters)
+    return f"peak RSS {max(samples) / 1024:6.0f} MiB (at 1/4, 1/2, 3/4, end: {shown} MiB)"
+
+
+def scrapy_bench(seconds: int) -> tuple[float, list[int]]:
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": ""}
     _, err, _, rss = measured(
         [sys.executable, "-m", "scrapy", "bench", "-s", f"CLOSESPIDER_TIMEOUT={seconds}"], env
@@ -80,7 +98,7 @@ max_pages = 100000
 """
 
 
-def our_crawl(workdir: Path, config: str, env: dict[str, str]) -> tuple[float, int, int]:
+def our_crawl(workdir: Path, config: str, env: dict[str, str]) -> tuple[float, list[int], int]:
     path = workdir / "bench.toml"
     path.write_text(config, encoding="utf-8")
     args = [
@@ -110,7 +128,7 @@ def main() -> int:
 
     bench_rate, bench_rss = scrapy_bench(opts.bench_seconds)
     label = "scrapy bench:"
-    print(f"{label:34} {bench_rate:8.0f} pages/min  peak RSS {bench_rss / 1024:6.0f} MiB")
+    print(f"{label:34} {bench_rate:8.0f} pages/min  {rss_profile(bench_rss)}")
 
     catalog = Catalog(iter_fixtures(), extra_articles=opts.articles)
     with (
@@ -130,8 +148,8 @@ def main() -> int:
             weed.stop()
     for name, (rate, rss, archived) in (("local folder", local), ("weed mini (S3)", s3)):
         print(
-            f"newsarchive crawl -> {name:14} {rate:8.0f} pages/min  peak RSS {rss / 1024:6.0f} MiB"
-            f"  ratio to scrapy bench {rate / bench_rate:5.2f}  ({archived} articles archived)"
+            f"newsarchive crawl -> {name:14} {rate:8.0f} pages/min  ratio to scrapy bench "
+            f"{rate / bench_rate:5.2f}  ({archived} articles archived)\n{'':36}{rss_profile(rss)}"
         )
     print("target: ratio >= 0.60")
     return 0

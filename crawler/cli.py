@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import urllib.request
 from datetime import UTC, datetime
@@ -15,13 +16,28 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from crawler.config import Config, ConfigError, load_config
+from crawler.locks import SiteLock
 from crawler.parsers import PageRejected, UnsupportedURL, identify, parse
+from crawler.read_commands import (
+    ReadUsageError,
+    add_read_commands,
+    cmd_export,
+    cmd_ls,
+    cmd_runs,
+    cmd_show,
+    ls_line,
+)
 from crawler.runner import CrawlSummary, group_by_site, run_crawl
+from crawler.runs import write_report
+from crawler.schedule import add_schedule_command, cmd_schedule
 from crawler.urls import fetch_url
+from pipelines.daily import DailyIndex, entry_for
+from pipelines.reader import ArchiveReader
 from pipelines.spool import Spool
-from pipelines.store import StoreError, check_store, open_store
+from pipelines.store import ArchiveStore, StoreError, check_store, open_store
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+DEMO_LS_LINES = 5
 
 
 class UsageError(Exception):
@@ -69,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = commands.add_parser("demo", help="crawl the bundled fixture pages from a local mirror")
     d.add_argument("--log-file", type=Path, help="write the crawl log here instead of stderr")
+    add_read_commands(commands)
+    add_schedule_command(commands)
     return parser
 
 
@@ -82,11 +100,20 @@ def main(argv: list[str] | None = None) -> int:
             "demo": cmd_demo,
             "flush": cmd_flush,
             "mirror": cmd_mirror,
+            "ls": cmd_ls,
+            "show": cmd_show,
+            "export": cmd_export,
+            "runs": cmd_runs,
+            "schedule": cmd_schedule,
         }[args.command]
         return handler(args, config)
-    except (ConfigError, UsageError, StoreError) as error:
+    except (ConfigError, UsageError, ReadUsageError, StoreError) as error:
         print(f"newsarchive: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # `newsarchive ls | head`: the reader has seen enough; not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def cmd_parse(args: argparse.Namespace, config: Config) -> int:
@@ -160,14 +187,30 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         unsupported = group_by_site(urls)[1]
     else:
         plan = {site: None for site in (args.site or ["futu", "tencent"])}
-    check_store(open_store(config.archive))  # before any page is fetched
+    started = datetime.now(UTC)
+    store = open_store(config.archive)
+    check_store(store)  # before any page is fetched
     overrides: dict[str, object] = {"LOG_FILE": str(args.log_file)} if args.log_file else {}
     if args.render:
         overrides["NEWSARCHIVE_RENDER_CHALLENGES"] = True
-    counts = run_crawl(plan, args.config, overrides, spider_args)
-    pending = len(Spool(config.archive["spool_dir"]).pending())
-    summary = CrawlSummary(counts, unsupported, pending_uploads=pending)
-    return _report(summary, config)
+    locks = {site: SiteLock(config.crawl["lock_dir"], site) for site in plan}
+    skipped = {site: lock.holder() for site, lock in locks.items() if not lock.acquire()}
+    try:
+        runnable = {site: urls for site, urls in plan.items() if site not in skipped}
+        counts, failures = run_crawl(runnable, args.config, overrides, spider_args)
+    finally:
+        for lock in locks.values():
+            lock.release()
+    summary = CrawlSummary(
+        counts,
+        unsupported,
+        pending_uploads=len(Spool(config.archive["spool_dir"]).pending()),
+        failures=failures,
+        skipped_locked=skipped,
+        discovery=not urls,
+        max_failure_ratio=config.crawl["max_failure_ratio"],
+    )
+    return _finish(summary, config, store, started, command="crawl")
 
 
 def cmd_mirror(args: argparse.Namespace, config: Config) -> int:
@@ -192,7 +235,11 @@ def cmd_mirror(args: argparse.Namespace, config: Config) -> int:
 def cmd_flush(args: argparse.Namespace, config: Config) -> int:
     store = open_store(config.archive)
     check_store(store)
-    result = Spool(config.archive["spool_dir"]).flush(store)
+    daily = DailyIndex(config.archive["spool_dir"])
+    result = Spool(config.archive["spool_dir"]).flush(
+        store, lambda item, archived: daily.add(entry_for(item, archived), store)
+    )
+    daily.flush(store)
     print(f"uploaded {result.uploaded}, still pending {result.pending}")
     print(f"archive: {redact_location(config.archive['location'])}")
     return EXIT_PROBLEMS if result.pending else EXIT_OK
@@ -223,7 +270,9 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from crawler.mirror_catalog import Catalog
 
     catalog = Catalog(iter_fixtures())
-    check_store(open_store(config.archive))
+    store = open_store(config.archive)
+    check_store(store)
+    started = datetime.now(UTC)
     with MirrorServer(catalog.routes(), handlers=catalog.handlers()) as mirror:
         print(f"mirror of {len(catalog.items)} listed articles on {mirror.url}", file=sys.stderr)
         overrides = {
@@ -233,11 +282,16 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         }
         if args.log_file:
             overrides["LOG_FILE"] = str(args.log_file)
-        summary = CrawlSummary(run_crawl({"futu": None, "tencent": None}, args.config, overrides))
-    _report(summary, config)
+        counts, failures = run_crawl({"futu": None, "tencent": None}, args.config, overrides)
+    summary = CrawlSummary(counts, failures=failures)
+    _finish(summary, config, store, started, command="demo")
     archived = sum(counts["archived"] + counts["new_versions"] for counts in summary.sites.values())
     if archived == 0:
         print("nothing new: every listed article is already in the archive")
+    newest = sorted(ArchiveReader(store).articles(), key=lambda a: a.published, reverse=True)
+    print(f"\n$ newsarchive ls   (newest {min(DEMO_LS_LINES, len(newest))} of {len(newest)})")
+    for article in newest[:DEMO_LS_LINES]:
+        print(ls_line(article))
     # The mirror lists a challenge page, a deleted page, videos and an off-site link on
     # purpose; they are reported above, and the demo itself succeeded.
     return EXIT_OK
@@ -252,8 +306,25 @@ def redact_location(location: str) -> str:
 def _report(summary: CrawlSummary, config: Config) -> int:
     for line in summary.lines():
         print(line)
+    for problem in summary.problems:
+        print(f"PROBLEM: {problem}")
     print(f"archive: {redact_location(config.archive['location'])}")
     return EXIT_PROBLEMS if summary.problems else EXIT_OK
+
+
+def _finish(
+    summary: CrawlSummary, config: Config, store: ArchiveStore, started: datetime, command: str
+) -> int:
+    """Print the summary and store the run report; the exit status for cron."""
+    status = _report(summary, config)
+    report = {"command": command, **summary.report(started, datetime.now(UTC), status)}
+    try:
+        key = write_report(store, report)
+    except StoreError as error:
+        print(f"newsarchive: run report not stored: {error}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"run report: {key}")
+    return status
 
 
 if __name__ == "__main__":

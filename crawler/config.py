@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_CONFIG_PATH = Path("config") / "newsarchive.toml"
 DEFAULT_USER_AGENT = (
@@ -47,8 +48,30 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "render_challenges": (bool, False),
         "chromium_path": (str, "/usr/bin/chromium"),
         "render_timeout": ((int, float), 30),
+        "lock_dir": (str, "./locks"),
+        "max_failure_ratio": ((int, float), 0.05),
+    },
+    "schedule": {
+        "jobstore": (str, ""),
+        "job_timeout_minutes": (int, 240),
+        "misfire_grace_hours": ((int, float), 6),
+        "jobs": (list, None),  # None = DEFAULT_JOBS; entries checked against JOB_SCHEMA
     },
 }
+# One [[schedule.jobs]] entry: a cron expression in a time zone, and what to crawl.
+JOB_SCHEMA: dict[str, tuple[type | tuple[type, ...], Any]] = {
+    "id": (str, ""),
+    "cron": (str, ""),
+    "timezone": (str, "Asia/Shanghai"),
+    "sites": (list, ["futu", "tencent"]),
+    "args": (list, []),
+}
+DEFAULT_JOBS = [
+    {"id": "futu-nightly", "cron": "0 2 * * *", "timezone": "Asia/Shanghai",
+     "sites": ["futu"], "args": []},
+    {"id": "tencent-6h", "cron": "0 */6 * * *", "timezone": "Asia/Shanghai",
+     "sites": ["tencent"], "args": []},
+]  # fmt: skip
 SITE_SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
     "futu": {
         "base_url": (str, "https://news.futunn.com"),
@@ -100,6 +123,7 @@ class Config:
     crawl: dict[str, Any]
     sites: dict[str, dict[str, Any]]
     path: Path | None
+    schedule: dict[str, Any] = field(default_factory=dict)
 
     def site(self, name: str) -> dict[str, Any]:
         return self.sites[name]
@@ -155,7 +179,47 @@ def _validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str]
         raise ConfigError("setting 'crawl.concurrent_requests_per_domain' must be at least 1")
     if not sections["archive"]["location"]:
         raise ConfigError("setting 'archive.location' must not be empty")
-    return Config(archive=sections["archive"], crawl=sections["crawl"], sites=sites, path=path)
+    schedule = sections["schedule"]
+    schedule["jobs"] = _jobs(DEFAULT_JOBS if schedule["jobs"] is None else schedule["jobs"])
+    if not schedule["jobstore"]:
+        # Next to the config file, so the scheduler and cron find the same one.
+        folder = path.parent if path is not None else Path(".")
+        schedule["jobstore"] = str(folder / "newsarchive-jobs.sqlite")
+    if not 0 <= sections["crawl"]["max_failure_ratio"] <= 1:
+        raise ConfigError("setting 'crawl.max_failure_ratio' must be between 0 and 1")
+    return Config(
+        archive=sections["archive"],
+        crawl=sections["crawl"],
+        sites=sites,
+        path=path,
+        schedule=schedule,
+    )
+
+
+def _jobs(entries: list[Any]) -> list[dict[str, Any]]:
+    """Validated [[schedule.jobs]]: unique ids, a valid cron expression and time zone."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    jobs, seen = [], set()
+    for number, entry in enumerate(entries, 1):
+        job = _section(f"schedule.jobs[{number}]", entry, JOB_SCHEMA)
+        where = f"schedule.jobs[{number}]"
+        if not job["id"] or job["id"] in seen:
+            raise ConfigError(f"setting '{where}.id' must be set and unique")
+        seen.add(job["id"])
+        unknown = [s for s in job["sites"] if s not in SITE_SCHEMA]
+        if unknown or not job["sites"]:
+            raise ConfigError(f"setting '{where}.sites' may only hold futu, tencent")
+        try:
+            ZoneInfo(job["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"setting '{where}.timezone': unknown time zone") from None
+        try:
+            CronTrigger.from_crontab(job["cron"], timezone=job["timezone"])
+        except ValueError as error:
+            raise ConfigError(f"setting '{where}.cron': {error}") from None
+        jobs.append(job)
+    return jobs
 
 
 def _section(name: str, values: Any, schema: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
@@ -171,7 +235,7 @@ def _section(name: str, values: Any, schema: dict[str, tuple[Any, Any]]) -> dict
             raise ConfigError(f"setting '{name}.{key}' must be {_type_name(expected)}")
         if not isinstance(value, expected):
             raise ConfigError(f"setting '{name}.{key}' must be {_type_name(expected)}")
-        if expected is list and not all(isinstance(v, str) for v in value):
+        if expected is list and key != "jobs" and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"setting '{name}.{key}' must be a list of strings")
         choices = CHOICES.get((name, key))
         if choices and value not in choices:

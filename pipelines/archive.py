@@ -15,7 +15,8 @@ from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import run_in_thread
 
 from crawler.items import ArticleItem, RejectedItem
-from pipelines.archiver import ArchiveResult, archive_article, archive_rejected
+from pipelines.archiver import INDEXED, ArchiveResult, archive_article, archive_rejected
+from pipelines.daily import DailyIndex, entry_for
 from pipelines.spool import Spool
 from pipelines.store import ArchiveStore, StoreError, check_store, open_store
 
@@ -28,6 +29,7 @@ class ArchivePipeline:
     def __init__(self, store: ArchiveStore, spool: Spool, crawler: Crawler, concurrency: int):
         self.store = store
         self.spool = spool
+        self.daily = DailyIndex(spool.directory)
         self.crawler = crawler
         self.slots = asyncio.Semaphore(concurrency)
         self.store_down = False
@@ -43,16 +45,30 @@ class ArchivePipeline:
 
     async def open_spider(self) -> None:
         if self.spool.pending():
-            result = await run_in_thread(self.spool.flush, self.store)
+            result = await run_in_thread(self.spool.flush, self.store, self._index)
             self.crawler.stats.set_value(f"{STATS_PREFIX}/flushed", result.uploaded)
+        await run_in_thread(self.daily.flush, self.store)  # lines a killed run journaled
 
     async def close_spider(self) -> None:
+        if not self.store_down:
+            await run_in_thread(self.daily.flush, self.store)
         self.crawler.stats.set_value(f"{STATS_PREFIX}/pending", len(self.spool.pending()))
+
+    def _index(self, item: ArticleItem, result: ArchiveResult) -> None:
+        self.daily.add(entry_for(item, result), self.store)
+
+    def _archive(self, item: ArticleItem | RejectedItem) -> ArchiveResult:
+        """Runs in a worker thread: store the item, then journal its per-day index line."""
+        if isinstance(item, RejectedItem):
+            return archive_rejected(self.store, item)
+        result = archive_article(self.store, item)
+        if result.status in INDEXED:
+            self._index(item, result)
+        return result
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, (ArticleItem, RejectedItem)):
             return item
-        archive = archive_article if isinstance(item, ArticleItem) else archive_rejected
         if self.store_down:
             # Once the store has failed after botocore's retries, the rest of this run goes
             # straight to the spool instead of waiting out the same retries per item.
@@ -61,7 +77,7 @@ class ArchivePipeline:
             return item
         async with self.slots:
             try:
-                result: ArchiveResult = await run_in_thread(archive, self.store, item)
+                result: ArchiveResult = await run_in_thread(self._archive, item)
             except StoreError as error:
                 await run_in_thread(self.spool.add, item)
                 self.crawler.stats.inc_value(f"{STATS_PREFIX}/spooled")

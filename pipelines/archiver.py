@@ -19,6 +19,8 @@ from pipelines.layout import LAYOUT_VERSION, ArticleKeys, article_keys, index_ke
 from pipelines.store import ArchiveStore
 
 MAX_VERSIONS = 1000
+# Results that stored a new record, and so a line in the per-day index.
+INDEXED = frozenset({"archived", "new_version"})
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 from crawler.items import ArticleItem, FetchedPage, RejectedItem
 from crawler.parsers.article import Article
-from pipelines.archiver import archive_article, archive_rejected
+from pipelines.archiver import INDEXED, ArchiveResult, archive_article, archive_rejected
 from pipelines.layout import safe_name
 from pipelines.store import ArchiveStore, StoreError
 
@@ -61,8 +62,15 @@ class Spool:
             return []
         return sorted(p for p in self.directory.glob("*.json") if not p.name.startswith(".tmp-"))
 
-    def flush(self, store: ArchiveStore) -> FlushResult:
-        """Archive every spooled item; stop at the first storage error (it is still down)."""
+    def flush(
+        self,
+        store: ArchiveStore,
+        on_archived: Callable[[ArticleItem, ArchiveResult], None] | None = None,
+    ) -> FlushResult:
+        """Archive every spooled item; stop at the first storage error (it is still down).
+
+        `on_archived` hears of each article stored, for the per-day index.
+        """
         uploaded = 0
         waiting = self.pending()
         for path in waiting:
@@ -75,7 +83,9 @@ class Spool:
                 continue
             try:
                 if isinstance(item, ArticleItem):
-                    archive_article(store, item)
+                    result = archive_article(store, item)
+                    if on_archived is not None and result.status in INDEXED:
+                        on_archived(item, result)
                 else:
                     archive_rejected(store, item)
             except StoreError:

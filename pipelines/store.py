@@ -94,10 +94,14 @@ class LocalStore:
         return self._path(key).is_file()
 
     def list(self, prefix: str) -> Iterator[str]:
-        base = self.root
-        for path in sorted(base.rglob("*")):
+        # Walk only the folder the prefix names, not the whole archive.
+        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        start = self._path(folder) if folder else self.root
+        if not start.is_dir():
+            return
+        for path in sorted(start.rglob("*")):
             if path.is_file() and not path.name.startswith(".tmp-"):
-                key = path.relative_to(base).as_posix()
+                key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     yield key
 

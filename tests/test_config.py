@@ -6,15 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import SCHEMA, SITE_SCHEMA, ConfigError, load_config
+from crawler.config import DEFAULT_JOBS, SCHEMA, SITE_SCHEMA, ConfigError, _validate, load_config
 from tests.conftest import REPO, newsarchive, scrapy
 
 
 def test_default_file_repeats_the_built_in_defaults() -> None:
     from_file = load_config(REPO / "config" / "newsarchive.toml", environ={})
+    built_in = _validate({}, from_file.path, environ={})  # defaults resolved against that path
     for section, schema in SCHEMA.items():
-        for key, (_, default) in schema.items():
-            assert getattr(from_file, section)[key] == default, f"{section}.{key}"
+        for key in schema:
+            assert getattr(from_file, section)[key] == getattr(built_in, section)[key], key
+    assert from_file.schedule["jobs"] == DEFAULT_JOBS
     for site, schema in SITE_SCHEMA.items():
         assert from_file.site(site)["base_url"] == schema["base_url"][1]
 

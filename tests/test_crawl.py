@@ -31,12 +31,17 @@ def test_scrapy_crawl_futu_url_archives_record_text_and_raw(
     assert result.returncode == 0, result.stderr[-3000:]
     stored = files(archive_dir)
     stem = "futu/2024/05/08/41283375-en"
+    (segment,) = [key for key in stored if key.startswith("daily/")]
     assert set(stored) == {
         f"articles/{stem}.json",
         f"text/{stem}.txt",
         f"raw/{stem}.html.gz",
         "index/futu/41283375-en.json",
+        segment,
     }
+    assert segment.startswith("daily/futu/2024/05/08/") and segment.endswith(".jsonl")
+    (line,) = stored[segment].read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["record_key"] == f"articles/{stem}.json"
     index = json.loads(stored["index/futu/41283375-en.json"].read_text())
     assert index["record_key"] == f"articles/{stem}.json"
 
@@ -114,13 +119,16 @@ def test_newsarchive_crawl_twice_writes_nothing_the_second_time(
     assert first.returncode == 0, first.stderr[-3000:]
     assert "archived 1" in first.stdout
     before = {k: p.stat().st_mtime_ns for k, p in files(archive_dir).items()}
-    assert len(before) == 8  # 2 articles x (record, text, raw, index)
+    # 2 articles x (record, text, raw, index, per-day index segment) + the run report
+    assert len(before) == 11 and sum(k.startswith("runs/") for k in before) == 1
 
     second = newsarchive(*args)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "archived 0" in second.stdout and "unchanged 1" in second.stdout
     after = {k: p.stat().st_mtime_ns for k, p in files(archive_dir).items()}
-    assert after == before
+    new = set(after) - set(before)
+    assert len(new) == 1 and next(iter(new)).startswith("runs/")  # only the second run's report
+    assert {k: v for k, v in after.items() if k not in new} == before
 
 
 def test_log_file_option_takes_the_crawl_log(
@@ -158,8 +166,10 @@ def test_demo_archives_the_mirror_then_finds_nothing_new(
     env = {"NEWSARCHIVE_ARCHIVE": str(archive)}
     first = newsarchive("demo", env=env)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "fetched 9, parsed 7, archived 7" in first.stdout.splitlines()[0]
-    assert "fetched 8, parsed 4, archived 4" in first.stdout.splitlines()[1]
+    futu, tencent = (line for line in first.stdout.splitlines() if ": discovered " in line)
+    assert "fetched 9, parsed 7, archived 7" in futu
+    assert "fetched 8, parsed 4, archived 4" in tencent
+    assert "$ newsarchive ls   (newest 5 of 11)" in first.stdout
     assert len(list((archive / "articles").rglob("*.json"))) == 11
     second = newsarchive("demo", env=env)
     assert "nothing new" in second.stdout

@@ -33,6 +33,9 @@ from pipelines.layout import index_key, run_state_key
 from pipelines.store import ArchiveStore, open_store
 
 STATS_PREFIX = "newsarchive"
+# Pages that failed (parse error, blocked, fetch failed), with URLs, for the run report.
+FAILURES_STAT = f"{STATS_PREFIX}/failure_list"
+MAX_LISTED_FAILURES = 500
 # A new run re-reads this much before the last high-water mark: late-listed items are caught,
 # and the per-id index keeps them from being fetched twice.
 HIGH_WATER_OVERLAP = timedelta(hours=1)
@@ -273,6 +276,8 @@ class ArticleSpider(scrapy.Spider):
                 yield self._render_request(response, ref, source_url, page, rejected)
                 return
             stats.inc_value(f"{STATS_PREFIX}/{rejected.reason}")
+            if rejected.reason != "not_article":
+                self.note_failure(rejected.reason, page.url, str(rejected))
             log = self.logger.info if rejected.reason == "not_article" else self.logger.warning
             log("%s: %s", rejected.reason, rejected)
             yield RejectedItem(
@@ -308,6 +313,7 @@ class ArticleSpider(scrapy.Spider):
         """Chromium could not get past the challenge: the original page is kept as blocked."""
         page, rejected = failure.request.cb_kwargs["challenge"]
         self.crawler.stats.inc_value(f"{STATS_PREFIX}/blocked")
+        self.note_failure("blocked", page.url, f"rendering failed: {failure.getErrorMessage()}")
         self.logger.warning(
             "blocked: %s (rendering failed: %s)", page.fetched_url, failure.getErrorMessage()
         )
@@ -320,7 +326,19 @@ class ArticleSpider(scrapy.Spider):
     def fetch_failed(self, failure: Failure) -> None:
         """Count and log a request that failed after Scrapy's retries."""
         self.crawler.stats.inc_value(f"{STATS_PREFIX}/fetch_failed")
+        ref = failure.request.cb_kwargs.get("ref")
+        url = ref.url if ref is not None else failure.request.url
+        self.note_failure("fetch_failed", url, failure.getErrorMessage())
         self.logger.error("fetch failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+
+    def note_failure(self, reason: str, url: str, detail: str) -> None:
+        """Remember a failed page's URL for the run report (the first few hundred)."""
+        failures = self.crawler.stats.get_value(FAILURES_STAT)
+        if failures is None:
+            failures = []
+            self.crawler.stats.set_value(FAILURES_STAT, failures)
+        if len(failures) < MAX_LISTED_FAILURES:
+            failures.append({"reason": reason, "url": url, "detail": detail[:300]})
 
 
 def _parse_since(value: str) -> datetime:

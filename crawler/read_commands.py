@@ -1,0 +1,159 @@
+"""`newsarchive ls / show / export / runs / reparse`: reading the archive back.
+
+Data to stdout (one JSON document or line per article where a program reads it), progress and
+summaries to stderr. All of them go through the store, so they behave the same on the local
+folder and on S3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from crawler.config import Config
+from crawler.runs import recent_reports, report_line
+from pipelines.reader import ArchivedArticle, ArchiveReader, parse_day
+from pipelines.store import open_store
+
+EXPORT_COLUMNS = ("site", "id", "version", "published", "title", "language", "url", "outlet",
+                  "tickers", "parser", "parser_version", "content_sha256", "text")  # fmt: skip
+
+
+class ReadUsageError(Exception):
+    """A bad filter; reported like any usage error (exit 2)."""
+
+
+def add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--site", choices=["futu", "tencent"])
+    parser.add_argument("--since", help="published on or after YYYY-MM-DD (Beijing date)")
+    parser.add_argument("--until", help="published on or before YYYY-MM-DD (Beijing date)")
+    parser.add_argument("--ticker", help="mentions this ticker, e.g. BABA.US")
+
+
+def add_read_commands(commands: Any) -> None:
+    ls = commands.add_parser("ls", help="list archived articles (newest version of each)")
+    add_filters(ls)
+    ls.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    show = commands.add_parser("show", help="print one archived article")
+    show.add_argument("id", help="article id as `ls` prints it, e.g. 41283375-en")
+    show.add_argument("--site", choices=["futu", "tencent"])
+    view = show.add_mutually_exclusive_group()
+    view.add_argument("--json", action="store_true", help="the full JSON record")
+    view.add_argument("--text", action="store_true", help="the clean text only")
+    view.add_argument("--raw", action="store_true", help="the page exactly as served")
+    show.add_argument("--version", type=int, help="a given version (default: the newest)")
+
+    export = commands.add_parser("export", help="write articles with their text to stdout")
+    add_filters(export)
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+
+    runs = commands.add_parser("runs", help="list recent crawl runs and how they went")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--json", action="store_true", help="the full reports, one per line")
+
+
+def reader_for(config: Config) -> ArchiveReader:
+    return ArchiveReader(open_store(config.archive))
+
+
+def filtered(reader: ArchiveReader, args: argparse.Namespace) -> Iterator[ArchivedArticle]:
+    try:
+        since = parse_day(args.since) if args.since else None
+        until = parse_day(args.until) if args.until else None
+    except ValueError as error:
+        raise ReadUsageError(str(error)) from None
+    return reader.articles(site=args.site, since=since, until=until, ticker=args.ticker)
+
+
+def cmd_ls(args: argparse.Namespace, config: Config) -> int:
+    count = 0
+    for article in filtered(reader_for(config), args):
+        count += 1
+        print(json.dumps(article.to_dict(), ensure_ascii=False) if args.json else ls_line(article))
+    print(f"{count} articles", file=sys.stderr)
+    return 0
+
+
+def ls_line(article: ArchivedArticle) -> str:
+    """`published  site  id[ vN]  title  [tickers]`, the line `ls` prints."""
+    version = f" v{article.version}" if article.version > 1 else ""
+    tickers = f"  [{' '.join(article.tickers)}]" if article.tickers else ""
+    return (
+        f"{article.published:%Y-%m-%d %H:%M}  {article.site:7}  "
+        f"{article.id}{version}  {article.title}{tickers}"
+    )
+
+
+def cmd_show(args: argparse.Namespace, config: Config) -> int:
+    reader = reader_for(config)
+    records = reader.find(args.id, args.site)
+    if not records:
+        print(f"newsarchive: no article {args.id} in the archive", file=sys.stderr)
+        return 1
+    if args.version is not None:
+        chosen = [r for r in records if r.get("version") == args.version]
+        if not chosen:
+            print(f"newsarchive: {args.id} has no version {args.version}", file=sys.stderr)
+            return 1
+        record = chosen[0]
+    else:
+        record = records[-1]
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+    elif args.raw:
+        import gzip
+
+        body = reader.store.get(record["raw_key"]) or b""
+        sys.stdout.buffer.write(gzip.decompress(body))
+    elif args.text:
+        print(record["text"])
+    else:
+        print(_readable(record, len(records)))
+    return 0
+
+
+def _readable(record: dict[str, Any], versions: int) -> str:
+    lines = [
+        record["title"],
+        f"{record['published']}  {record.get('outlet') or ''}  {record['url']}",
+        f"id {record['id']}  version {record['version']} of {versions}  "
+        f"parser {record['parser']} {record['parser_version']}",
+    ]
+    if record.get("tickers"):
+        lines.append("tickers " + " ".join(record["tickers"]))
+    return "\n".join(lines) + "\n\n" + record["text"]
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    """Every matching article with its text; a progress bar on stderr when it is a terminal."""
+    from tqdm import tqdm
+
+    articles = list(filtered(reader_for(config), args))
+    writer = csv.writer(sys.stdout) if args.format == "csv" else None
+    if writer is not None:
+        writer.writerow(EXPORT_COLUMNS)
+    for article in tqdm(articles, desc="export", unit="article", file=sys.stderr, disable=None):
+        row = {**article.to_dict(), "text": article.text()}
+        if writer is None:
+            print(json.dumps({k: row[k] for k in EXPORT_COLUMNS}, ensure_ascii=False))
+        else:
+            row["tickers"] = " ".join(row["tickers"])
+            writer.writerow([row[k] for k in EXPORT_COLUMNS])
+    print(f"exported {len(articles)} articles", file=sys.stderr)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace, config: Config) -> int:
+    store = open_store(config.archive)
+    shown = 0
+    for report in recent_reports(store, args.limit):
+        shown += 1
+        print(json.dumps(report, ensure_ascii=False) if args.json else report_line(report))
+    if not shown:
+        print("no runs recorded yet", file=sys.stderr)
+    return 0

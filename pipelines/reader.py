@@ -1,0 +1,219 @@
+"""Reading the archive back: the Python API behind `newsarchive ls/show/export/reparse`.
+
+    from pipelines.reader import open_archive
+
+    archive = open_archive("s3://news-archive/prod", endpoint_url="http://127.0.0.1:8333")
+    for entry in archive.articles(site="futu", since=date(2026, 11, 1), ticker="BABA.US"):
+        print(entry.published, entry.title)
+        record = entry.record()        # the full JSON record (text, provenance, ...)
+        text = entry.text()            # the clean text
+        page = entry.raw()             # the page exactly as served (bytes)
+
+`open_archive` takes a local folder or `s3://bucket/prefix` (credentials from the standard AWS
+variables or `profile=`). Listing reads the per-day index segments (pipelines/daily.py): one
+LIST request per site and month in range (per 1,000 segments) plus one GET per segment, never
+one request per article. `entry.record()`, `.text()` and `.raw()` are one GET each.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from crawler.parsers import PARSERS
+from crawler.parsers.dates import BEIJING
+from pipelines.daily import daily_prefix, read_segment
+from pipelines.layout import index_key
+from pipelines.store import ArchiveStore, open_store
+
+SITES = tuple(PARSERS)
+
+
+@dataclass(frozen=True)
+class ArchivedArticle:
+    """One article as the per-day index lists it (its newest version in the range read)."""
+
+    site: str
+    id: str
+    version: int
+    published: datetime
+    title: str
+    language: str
+    url: str
+    outlet: str | None
+    tickers: tuple[str, ...]
+    parser: str
+    parser_version: str
+    content_sha256: str
+    record_key: str
+    text_key: str
+    raw_key: str
+    store: ArchiveStore = field(repr=False, compare=False)
+
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any], store: ArchiveStore) -> ArchivedArticle:
+        return cls(
+            site=entry["site"],
+            id=entry["id"],
+            version=int(entry["version"]),
+            published=datetime.fromisoformat(entry["published"]),
+            title=entry["title"],
+            language=entry["language"],
+            url=entry["url"],
+            outlet=entry.get("outlet"),
+            tickers=tuple(entry.get("tickers") or ()),
+            parser=entry["parser"],
+            parser_version=entry["parser_version"],
+            content_sha256=entry["content_sha256"],
+            record_key=entry["record_key"],
+            text_key=entry["text_key"],
+            raw_key=entry["raw_key"],
+            store=store,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "site": self.site,
+            "id": self.id,
+            "version": self.version,
+            "published": self.published.isoformat(),
+            "title": self.title,
+            "language": self.language,
+            "url": self.url,
+            "outlet": self.outlet,
+            "tickers": list(self.tickers),
+            "parser": self.parser,
+            "parser_version": self.parser_version,
+            "content_sha256": self.content_sha256,
+            "record_key": self.record_key,
+            "text_key": self.text_key,
+            "raw_key": self.raw_key,
+        }
+
+    def record(self) -> dict[str, Any]:
+        return json.loads(_required(self.store, self.record_key))
+
+    def text(self) -> str:
+        """The clean text, as in the record (the .txt object adds one final newline)."""
+        return _required(self.store, self.text_key).decode("utf-8").removesuffix("\n")
+
+    def raw(self) -> bytes:
+        return gzip.decompress(_required(self.store, self.raw_key))
+
+
+class ArchiveReader:
+    """Filters over one archive location."""
+
+    def __init__(self, store: ArchiveStore) -> None:
+        self.store = store
+
+    def articles(
+        self,
+        site: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        ticker: str | None = None,
+    ) -> Iterator[ArchivedArticle]:
+        """Articles published from `since` to `until` (inclusive, Beijing dates), oldest first,
+        newest version of each; `ticker` like "BABA.US" keeps articles that mention it."""
+        for name in [site] if site else SITES:
+            newest: dict[str, dict[str, Any]] = {}
+            for key in self._segment_keys(name, since, until):
+                for entry in read_segment(self.store, key):
+                    held = newest.get(entry["id"])
+                    if held is None or int(entry["version"]) > int(held["version"]):
+                        newest[entry["id"]] = entry
+            entries = sorted(newest.values(), key=lambda e: (e["published"], e["id"]))
+            for entry in entries:
+                article = ArchivedArticle.from_entry(entry, self.store)
+                if _in_range(article.published, since, until) and (
+                    ticker is None or ticker.upper() in (t.upper() for t in article.tickers)
+                ):
+                    yield article
+
+    def _segment_keys(self, site: str, since: date | None, until: date | None) -> Iterator[str]:
+        """Segment keys of the days in range: one listing per month (all months if open)."""
+        if since is None:
+            prefixes = [daily_prefix(site)]
+        else:
+            last = until or datetime.now(BEIJING).date()
+            prefixes = [daily_prefix(site, y, m) for y, m in _months(since, last)]
+        for prefix in prefixes:
+            for key in self.store.list(prefix):
+                segment_day = _segment_day(key)
+                if segment_day is not None and _in_range_day(segment_day, since, until):
+                    yield key
+
+    def find(self, article_id: str, site: str | None = None) -> list[dict[str, Any]]:
+        """Every version's record of one article id, oldest first (empty if unknown)."""
+        for name in [site] if site else SITES:
+            marker = self.store.get(index_key(name, article_id))
+            if marker is None:
+                continue
+            first_key = json.loads(marker)["record_key"]
+            records = []
+            version = 1
+            while True:
+                key = first_key if version == 1 else _versioned(first_key, version)
+                body = self.store.get(key)
+                if body is None:
+                    return records
+                records.append(json.loads(body))
+                version += 1
+        return []
+
+
+def open_archive(location: str, **options: Any) -> ArchiveReader:
+    """A reader over a local folder or `s3://bucket/prefix` (endpoint_url=, profile=, ...)."""
+    return ArchiveReader(open_store({"location": location, **options}))
+
+
+def _required(store: ArchiveStore, key: str) -> bytes:
+    body = store.get(key)
+    if body is None:
+        raise FileNotFoundError(f"{key} is not in {store.location}")
+    return body
+
+
+def _versioned(first_key: str, version: int) -> str:
+    stem = first_key.removesuffix(".json")
+    return f"{stem}.v{version}.json"
+
+
+def _months(since: date, until: date) -> Iterator[tuple[int, int]]:
+    year, month = since.year, since.month
+    while (year, month) <= (until.year, until.month):
+        yield year, month
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _segment_day(key: str) -> date | None:
+    parts = key.split("/")  # daily/<site>/<YYYY>/<MM>/<DD>/<segment>.jsonl
+    try:
+        return date(int(parts[2]), int(parts[3]), int(parts[4]))
+    except (IndexError, ValueError):
+        return None
+
+
+def _in_range_day(day: date, since: date | None, until: date | None) -> bool:
+    return (since is None or day >= since) and (until is None or day <= until)
+
+
+def _in_range(published: datetime, since: date | None, until: date | None) -> bool:
+    return _in_range_day(published.astimezone(BEIJING).date(), since, until)
+
+
+def parse_day(value: str) -> date:
+    """A YYYY-MM-DD command-line date (ValueError names the format)."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise ValueError(f"dates are YYYY-MM-DD, got {value!r}") from None
+
+
+def days_back(days: int) -> date:
+    return datetime.now(BEIJING).date() - timedelta(days=days)
