@@ -23,6 +23,7 @@ from crawler.read_commands import (
     add_read_commands,
     cmd_export,
     cmd_ls,
+    cmd_reparse,
     cmd_runs,
     cmd_show,
     ls_line,
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             "show": cmd_show,
             "export": cmd_export,
             "runs": cmd_runs,
+            "reparse": cmd_reparse,
             "schedule": cmd_schedule,
         }[args.command]
         return handler(args, config)

@@ -52,6 +52,11 @@ def add_read_commands(commands: Any) -> None:
     add_filters(export)
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
 
+    reparse = commands.add_parser(
+        "reparse", help="re-run today's parsers on archived pages; store what changed"
+    )
+    add_filters(reparse)
+
     runs = commands.add_parser("runs", help="list recent crawl runs and how they went")
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true", help="the full reports, one per line")
@@ -146,6 +151,28 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
             writer.writerow([row[k] for k in EXPORT_COLUMNS])
     print(f"exported {len(articles)} articles", file=sys.stderr)
     return 0
+
+
+def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
+    """A new version only where today's parser gives a different article; 1 if any failed."""
+    from tqdm import tqdm
+
+    from pipelines.daily import DailyIndex
+    from pipelines.reparse import reparse, summary_lines
+
+    reader = reader_for(config)
+    articles = list(filtered(reader, args))
+    bar = tqdm(total=len(articles), desc="reparse", unit="article", file=sys.stderr, disable=None)
+    summary = reparse(
+        reader.store,
+        articles,
+        DailyIndex(config.archive["spool_dir"]),
+        progress=lambda _: bar.update(),
+    )
+    bar.close()
+    for line in summary_lines(summary):
+        print(line)
+    return 1 if summary.counts["failed"] else 0
 
 
 def cmd_runs(args: argparse.Namespace, config: Config) -> int:

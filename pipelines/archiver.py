@@ -15,10 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crawler.items import ArticleItem, FetchedPage, RejectedItem
+from crawler.parsers.article import Article
 from pipelines.layout import LAYOUT_VERSION, ArticleKeys, article_keys, index_key, rejected_keys
 from pipelines.store import ArchiveStore
 
 MAX_VERSIONS = 1000
+# Record fields that never make a new version by themselves.
+VERSION_NEUTRAL = frozenset({"parser", "parser_version"})
 # Results that stored a new record, and so a line in the per-day index.
 INDEXED = frozenset({"archived", "new_version"})
 
@@ -62,10 +65,26 @@ def archive_article(store: ArchiveStore, item: ArticleItem) -> ArchiveResult:
                     "archived" if version == 1 else "new_version", keys.record, version
                 )
             existing = store.get(keys.record)  # another writer won the race for this version
-        if existing is not None and json.loads(existing).get("content_sha256") == digest:
+        if existing is not None and same_article(json.loads(existing), item.article, digest):
             _mark_indexed(store, item, keys)  # repairs an index lost to a crash after the record
             return ArchiveResult("unchanged", keys.record, version)
     raise RuntimeError(f"more than {MAX_VERSIONS} versions of {article.id}")
+
+
+def same_article(record: dict[str, Any], article: Article, digest: str) -> bool:
+    """Whether a stored record holds this article: same text and same fields. Which parser
+    version produced it does not matter; what it produced does (a corrected title or date is
+    a new version, like a corrected text)."""
+    if record.get("content_sha256") != digest:
+        return False
+    fields = article.to_dict()
+    return all(record.get(k) == v for k, v in fields.items() if k not in VERSION_NEUTRAL)
+
+
+def changed_fields(record: dict[str, Any], article: Article) -> list[str]:
+    """The article fields that differ from a stored record (for reparse summaries)."""
+    fields = article.to_dict()
+    return sorted(k for k, v in fields.items() if k not in VERSION_NEUTRAL and record.get(k) != v)
 
 
 def archive_rejected(store: ArchiveStore, item: RejectedItem) -> ArchiveResult:

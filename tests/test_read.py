@@ -172,3 +172,5 @@ def test_readers_work_the_same_on_s3(tmp_path: Path, weed: WeedMini, bucket: str
     assert report["sites"]["futu"]["archived"] == 7
     exported = newsarchive("--config", str(config), "export", env=env).stdout.splitlines()
     assert len(exported) == 11
+    reparsed = newsarchive("--config", str(config), "reparse", env=env)
+    assert reparsed.stdout.splitlines() == ["reparsed 11, new version 0, unchanged 11, failed 0"]
