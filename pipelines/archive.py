@@ -62,7 +62,9 @@ class ArchivePipeline:
         if isinstance(item, RejectedItem):
             return archive_rejected(self.store, item)
         result = archive_article(self.store, item)
-        if result.status in INDEXED:
+        # "unchanged" for an id the index did not know: a crash cut an earlier run between
+        # the record and the index marker, and maybe before its index line too.
+        if result.status in INDEXED or (result.status == "unchanged" and item.unindexed):
             self._index(item, result)
         return result
 

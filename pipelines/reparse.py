@@ -83,4 +83,3 @@ def _page_of(archived: ArchivedArticle, record: dict) -> FetchedPage:
 
 def summary_lines(summary: ReparseSummary) -> list[str]:
     return [summary.line(), *summary.changes, *(f"failed: {f}" for f in summary.failures)]
-

@@ -21,7 +21,7 @@ from typing import Any
 
 from crawler.items import ArticleItem, FetchedPage, RejectedItem
 from crawler.parsers.article import Article
-from pipelines.archiver import INDEXED, ArchiveResult, archive_article, archive_rejected
+from pipelines.archiver import ArchiveResult, archive_article, archive_rejected
 from pipelines.layout import safe_name
 from pipelines.store import ArchiveStore, StoreError
 
@@ -69,7 +69,8 @@ class Spool:
     ) -> FlushResult:
         """Archive every spooled item; stop at the first storage error (it is still down).
 
-        `on_archived` hears of each article stored, for the per-day index.
+        `on_archived` hears of every spooled article, stored now or found stored (an outage
+        may have cut its first attempt after the record): the per-day index takes both.
         """
         uploaded = 0
         waiting = self.pending()
@@ -84,7 +85,7 @@ class Spool:
             try:
                 if isinstance(item, ArticleItem):
                     result = archive_article(store, item)
-                    if on_archived is not None and result.status in INDEXED:
+                    if on_archived is not None:
                         on_archived(item, result)
                 else:
                     archive_rejected(store, item)

@@ -39,3 +39,6 @@ def test_sigkill_half_way_then_rerun_archives_each_article_once(tmp_path: Path) 
     # A kill can leave a .tmp- file behind, never a half-written file under a real name.
     for path in (tmp_path / "archive").rglob("*.json"):
         json.loads(path.read_text())  # every published file is complete
+    # The killed run's journaled index lines were published by the re-run: `ls` sees them all.
+    listed = newsarchive("--config", str(config), "ls", "--site", "tencent", "--json")
+    assert {json.loads(line)["id"] for line in listed.stdout.splitlines()} == expected
