@@ -21,7 +21,7 @@ import gzip
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from crawler.parsers import PARSERS
@@ -213,7 +213,3 @@ def parse_day(value: str) -> date:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise ValueError(f"dates are YYYY-MM-DD, got {value!r}") from None
-
-
-def days_back(days: int) -> date:
-    return datetime.now(BEIJING).date() - timedelta(days=days)
