@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import json
 import sys
 from collections.abc import Iterator
@@ -111,8 +112,6 @@ def cmd_show(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         print(json.dumps(record, ensure_ascii=False, indent=2))
     elif args.raw:
-        import gzip
-
         body = reader.store.get(record["raw_key"]) or b""
         sys.stdout.buffer.write(gzip.decompress(body))
     elif args.text:

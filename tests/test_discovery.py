@@ -22,8 +22,12 @@ def listing_mirror() -> Iterator[MirrorServer]:
         yield server
 
 
-def discovery_config(tmp_path: Path, mirror: MirrorServer, **futu: object) -> Path:
+def discovery_config(
+    tmp_path: Path, mirror: MirrorServer, crawl: dict[str, object] | None = None, **futu: object
+) -> Path:
+    """A config crawling the mirror; `crawl` and `futu` add settings to those sections."""
     futu_extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in futu.items())
+    crawl_extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in (crawl or {}).items())
     path = tmp_path / "discover.toml"
     path.write_text(
         f"""
@@ -34,7 +38,7 @@ spool_dir = "{tmp_path / "spool"}"
 download_delay = 0
 autothrottle = false
 concurrent_requests_per_domain = 8
-[sites.futu]
+{crawl_extra}[sites.futu]
 base_url = "{mirror.base_url("https://news.futunn.com")}"
 flash_page_size = 4
 max_pages = 50

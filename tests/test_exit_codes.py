@@ -18,11 +18,6 @@ TENCENT_GBK = load_fixture(FIXTURES_DIR / "tencent" / "gb2312-2016")
 TENCENT_HEADLINE = load_fixture(FIXTURES_DIR / "tencent" / "headline-only")
 
 
-def with_crawl_setting(config: Path, line: str) -> Path:
-    config.write_text(config.read_text().replace("[crawl]\n", f"[crawl]\n{line}\n"))
-    return config
-
-
 def only_report(config: Path) -> dict:
     (path,) = (config.parent / "archive" / "runs").rglob("*.json")
     return json.loads(path.read_text())
@@ -56,7 +51,7 @@ def test_parse_failures_above_the_threshold_exit_1(tmp_path: Path, mirror: Mirro
 def test_parse_failures_within_the_threshold_are_reported_but_exit_0(
     tmp_path: Path, mirror: MirrorServer
 ) -> None:
-    config = with_crawl_setting(discovery_config(tmp_path, mirror), "max_failure_ratio = 0.5")
+    config = discovery_config(tmp_path, mirror, crawl={"max_failure_ratio": 0.5})
     result = crawl_urls(config, TENCENT_NOW, TENCENT_GBK, TENCENT_HEADLINE)
     assert result.returncode == 0, result.stdout
     assert f"tencent: parse error: {TENCENT_HEADLINE.url}" in result.stdout
@@ -76,7 +71,7 @@ def test_listings_with_no_articles_at_all_exit_1(tmp_path: Path) -> None:
 
 
 def test_a_bad_setting_exits_2_before_crawling(tmp_path: Path, mirror: MirrorServer) -> None:
-    config = with_crawl_setting(discovery_config(tmp_path, mirror), "max_failure_ratio = 3")
+    config = discovery_config(tmp_path, mirror, crawl={"max_failure_ratio": 3})
     result = crawl_urls(config, TENCENT_NOW)
     assert result.returncode == 2
     assert result.stderr.strip() == (

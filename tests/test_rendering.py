@@ -45,10 +45,7 @@ def gated_mirror() -> Iterator[MirrorServer]:
 
 
 def crawl_challenge(tmp_path: Path, mirror: MirrorServer, *flags: str, **crawl: object):  # type: ignore[no-untyped-def]
-    config = discovery_config(tmp_path, mirror)
-    if crawl:
-        lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in crawl.items())
-        config.write_text(config.read_text().replace("[crawl]\n", f"[crawl]\n{lines}"))
+    config = discovery_config(tmp_path, mirror, crawl=crawl)
     return newsarchive("--config", str(config), "crawl", *flags, "--url", WAF.url)
 
 
@@ -97,10 +94,7 @@ def test_rendering_is_used_only_for_challenge_pages(
     tmp_path: Path, gated_mirror: MirrorServer
 ) -> None:
     """A discovery crawl with rendering on (config): every other page is fetched once, plainly."""
-    config = discovery_config(tmp_path, gated_mirror)
-    config.write_text(
-        config.read_text().replace("[crawl]\n", "[crawl]\nrender_challenges = true\n")
-    )
+    config = discovery_config(tmp_path, gated_mirror, crawl={"render_challenges": True})
     result = scrapy("crawl", "futu", "-s", f"NEWSARCHIVE_CONFIG={config}")
     assert "Spider closed (finished)" in result.stderr, result.stderr[-3000:]
     assert "'newsarchive/rendered': 1" in result.stderr

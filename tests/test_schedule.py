@@ -37,11 +37,11 @@ def listing_mirror() -> Iterator[MirrorServer]:
 def schedule_config(
     tmp_path: Path, mirror: MirrorServer, cron: str = "0 2 * * *", grace_hours: float = 6
 ) -> Path:
-    config = discovery_config(tmp_path, mirror)
-    text = config.read_text().replace(
-        "[crawl]\n", f'[crawl]\nlock_dir = "{tmp_path / "locks"}"\nmax_failure_ratio = 0.5\n'
-    )
-    text += f"""
+    crawl = {"lock_dir": str(tmp_path / "locks"), "max_failure_ratio": 0.5}
+    config = discovery_config(tmp_path, mirror, crawl=crawl)
+    text = (
+        config.read_text()
+        + f"""
 [schedule]
 misfire_grace_hours = {grace_hours}
 job_timeout_minutes = 5
@@ -52,6 +52,7 @@ cron = "{cron}"
 timezone = "Asia/Shanghai"
 sites = ["futu"]
 """
+    )
     config.write_text(text)
     return config
 
