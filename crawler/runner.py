@@ -150,6 +150,8 @@ def run_crawl(
 
     spiders = {"futu": FutuSpider, "tencent": TencentSpider}
     settings = get_project_settings()
+    # One report for the whole run, written by the caller (not one per spider).
+    settings.set("NEWSARCHIVE_RUN_REPORT", False, priority="cmdline")
     if config_path is not None:
         settings.set("NEWSARCHIVE_CONFIG", str(config_path), priority="cmdline")
     for name, value in (overrides or {}).items():
@@ -163,11 +165,12 @@ def run_crawl(
         crawlers[site] = crawler
         process.crawl(crawler, urls=urls or None, **(spider_args or {}))
     process.start()
-    return {site: _counts(crawler.stats.get_stats()) for site, crawler in crawlers.items()}, {
+    return {site: counts_of(crawler.stats.get_stats()) for site, crawler in crawlers.items()}, {
         site: list(crawler.stats.get_value(FAILURES_STAT) or [])
         for site, crawler in crawlers.items()
     }
 
 
-def _counts(stats: Mapping[str, Any]) -> dict[str, int]:
+def counts_of(stats: Mapping[str, Any]) -> dict[str, int]:
+    """The summary's counters from a crawler's stats."""
     return {name: int(stats.get(key, 0)) for name, key in COUNTERS.items()}

@@ -18,6 +18,7 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {"pipelines.archive.ArchivePipeline": 300}
+EXTENSIONS = {"crawler.report_extension.RunReportExtension": 500}
 
 # Path of the TOML config; None = $NEWSARCHIVE_CONFIG or ./config/newsarchive.toml.
 NEWSARCHIVE_CONFIG = None

@@ -32,13 +32,18 @@ def test_scrapy_crawl_futu_url_archives_record_text_and_raw(
     stored = files(archive_dir)
     stem = "futu/2024/05/08/41283375-en"
     (segment,) = [key for key in stored if key.startswith("daily/")]
+    (report_key,) = [key for key in stored if key.startswith("runs/")]
     assert set(stored) == {
         f"articles/{stem}.json",
         f"text/{stem}.txt",
         f"raw/{stem}.html.gz",
         "index/futu/41283375-en.json",
         segment,
+        report_key,
     }
+    report = json.loads(stored[report_key].read_text())  # `scrapy crawl` reports its run too
+    assert report["command"] == "scrapy crawl" and report["exit_status"] == 0
+    assert report["mode"] == "urls" and report["sites"]["futu"]["archived"] == 1
     assert segment.startswith("daily/futu/2024/05/08/") and segment.endswith(".jsonl")
     (line,) = stored[segment].read_text(encoding="utf-8").splitlines()
     assert json.loads(line)["record_key"] == f"articles/{stem}.json"
