@@ -15,7 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import run_in_thread
 
 from crawler.items import ArticleItem, RejectedItem
-from pipelines.archiver import INDEXED, ArchiveResult, archive_article, archive_rejected
+from pipelines.archiver import ArchiveResult, archive_article, archive_rejected
 from pipelines.daily import DailyIndex, entry_for
 from pipelines.spool import Spool
 from pipelines.store import ArchiveStore, StoreError, check_store, open_store
@@ -61,12 +61,7 @@ class ArchivePipeline:
         """Runs in a worker thread: store the item, then journal its per-day index line."""
         if isinstance(item, RejectedItem):
             return archive_rejected(self.store, item)
-        result = archive_article(self.store, item)
-        # "unchanged" for an id the index did not know: a crash cut an earlier run between
-        # the record and the index marker, and maybe before its index line too.
-        if result.status in INDEXED or (result.status == "unchanged" and item.unindexed):
-            self._index(item, result)
-        return result
+        return archive_article(self.store, item, lambda result: self._index(item, result))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, (ArticleItem, RejectedItem)):

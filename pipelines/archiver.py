@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +23,6 @@ from pipelines.store import ArchiveStore
 MAX_VERSIONS = 1000
 # Record fields that never make a new version by themselves.
 VERSION_NEUTRAL = frozenset({"parser", "parser_version"})
-# Results that stored a new record, and so a line in the per-day index.
-INDEXED = frozenset({"archived", "new_version"})
 
 
 @dataclass(frozen=True)
@@ -40,8 +39,17 @@ def content_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def archive_article(store: ArchiveStore, item: ArticleItem) -> ArchiveResult:
-    """Store a new article, or a new version of a changed one; nothing if unchanged."""
+def archive_article(
+    store: ArchiveStore,
+    item: ArticleItem,
+    on_stored: Callable[[ArchiveResult], None] | None = None,
+) -> ArchiveResult:
+    """Store a new article, or a new version of a changed one; nothing if unchanged.
+
+    `on_stored` (the per-day index) hears of a stored version before the index marker is
+    written: a crash in between leaves the id unindexed, so the next run comes back to it.
+    It also hears of an unchanged article whose marker is missing, which is that case.
+    """
     article, page = item.article, item.page
     digest = content_sha256(article.text)
     for version in range(1, MAX_VERSIONS):
@@ -60,14 +68,20 @@ def archive_article(store: ArchiveStore, item: ArticleItem) -> ArchiveResult:
                 metadata=_object_metadata(item, digest, version),
             )
             if created:
+                status = "archived" if version == 1 else "new_version"
+                result = ArchiveResult(status, keys.record, version)
+                if on_stored is not None:
+                    on_stored(result)
                 _mark_indexed(store, item, keys)
-                return ArchiveResult(
-                    "archived" if version == 1 else "new_version", keys.record, version
-                )
+                return result
             existing = store.get(keys.record)  # another writer won the race for this version
         if existing is not None and same_article(json.loads(existing), item.article, digest):
-            _mark_indexed(store, item, keys)  # repairs an index lost to a crash after the record
-            return ArchiveResult("unchanged", keys.record, version)
+            result = ArchiveResult("unchanged", keys.record, version)
+            marker = index_key(article.site, article.id)
+            if on_stored is not None and not store.exists(marker):
+                on_stored(result)  # a crash cut an earlier run between record and marker
+            _mark_indexed(store, item, keys)  # repairs that marker
+            return result
     raise RuntimeError(f"more than {MAX_VERSIONS} versions of {article.id}")
 
 

@@ -9,10 +9,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from crawler.items import ArticleItem, FetchedPage
 from crawler.parsers import PageRejected, parse
-from pipelines.archiver import archive_article, changed_fields
+from pipelines.archiver import ArchiveResult, archive_article, changed_fields
 from pipelines.daily import DailyIndex, entry_for
 from pipelines.reader import ArchivedArticle
 from pipelines.store import ArchiveStore
@@ -53,7 +54,7 @@ def reparse(
             summary.failures.append(f"{archived.site} {archived.id}: {rejected.reason}: {rejected}")
             continue
         item = ArticleItem(page=page, article=article)
-        result = archive_article(store, item)
+        result = archive_article(store, item, partial(_index, daily, store, item))
         summary.counts[result.status] += 1
         if result.status == "new_version":
             fields = ", ".join(changed_fields(record, article))
@@ -61,9 +62,14 @@ def reparse(
                 f"{archived.site} {archived.id}: v{archived.version} -> v{result.version} "
                 f"({fields}; parser {record['parser_version']} -> {article.parser_version})"
             )
-            daily.add(entry_for(item, result), store)
     daily.flush(store)
     return summary
+
+
+def _index(
+    daily: DailyIndex, store: ArchiveStore, item: ArticleItem, result: ArchiveResult
+) -> None:
+    daily.add(entry_for(item, result), store)
 
 
 def _page_of(archived: ArchivedArticle, record: dict) -> FetchedPage:

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,7 @@ class Spool:
     ) -> FlushResult:
         """Archive every spooled item; stop at the first storage error (it is still down).
 
-        `on_archived` hears of every spooled article, stored now or found stored (an outage
-        may have cut its first attempt after the record): the per-day index takes both.
+        `on_archived` hears of each article stored (see archive_article's `on_stored`).
         """
         uploaded = 0
         waiting = self.pending()
@@ -84,9 +84,8 @@ class Spool:
                 continue
             try:
                 if isinstance(item, ArticleItem):
-                    result = archive_article(store, item)
-                    if on_archived is not None:
-                        on_archived(item, result)
+                    stored = None if on_archived is None else partial(on_archived, item)
+                    archive_article(store, item, stored)
                 else:
                     archive_rejected(store, item)
             except StoreError:
