@@ -13,6 +13,7 @@ import sys
 import urllib.request
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 
 from crawler.config import Config, ConfigError, load_config
@@ -32,7 +33,7 @@ from crawler.runner import CrawlSummary, group_by_site, run_crawl
 from crawler.runs import write_report
 from crawler.schedule import add_schedule_command, cmd_schedule
 from crawler.urls import fetch_url
-from pipelines.daily import DailyIndex, entry_for
+from pipelines.daily import DailyIndex
 from pipelines.reader import ArchiveReader
 from pipelines.spool import Spool
 from pipelines.store import ArchiveStore, StoreError, check_store, open_store
@@ -238,9 +239,7 @@ def cmd_flush(args: argparse.Namespace, config: Config) -> int:
     store = open_store(config.archive)
     check_store(store)
     daily = DailyIndex(config.archive["spool_dir"])
-    result = Spool(config.archive["spool_dir"]).flush(
-        store, lambda item, archived: daily.add(entry_for(item, archived), store)
-    )
+    result = Spool(config.archive["spool_dir"]).flush(store, partial(daily.add_article, store))
     daily.flush(store)
     print(f"uploaded {result.uploaded}, still pending {result.pending}")
     print(f"archive: {redact_location(config.archive['location'])}")

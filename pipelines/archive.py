@@ -9,6 +9,7 @@ next crawl opens, and the crawl's stats say how many items are still pending.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -16,7 +17,7 @@ from scrapy.utils.asyncio import run_in_thread
 
 from crawler.items import ArticleItem, RejectedItem
 from pipelines.archiver import ArchiveResult, archive_article, archive_rejected
-from pipelines.daily import DailyIndex, entry_for
+from pipelines.daily import DailyIndex
 from pipelines.spool import Spool
 from pipelines.store import ArchiveStore, StoreError, check_store, open_store
 
@@ -45,7 +46,8 @@ class ArchivePipeline:
 
     async def open_spider(self) -> None:
         if self.spool.pending():
-            result = await run_in_thread(self.spool.flush, self.store, self._index)
+            indexer = partial(self.daily.add_article, self.store)
+            result = await run_in_thread(self.spool.flush, self.store, indexer)
             self.crawler.stats.set_value(f"{STATS_PREFIX}/flushed", result.uploaded)
         await run_in_thread(self.daily.flush, self.store)  # lines a killed run journaled
 
@@ -54,14 +56,11 @@ class ArchivePipeline:
             await run_in_thread(self.daily.flush, self.store)
         self.crawler.stats.set_value(f"{STATS_PREFIX}/pending", len(self.spool.pending()))
 
-    def _index(self, item: ArticleItem, result: ArchiveResult) -> None:
-        self.daily.add(entry_for(item, result), self.store)
-
     def _archive(self, item: ArticleItem | RejectedItem) -> ArchiveResult:
         """Runs in a worker thread: store the item, then journal its per-day index line."""
         if isinstance(item, RejectedItem):
             return archive_rejected(self.store, item)
-        return archive_article(self.store, item, lambda result: self._index(item, result))
+        return archive_article(self.store, item, partial(self.daily.add_article, self.store, item))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, (ArticleItem, RejectedItem)):

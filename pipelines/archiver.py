@@ -89,10 +89,7 @@ def same_article(record: dict[str, Any], article: Article, digest: str) -> bool:
     """Whether a stored record holds this article: same text and same fields. Which parser
     version produced it does not matter; what it produced does (a corrected title or date is
     a new version, like a corrected text)."""
-    if record.get("content_sha256") != digest:
-        return False
-    fields = article.to_dict()
-    return all(record.get(k) == v for k, v in fields.items() if k not in VERSION_NEUTRAL)
+    return record.get("content_sha256") == digest and not changed_fields(record, article)
 
 
 def changed_fields(record: dict[str, Any], article: Article) -> list[str]:

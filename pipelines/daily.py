@@ -90,6 +90,10 @@ class DailyIndex:
             full, self.sequence, self.lines = self._journal(), self.sequence + 1, 0
         publish_journal(full, store)
 
+    def add_article(self, store: ArchiveStore, item: ArticleItem, result: ArchiveResult) -> None:
+        """archive_article's `on_stored` hook (bind store and item with functools.partial)."""
+        self.add(entry_for(item, result), store)
+
     def flush(self, store: ArchiveStore) -> int:
         """Publish this run's journals and any a dead process left; never a live run's."""
         with self.lock:

@@ -27,7 +27,7 @@ from typing import Any
 from crawler.parsers import PARSERS
 from crawler.parsers.dates import BEIJING
 from pipelines.daily import daily_prefix, read_segment
-from pipelines.layout import index_key
+from pipelines.layout import article_keys, index_key
 from pipelines.store import ArchiveStore, open_store
 
 SITES = tuple(PARSERS)
@@ -154,12 +154,11 @@ class ArchiveReader:
             marker = self.store.get(index_key(name, article_id))
             if marker is None:
                 continue
-            first_key = json.loads(marker)["record_key"]
+            published = datetime.fromisoformat(json.loads(marker)["published"])
             records = []
             version = 1
             while True:
-                key = first_key if version == 1 else _versioned(first_key, version)
-                body = self.store.get(key)
+                body = self.store.get(article_keys(name, article_id, published, version).record)
                 if body is None:
                     return records
                 records.append(json.loads(body))
@@ -177,11 +176,6 @@ def _required(store: ArchiveStore, key: str) -> bytes:
     if body is None:
         raise FileNotFoundError(f"{key} is not in {store.location}")
     return body
-
-
-def _versioned(first_key: str, version: int) -> str:
-    stem = first_key.removesuffix(".json")
-    return f"{stem}.v{version}.json"
 
 
 def _months(since: date, until: date) -> Iterator[tuple[int, int]]:

@@ -13,8 +13,8 @@ from functools import partial
 
 from crawler.items import ArticleItem, FetchedPage
 from crawler.parsers import PageRejected, parse
-from pipelines.archiver import ArchiveResult, archive_article, changed_fields
-from pipelines.daily import DailyIndex, entry_for
+from pipelines.archiver import archive_article, changed_fields
+from pipelines.daily import DailyIndex
 from pipelines.reader import ArchivedArticle
 from pipelines.store import ArchiveStore
 
@@ -54,7 +54,7 @@ def reparse(
             summary.failures.append(f"{archived.site} {archived.id}: {rejected.reason}: {rejected}")
             continue
         item = ArticleItem(page=page, article=article)
-        result = archive_article(store, item, partial(_index, daily, store, item))
+        result = archive_article(store, item, partial(daily.add_article, store, item))
         summary.counts[result.status] += 1
         if result.status == "new_version":
             fields = ", ".join(changed_fields(record, article))
@@ -64,12 +64,6 @@ def reparse(
             )
     daily.flush(store)
     return summary
-
-
-def _index(
-    daily: DailyIndex, store: ArchiveStore, item: ArticleItem, result: ArchiveResult
-) -> None:
-    daily.add(entry_for(item, result), store)
 
 
 def _page_of(archived: ArchivedArticle, record: dict) -> FetchedPage:
