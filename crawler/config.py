@@ -1,22 +1,33 @@
 """The one place that reads the configuration file and the environment.
 
-Everything else receives plain values. A bad file or setting raises `ConfigError` naming the
-key, which the CLI turns into one line on stderr and exit status 2.
+Everything else receives a validated, frozen `Config`. A bad file or setting raises
+`ConfigError` naming the key, which the CLI turns into one line on stderr and exit status 2.
+
+The schema is the section dataclasses themselves: each field's name, type and default is one
+key of the TOML, with its limits in the field's metadata (`choices`, `minimum`, `maximum`).
+`[archive]` is `pipelines.store.StoreOptions` (the storage side owns its settings), each
+`[sites.<name>]` is that site's settings class in `crawler.sites`, and the sections below are
+the crawl's and the scheduler's. No other module restates a default.
 
 Lookup order: `--config FILE` > `$NEWSARCHIVE_CONFIG` > `./config/newsarchive.toml` > the
-built-in defaults below (which `config/newsarchive.toml` repeats, a test keeps them equal).
+built-in defaults (which `config/newsarchive.toml` repeats, a test keeps them equal).
 Environment overrides win over the file: `NEWSARCHIVE_ARCHIVE` for the archive location.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crawler.sites import SITE_NAMES, SITES, SiteSettings, at_least, choices
+from pipelines.store import StoreOptions
 
 DEFAULT_CONFIG_PATH = Path("config") / "newsarchive.toml"
 DEFAULT_USER_AGENT = (
@@ -24,80 +35,59 @@ DEFAULT_USER_AGENT = (
     "Chrome/130.0.0.0 Safari/537.36"
 )
 
-# section -> key -> (type, default). Types are checked, unknown keys rejected.
-SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
-    "archive": {
-        "location": (str, "./archive"),
-        "endpoint_url": (str, ""),
-        "region": (str, ""),
-        "addressing_style": (str, "auto"),
-        "profile": (str, ""),
-        "spool_dir": (str, "./spool"),
-        "upload_concurrency": (int, 8),
-        "retry_attempts": (int, 5),
-    },
-    "crawl": {
-        "user_agent": (str, DEFAULT_USER_AGENT),
-        "obey_robots_txt": (bool, True),
-        "download_delay": ((int, float), 0.5),
-        "concurrent_requests_per_domain": (int, 4),
-        "autothrottle": (bool, True),
-        "retry_times": (int, 3),
-        "download_timeout": ((int, float), 30),
-        "log_level": (str, "INFO"),
-        "render_challenges": (bool, False),
-        "chromium_path": (str, "/usr/bin/chromium"),
-        "render_timeout": ((int, float), 30),
-        "lock_dir": (str, "./locks"),
-        "max_failure_ratio": ((int, float), 0.05),
-    },
-    "schedule": {
-        "jobstore": (str, ""),
-        "job_timeout_minutes": (int, 240),
-        "misfire_grace_hours": ((int, float), 6),
-        "jobs": (list, None),  # None = DEFAULT_JOBS; entries checked against JOB_SCHEMA
-    },
-}
-# One [[schedule.jobs]] entry: a cron expression in a time zone, and what to crawl.
-JOB_SCHEMA: dict[str, tuple[type | tuple[type, ...], Any]] = {
-    "id": (str, ""),
-    "cron": (str, ""),
-    "timezone": (str, "Asia/Shanghai"),
-    "sites": (list, ["futu", "tencent"]),
-    "args": (list, []),
-}
-DEFAULT_JOBS = [
-    {"id": "futu-nightly", "cron": "0 2 * * *", "timezone": "Asia/Shanghai",
-     "sites": ["futu"], "args": []},
-    {"id": "tencent-6h", "cron": "0 */6 * * *", "timezone": "Asia/Shanghai",
-     "sites": ["tencent"], "args": []},
-]  # fmt: skip
-SITE_SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
-    "futu": {
-        "base_url": (str, "https://news.futunn.com"),
-        "languages": (list, ["zh-CN", "zh-HK", "en"]),
-        "sources": (list, ["sitemaps", "headlines", "flash"]),
-        "headline_size": (int, 48),
-        "flash_page_size": (int, 30),
-        "max_pages": (int, 5),
-    },
-    "tencent": {
-        "base_url": (str, "https://news.qq.com"),
-        "api_base_url": (str, "https://i.news.qq.com"),
-        "hot_base_url": (str, "https://r.inews.qq.com"),
-        "channels": (list, ["news_news_finance", "news_news_tech"]),
-        "hot_ranking": (bool, True),
-        "item_count": (int, 20),
-        "max_pages": (int, 5),
-    },
-}
-LIST_CHOICES = {
-    ("sites.futu", "languages"): ("zh-CN", "zh-HK", "en"),
-    ("sites.futu", "sources"): ("sitemaps", "headlines", "flash"),
-}
-CHOICES = {
-    ("archive", "addressing_style"): ("auto", "path", "virtual"),
-    ("crawl", "log_level"): ("DEBUG", "INFO", "WARNING", "ERROR"),
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    """`[crawl]`: politeness, retries, rendering, locks and the failure threshold."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    obey_robots_txt: bool = True
+    download_delay: float = 0.5
+    concurrent_requests_per_domain: int = field(default=4, metadata=at_least(1))
+    autothrottle: bool = True
+    retry_times: int = 3
+    download_timeout: float = 30
+    log_level: str = field(default="INFO", metadata=choices("DEBUG", "INFO", "WARNING", "ERROR"))
+    render_challenges: bool = False
+    chromium_path: str = "/usr/bin/chromium"
+    render_timeout: float = 30
+    lock_dir: str = "./locks"
+    max_failure_ratio: float = field(default=0.05, metadata={"minimum": 0, "maximum": 1})
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """One `[[schedule.jobs]]` entry: a cron expression in a time zone, and what to crawl."""
+
+    id: str = ""
+    cron: str = ""
+    timezone: str = "Asia/Shanghai"
+    sites: tuple[str, ...] = field(default=SITE_NAMES, metadata=choices(*SITE_NAMES))
+    args: tuple[str, ...] = ()
+
+
+# Every site's default jobs (crawler.sites), when the config names none.
+DEFAULT_JOBS = tuple(
+    JobConfig(id=job_id, cron=cron, sites=(site.name,))
+    for site in SITES.values()
+    for job_id, cron in site.default_jobs
+)
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """`[schedule]`: the job store, the jobs and how long a run may take."""
+
+    jobstore: str = ""  # "" = newsarchive-jobs.sqlite next to the config file
+    job_timeout_minutes: int = 240
+    misfire_grace_hours: float = 6
+    jobs: tuple[JobConfig, ...] = DEFAULT_JOBS
+
+
+SECTIONS: dict[str, type[Any]] = {
+    "archive": StoreOptions,
+    "crawl": CrawlConfig,
+    "schedule": ScheduleConfig,
 }
 ENV_OVERRIDES = {
     "NEWSARCHIVE_ARCHIVE": ("archive", "location"),
@@ -117,15 +107,16 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Config:
-    """Validated settings: archive target, crawl politeness, per-site base URLs."""
+    """Validated settings: archive target, crawl politeness, schedule, per-site settings."""
 
-    archive: dict[str, Any]
-    crawl: dict[str, Any]
-    sites: dict[str, dict[str, Any]]
+    archive: StoreOptions
+    crawl: CrawlConfig
+    schedule: ScheduleConfig
+    sites: Mapping[str, SiteSettings]
     path: Path | None
-    schedule: dict[str, Any] = field(default_factory=dict)
 
-    def site(self, name: str) -> dict[str, Any]:
+    def site(self, name: str) -> Any:
+        """The settings of one site (its own settings class, so its own fields)."""
         return self.sites[name]
 
 
@@ -145,110 +136,126 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
             raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{chosen}: invalid TOML: {error}") from None
-    return _validate(raw, chosen, environ)
+        except (UnicodeDecodeError, OSError) as error:
+            raise ConfigError(f"{chosen}: cannot read the config: {error}") from None
+    return validate(raw, chosen, environ)
 
 
-def _validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str]) -> Config:
+def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str]) -> Config:
+    """A Config from parsed TOML: every key checked against its field, defaults filled in."""
     for section in raw:
-        if section not in (*SCHEMA, "sites"):
+        if section not in (*SECTIONS, "sites"):
             raise ConfigError(f"unknown setting '{section}'")
-    sections = {name: _section(name, raw.get(name, {}), schema) for name, schema in SCHEMA.items()}
-    raw_sites = raw.get("sites", {})
-    if not isinstance(raw_sites, dict):
-        raise ConfigError("setting 'sites' must be a table")
-    for site in raw_sites:
-        if site not in SITE_SCHEMA:
-            raise ConfigError(f"unknown setting 'sites.{site}' (known sites: futu, tencent)")
-    sites = {
-        name: _section(f"sites.{name}", raw_sites.get(name, {}), schema)
-        for name, schema in SITE_SCHEMA.items()
-    }
+    values = {name: dict(_table(name, raw.get(name, {}))) for name in SECTIONS}
     for variable, (section, key) in ENV_OVERRIDES.items():
         if environ.get(variable):
-            sections[section][key] = environ[variable]
-    for site, values in sites.items():
-        for key in [k for k in values if k.endswith("base_url")]:
-            if not values[key].startswith(("http://", "https://")):
-                raise ConfigError(f"setting 'sites.{site}.{key}' must be an http(s) URL")
-            values[key] = values[key].rstrip("/")
-        if values["max_pages"] < 1:
-            raise ConfigError(f"setting 'sites.{site}.max_pages' must be at least 1")
-    if sections["archive"]["upload_concurrency"] < 1:
-        raise ConfigError("setting 'archive.upload_concurrency' must be at least 1")
-    if sections["crawl"]["concurrent_requests_per_domain"] < 1:
-        raise ConfigError("setting 'crawl.concurrent_requests_per_domain' must be at least 1")
-    if not sections["archive"]["location"]:
-        raise ConfigError("setting 'archive.location' must not be empty")
-    schedule = sections["schedule"]
-    schedule["jobs"] = _jobs(DEFAULT_JOBS if schedule["jobs"] is None else schedule["jobs"])
-    if not schedule["jobstore"]:
+            values[section][key] = environ[variable]
+    archive = build(StoreOptions, "archive", values["archive"])
+    crawl = build(CrawlConfig, "crawl", values["crawl"])
+    schedule = _schedule(values["schedule"], path)
+    raw_sites = _table("sites", raw.get("sites", {}))
+    for name in raw_sites:
+        if name not in SITES:
+            raise ConfigError(f"unknown setting 'sites.{name}' (known sites: {', '.join(SITES)})")
+    sites = {
+        name: build(site.settings, f"sites.{name}", _table(f"sites.{name}", raw_sites.get(name, {})))
+        for name, site in SITES.items()
+    }
+    return Config(archive=archive, crawl=crawl, schedule=schedule, sites=sites, path=path)
+
+
+def _schedule(values: dict[str, Any], path: Path | None) -> ScheduleConfig:
+    jobs = values.pop("jobs", None)
+    schedule = build(ScheduleConfig, "schedule", values)
+    if jobs is not None:
+        if not isinstance(jobs, list):
+            raise ConfigError("setting 'schedule.jobs' must be a list")
+        schedule = dataclasses.replace(schedule, jobs=_jobs(jobs))
+    if not schedule.jobstore:
         # Next to the config file, so the scheduler and cron find the same one.
         folder = path.parent if path is not None else Path(".")
-        schedule["jobstore"] = str(folder / "newsarchive-jobs.sqlite")
-    if not 0 <= sections["crawl"]["max_failure_ratio"] <= 1:
-        raise ConfigError("setting 'crawl.max_failure_ratio' must be between 0 and 1")
-    return Config(
-        archive=sections["archive"],
-        crawl=sections["crawl"],
-        sites=sites,
-        path=path,
-        schedule=schedule,
-    )
+        schedule = dataclasses.replace(schedule, jobstore=str(folder / "newsarchive-jobs.sqlite"))
+    return schedule
 
 
-def _jobs(entries: list[Any]) -> list[dict[str, Any]]:
+def _jobs(entries: list[Any]) -> tuple[JobConfig, ...]:
     """Validated [[schedule.jobs]]: unique ids, a valid cron expression and time zone."""
     from apscheduler.triggers.cron import CronTrigger
 
     jobs, seen = [], set()
     for number, entry in enumerate(entries, 1):
-        job = _section(f"schedule.jobs[{number}]", entry, JOB_SCHEMA)
         where = f"schedule.jobs[{number}]"
-        if not job["id"] or job["id"] in seen:
+        job = build(JobConfig, where, _table(where, entry))
+        if not job.id or job.id in seen:
             raise ConfigError(f"setting '{where}.id' must be set and unique")
-        seen.add(job["id"])
-        unknown = [s for s in job["sites"] if s not in SITE_SCHEMA]
-        if unknown or not job["sites"]:
-            raise ConfigError(f"setting '{where}.sites' may only hold futu, tencent")
+        seen.add(job.id)
+        if not job.sites:
+            raise ConfigError(f"setting '{where}.sites' may only hold {', '.join(SITE_NAMES)}")
         try:
-            ZoneInfo(job["timezone"])
+            ZoneInfo(job.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"setting '{where}.timezone': unknown time zone") from None
         try:
-            CronTrigger.from_crontab(job["cron"], timezone=job["timezone"])
+            CronTrigger.from_crontab(job.cron, timezone=job.timezone)
         except ValueError as error:
             raise ConfigError(f"setting '{where}.cron': {error}") from None
         jobs.append(job)
-    return jobs
+    return tuple(jobs)
 
 
-def _section(name: str, values: Any, schema: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
+def _table(name: str, values: Any) -> Mapping[str, Any]:
     if not isinstance(values, dict):
         raise ConfigError(f"setting '{name}' must be a table")
-    out = {key: default for key, (_, default) in schema.items()}
+    return values
+
+
+T = typing.TypeVar("T")
+
+
+def build(cls: type[T], name: str, values: Mapping[str, Any]) -> T:
+    """An instance of a section dataclass from a TOML table, each value checked."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hints = typing.get_type_hints(cls)
+    checked = {}
     for key, value in values.items():
-        if key not in schema:
+        if key not in fields:
             raise ConfigError(f"unknown setting '{name}.{key}'")
-        expected, _ = schema[key]
-        # bool is an int subclass in Python; a number setting must not accept `true`.
-        if isinstance(value, bool) and expected is not bool:
-            raise ConfigError(f"setting '{name}.{key}' must be {_type_name(expected)}")
-        if not isinstance(value, expected):
-            raise ConfigError(f"setting '{name}.{key}' must be {_type_name(expected)}")
-        if expected is list and key != "jobs" and not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"setting '{name}.{key}' must be a list of strings")
-        choices = CHOICES.get((name, key))
-        if choices and value not in choices:
-            raise ConfigError(f"setting '{name}.{key}' must be one of {', '.join(choices)}")
-        allowed = LIST_CHOICES.get((name, key))
+        checked[key] = _checked(f"{name}.{key}", value, hints[key], fields[key].metadata)
+    return cls(**checked)
+
+
+def _checked(where: str, value: Any, expected: Any, limits: Mapping[str, Any]) -> Any:
+    """The value in its field's type, or ConfigError naming the key and what it must be."""
+    if get_origin(expected) is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"setting '{where}' must be a list")
+        if not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"setting '{where}' must be a list of strings")
+        allowed = limits.get("choices")
         if allowed and any(v not in allowed for v in value):
-            raise ConfigError(f"setting '{name}.{key}' may only hold {', '.join(allowed)}")
-        out[key] = value
-    return out
+            raise ConfigError(f"setting '{where}' may only hold {', '.join(allowed)}")
+        return tuple(value)
+    # bool is an int subclass in Python; a number setting must not accept `true`.
+    accepted = (int, float) if expected is float else expected
+    if isinstance(value, bool) is not (expected is bool) or not isinstance(value, accepted):
+        raise ConfigError(f"setting '{where}' must be {_type_name(expected)}")
+    allowed = limits.get("choices")
+    if allowed and value not in allowed:
+        raise ConfigError(f"setting '{where}' must be one of {', '.join(allowed)}")
+    low, high = limits.get("minimum"), limits.get("maximum")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ConfigError(f"setting '{where}' must be {bounds}")
+    if where.endswith("base_url"):
+        if not value.startswith(("http://", "https://")):
+            raise ConfigError(f"setting '{where}' must be an http(s) URL")
+        value = value.rstrip("/")
+    if limits.get("required") and not value:
+        raise ConfigError(f"setting '{where}' must not be empty")
+    return float(value) if expected is float else value
 
 
 def _type_name(expected: Any) -> str:
-    names = {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}
-    if isinstance(expected, tuple):
-        return "a number"
-    return names.get(expected, expected.__name__)
+    names = {str: "a string", bool: "true or false", int: "a whole number", float: "a number"}
+    return names.get(expected, getattr(expected, "__name__", str(expected)))
+

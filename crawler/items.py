@@ -1,12 +1,88 @@
-"""What the spiders hand to the pipelines: plain dataclasses, so the archive code that reads
-them needs no Scrapy import (itemadapter makes dataclasses first-class Scrapy items)."""
+"""The shared vocabulary of crawling and archiving: what a parser returns and what a spider
+hands to the pipelines.
+
+Plain dataclasses with no lxml and no Scrapy, so the archive side (pipelines/) and the readers
+can use them without loading a parser or a crawler (itemadapter makes dataclasses first-class
+Scrapy items).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
-from crawler.parsers.article import Article
+# Both sites show Beijing/Hong Kong time (UTC+8, no daylight saving): article days in the
+# archive are Beijing days, the date a reader of the site sees.
+BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
+
+
+def parse_day(value: str) -> date:
+    """A YYYY-MM-DD day as people type it (`--since`, `-a since=`); ValueError names the form."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise ValueError(f"dates are YYYY-MM-DD, got {value!r}") from None
+
+
+def beijing_midnight(day: date) -> datetime:
+    """The moment a Beijing day starts: "published since" compares moments with it."""
+    return datetime.combine(day, time(), tzinfo=BEIJING)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One clean article as archived; `paragraphs` keeps the reading order of the page."""
+
+    site: str
+    id: str
+    url: str
+    title: str
+    paragraphs: tuple[str, ...]
+    published: datetime
+    language: str
+    parser: str
+    parser_version: str
+    machine_translated: bool = False
+    original_title: str | None = None
+    outlet: str | None = None
+    source: str | None = None
+    author: str | None = None
+    editor: str | None = None
+    summary: str | None = None
+    tickers: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """Clean text as a reader sees it: one paragraph per block, blank line between."""
+        return "\n\n".join(self.paragraphs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping; datetimes become ISO-8601 strings with their offset."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        out["text"] = self.text
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        """Inverse of `to_dict`, for readers of the archive."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        kwargs["published"] = datetime.fromisoformat(kwargs["published"])
+        for name in ("paragraphs", "tickers", "tags", "images"):
+            kwargs[name] = tuple(kwargs.get(name) or ())
+        return cls(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -24,6 +100,24 @@ class FetchedPage:
     fetched_at: datetime
     # "chromium" when the page had to be rendered (a challenge page), else None.
     rendered_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping (the body as base64), for the spool."""
+        import base64
+
+        out = dataclasses.asdict(self)
+        out["body"] = base64.b64encode(self.body).decode("ascii")
+        out["fetched_at"] = self.fetched_at.isoformat()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FetchedPage:
+        import base64
+
+        values = dict(data)
+        values["body"] = base64.b64decode(values["body"])
+        values["fetched_at"] = datetime.fromisoformat(values["fetched_at"])
+        return cls(**values)
 
 
 @dataclass(frozen=True)

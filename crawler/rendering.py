@@ -1,16 +1,19 @@
 """Opt-in rendering of challenge pages in the system Chromium (scrapy-playwright).
 
-Futu's WAF answers plain HTTP clients with a script that sets a cookie and reloads
-(../shared/research/futu.md §0.7). With `crawl.render_challenges` on, a page that came back as
-such a challenge is fetched once more through a headless Chromium, which runs the script; every
-other request still goes through Scrapy's plain HTTP download handler, so rendering costs
-nothing on pages that do not need it. The browser is Debian's `chromium` package, never a
+Some sites' WAFs answer plain HTTP clients with a script that sets a cookie and reloads; the
+site parser rejects such a page as "blocked" and names a `ready_selector`. With
+`crawl.render_challenges` on, a page that came back as such a challenge is fetched once more
+through a headless Chromium, which runs the script; every other request still goes through
+Scrapy's plain HTTP download handler, so rendering costs nothing on pages that do not need it. The browser is Debian's `chromium` package, never a
 browser downloaded by Playwright.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crawler.config import CrawlConfig
 
 # Headless, and quiet on the network: no component updates, sync, metrics or first-run calls,
 # which would otherwise hammer a closed network with refused connections at every start.
@@ -31,20 +34,20 @@ SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet", "texttrac
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 
 
-def render_settings(crawl: dict[str, Any]) -> dict[str, Any]:
+def render_settings(crawl: CrawlConfig) -> dict[str, Any]:
     """Scrapy settings that make `playwright=True` requests go through Chromium."""
     return {
         "DOWNLOAD_HANDLERS": {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {
-            "executable_path": crawl["chromium_path"],
+            "executable_path": crawl.chromium_path,
             "headless": True,
             "args": list(CHROMIUM_ARGS),
-            "timeout": crawl["render_timeout"] * 1000,
+            "timeout": crawl.render_timeout * 1000,
         },
         "PLAYWRIGHT_MAX_CONTEXTS": 1,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 2,
-        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": crawl["render_timeout"] * 1000,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": crawl.render_timeout * 1000,
         "PLAYWRIGHT_ABORT_REQUEST": "crawler.rendering.skip_resource",
     }
 

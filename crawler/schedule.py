@@ -1,4 +1,4 @@
-"""`newsarchive schedule`: the crawls' timetable, run by APScheduler 3.x in the foreground.
+"""The crawls' timetable on APScheduler 3.x: jobs in step with the config, and one job run.
 
 One cron job per `[[schedule.jobs]]` entry, persisted in an SQLite job store next to the
 config so that a restarted scheduler knows what it missed: a job whose fire time passed while
@@ -10,53 +10,42 @@ The child takes the same per-site lock as a cron-started crawl, so the two never
 
 from __future__ import annotations
 
-import argparse
 import logging
-import signal
 import subprocess
 import sys
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from crawler.config import Config, ConfigError, load_config
+from crawler.config import Config, JobConfig, load_config
 
 LOG = logging.getLogger("newsarchive.schedule")
 JOB_FUNCTION = "crawler.schedule:run_job"  # referenced by name in the job store
 TERMINATE_GRACE_SECONDS = 60  # after SIGTERM, Scrapy finishes what it holds and reports
-LISTED_FIRE_TIMES = 3
 
 
-def add_schedule_command(commands: Any) -> None:
-    s = commands.add_parser("schedule", help="run the configured crawl jobs on their cron times")
-    mode = s.add_mutually_exclusive_group()
-    mode.add_argument("--list", action="store_true", help="print every job and next fire times")
-    mode.add_argument("--once", metavar="JOB", help="run one job now, in the foreground")
-
-
-def crawl_command(job: dict[str, Any], config: Config) -> list[str]:
+def crawl_command(job: JobConfig, config: Config) -> list[str]:
     """The child process of one job run."""
     command = [sys.executable, "-m", "crawler.cli"]
     if config.path is not None:
         command += ["--config", str(config.path)]
     command.append("crawl")
-    for site in job["sites"]:
+    for site in job.sites:
         command += ["--site", site]
-    return command + list(job["args"])
+    return command + list(job.args)
 
 
-def trigger_for(job: dict[str, Any]) -> Any:
+def trigger_for(job: JobConfig) -> Any:
     from apscheduler.triggers.cron import CronTrigger
 
-    return CronTrigger.from_crontab(job["cron"], timezone=job["timezone"])
+    return CronTrigger.from_crontab(job.cron, timezone=job.timezone)
 
 
-def fingerprint(job: dict[str, Any]) -> str:
+def fingerprint(job: JobConfig) -> str:
     """What the stored job must match to keep its next run time (and so its missed run)."""
-    return f"{job['cron']} {job['timezone']} sites={','.join(job['sites'])} {' '.join(job['args'])}"
+    return f"{job.cron} {job.timezone} sites={','.join(job.sites)} {' '.join(job.args)}"
 
 
-def next_fire_times(job: dict[str, Any], now: datetime, count: int) -> list[datetime]:
+def next_fire_times(job: JobConfig, now: datetime, count: int) -> list[datetime]:
     trigger = trigger_for(job)
     times: list[datetime] = []
     previous = None
@@ -73,12 +62,12 @@ def next_fire_times(job: dict[str, Any], now: datetime, count: int) -> list[date
 def run_job(job_id: str, config_path: str | None) -> int:
     """One scheduled run: the crawl in a child process, stopped after the job timeout."""
     config = load_config(config_path)
-    job = next((j for j in config.schedule["jobs"] if j["id"] == job_id), None)
+    job = next((j for j in config.schedule.jobs if j.id == job_id), None)
     if job is None:
         LOG.error("job %s is no longer in the config; nothing run", job_id)
         return 2
     command = crawl_command(job, config)
-    timeout = config.schedule["job_timeout_minutes"] * 60
+    timeout = config.schedule.job_timeout_minutes * 60
     LOG.info("job %s: starting %s", job_id, " ".join(command[2:]))
     child = subprocess.Popen(command)
     try:
@@ -103,7 +92,7 @@ def build_scheduler(config: Config) -> Any:
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    store = SQLAlchemyJobStore(url=f"sqlite:///{config.schedule['jobstore']}")
+    store = SQLAlchemyJobStore(url=f"sqlite:///{config.schedule.jobstore}")
     scheduler = BackgroundScheduler(jobstores={"default": store}, timezone="UTC")
     scheduler.add_listener(_report_skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
     scheduler.start(paused=True)
@@ -114,9 +103,9 @@ def build_scheduler(config: Config) -> Any:
 def sync_jobs(scheduler: Any, config: Config) -> None:
     """Add new jobs, update changed ones, drop removed ones; keep unchanged ones' next run
     time, which is what lets a missed run be caught up after a restart."""
-    grace = int(config.schedule["misfire_grace_hours"] * 3600)
+    grace = int(config.schedule.misfire_grace_hours * 3600)
     options = {"coalesce": True, "misfire_grace_time": grace, "max_instances": 1}
-    wanted = {job["id"]: job for job in config.schedule["jobs"]}
+    wanted = {job.id: job for job in config.schedule.jobs}
     path = str(config.path) if config.path is not None else None
     for stored in scheduler.get_jobs():
         if stored.id not in wanted:
@@ -142,37 +131,3 @@ def _report_skipped(event: Any) -> None:
         event.job_id,
         event.scheduled_run_time,
     )
-
-
-def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s"
-    )
-    if args.list:
-        return _list(config)
-    if args.once:
-        if args.once not in {job["id"] for job in config.schedule["jobs"]}:
-            raise ConfigError(f"no job '{args.once}' in schedule.jobs")
-        return run_job(args.once, str(config.path) if config.path else None)
-    scheduler = build_scheduler(config)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    for job in scheduler.get_jobs():
-        LOG.info("job %s: next run %s", job.id, job.next_run_time)
-    scheduler.resume()  # a run missed while we were down fires now, once
-    LOG.info("scheduler running (job store %s); stop with SIGTERM", config.schedule["jobstore"])
-    stop.wait()
-    LOG.info("stopping: waiting for running crawls")
-    scheduler.shutdown(wait=True)
-    return 0
-
-
-def _list(config: Config) -> int:
-    now = datetime.now().astimezone()
-    for job in config.schedule["jobs"]:
-        times = next_fire_times(job, now, LISTED_FIRE_TIMES)
-        print(f"{job['id']}: '{job['cron']}' {job['timezone']}  sites {', '.join(job['sites'])}")
-        for moment in times:
-            print(f"    {moment.isoformat()}")
-    return 0

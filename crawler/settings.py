@@ -1,20 +1,24 @@
-"""Scrapy settings for newsarchive. Site/archive/politeness values come from the TOML config
-(crawler/config.py), applied by each spider's `update_settings`, so `scrapy crawl` and
-`newsarchive crawl` behave the same."""
+"""Scrapy settings for newsarchive: the components, and Scrapy behaviour the TOML does not own.
+
+What the TOML decides (user agent, robots.txt, delays, retries, timeouts, log level,
+rendering) enters through `crawler.addon.NewsarchiveAddon` at `addon` priority, which is
+below this module's `project` priority: so nothing here may set those names.
+"""
+
+from crawler import sites as _registry  # lower-case: Scrapy takes every UPPER name as a setting
 
 BOT_NAME = "newsarchive"
-SPIDER_MODULES = ["crawler.spiders"]
+# Every registered site's spider module, built-in or from an installed plug-in.
+SPIDER_MODULES = sorted({site.spider_module for site in _registry.SITES.values()})
 NEWSPIDER_MODULE = "crawler.spiders"
 
-ROBOTSTXT_OBEY = True
+ADDONS = {"crawler.addon.NewsarchiveAddon": 0}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 RETRY_ENABLED = True
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
-AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {"pipelines.archive.ArchivePipeline": 300}

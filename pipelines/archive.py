@@ -1,4 +1,4 @@
-"""The Scrapy item pipeline that archives items through the shared store.
+"""The Scrapy item pipeline that archives items through the shared store: Scrapy glue only.
 
 Store I/O runs in threads (`run_in_thread`), at most `archive.upload_concurrency` at once,
 so a slow bucket never blocks the reactor. When the store fails (after botocore's retries)
@@ -16,12 +16,14 @@ from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import run_in_thread
 
 from crawler.items import ArticleItem, RejectedItem
-from pipelines.archiver import ArchiveResult, archive_article, archive_rejected
-from pipelines.daily import DailyIndex
+from crawler.stats import Stat
+from pipelines.day_index import DayIndex
 from pipelines.spool import Spool
-from pipelines.store import ArchiveStore, StoreError, check_store, open_store
+from pipelines.store import ArchiveStore, StoreError, StoreOptions, check_store, shared_store
+from pipelines.writer import ArchiveResult, archive_article, archive_rejected
 
-STATS_PREFIX = "newsarchive/archive"
+# The setting that carries the archive's StoreOptions (set by crawler.addon from the config).
+ARCHIVE_SETTING = "NEWSARCHIVE_ARCHIVE"
 
 
 class ArchivePipeline:
@@ -30,31 +32,30 @@ class ArchivePipeline:
     def __init__(self, store: ArchiveStore, spool: Spool, crawler: Crawler, concurrency: int):
         self.store = store
         self.spool = spool
-        self.daily = DailyIndex(spool.directory)
+        self.daily = DayIndex(spool.directory)
         self.crawler = crawler
         self.slots = asyncio.Semaphore(concurrency)
         self.store_down = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        archive = crawler.settings.getdict("NEWSARCHIVE_ARCHIVE") or {"location": "./archive"}
-        store = open_store(archive)
+        options: StoreOptions = crawler.settings[ARCHIVE_SETTING]
+        store = shared_store(options)
         # Fail before any page is fetched: a wrong bucket or secret is a setup error.
         check_store(store)
-        spool = Spool(archive.get("spool_dir") or "./spool")
-        return cls(store, spool, crawler, int(archive.get("upload_concurrency") or 8))
+        return cls(store, Spool(options.spool_dir), crawler, options.upload_concurrency)
 
     async def open_spider(self) -> None:
         if self.spool.pending():
             indexer = partial(self.daily.add_article, self.store)
             result = await run_in_thread(self.spool.flush, self.store, indexer)
-            self.crawler.stats.set_value(f"{STATS_PREFIX}/flushed", result.uploaded)
+            self.crawler.stats.set_value(Stat.FLUSHED, result.uploaded)
         await run_in_thread(self.daily.flush, self.store)  # lines a killed run journaled
 
     async def close_spider(self) -> None:
         if not self.store_down:
             await run_in_thread(self.daily.flush, self.store)
-        self.crawler.stats.set_value(f"{STATS_PREFIX}/pending", len(self.spool.pending()))
+        self.crawler.stats.set_value(Stat.PENDING, len(self.spool.pending()))
 
     def _archive(self, item: ArticleItem | RejectedItem) -> ArchiveResult:
         """Runs in a worker thread: store the item, then journal its per-day index line."""
@@ -69,17 +70,18 @@ class ArchivePipeline:
             # Once the store has failed after botocore's retries, the rest of this run goes
             # straight to the spool instead of waiting out the same retries per item.
             await run_in_thread(self.spool.add, item)
-            self.crawler.stats.inc_value(f"{STATS_PREFIX}/spooled")
+            self.crawler.stats.inc_value(Stat.SPOOLED)
             return item
         async with self.slots:
             try:
                 result: ArchiveResult = await run_in_thread(self._archive, item)
             except StoreError as error:
                 await run_in_thread(self.spool.add, item)
-                self.crawler.stats.inc_value(f"{STATS_PREFIX}/spooled")
+                self.crawler.stats.inc_value(Stat.SPOOLED)
                 if not self.store_down:
+                    assert self.crawler.spider is not None
                     self.crawler.spider.logger.error("archive unavailable, spooling: %s", error)
                 self.store_down = True
                 return item
-        self.crawler.stats.inc_value(f"{STATS_PREFIX}/{result.status}")
+        self.crawler.stats.inc_value(Stat.of_archive_status(result.status))
         return item

@@ -9,7 +9,13 @@ The same keys are used in the local folder and in an S3 bucket (under an optiona
     rejected/<site>/<YYYY>/<MM>/<DD>/<name>.html.gz   its raw bytes
     index/<site>/<id>.json                            "this id is archived" (first record's key):
                                                       one cheap lookup per id for incremental crawls
+    daily/<site>/<YYYY>/<MM>/<DD>/<segment>.jsonl     per-day index: one line per stored version
+    runs/<YYYY>/<MM>/<DD>/<start>Z-<pid>.json         what one crawl did (its run report)
     state/<site>/runs/<end time>.json                 a finished run's high-water mark
+    state/<site>/log/<YYYY>/<MM>/<DD>/<segment>.jsonl the fetch-outcome log: one line per URL
+                                                      fetched (append-only, create-only segments)
+
+Every key is built here and parsed back here; no other module formats a key.
 
 A changed article keeps its first version and adds `<id>.v2.json` (`.v2.txt`, `.v2.html.gz`)
 and so on. Article dates are publication dates in Beijing time, the date the site shows;
@@ -21,9 +27,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 
-from crawler.parsers.dates import BEIJING
+from crawler.items import BEIJING
 
 LAYOUT_VERSION = 1
 _SAFE = re.compile(r"[^0-9A-Za-z._-]+")
@@ -59,9 +65,66 @@ def index_key(site: str, article_id: str) -> str:
     return f"index/{site}/{safe_name(article_id)}.json"
 
 
+def run_state_prefix(site: str) -> str:
+    """Where the finished runs of a site keep their high-water marks."""
+    return f"state/{site}/runs/"
+
+
 def run_state_key(site: str, ended: datetime) -> str:
     """Where a finished run records its high-water mark (create-only, newest wins)."""
-    return f"state/{site}/runs/{ended.astimezone(UTC):%Y%m%dT%H%M%S%fZ}.json"
+    return f"{run_state_prefix(site)}{ended.astimezone(UTC):%Y%m%dT%H%M%S%fZ}.json"
+
+
+def outcome_log_prefix(site: str, year: int | None = None, month: int | None = None) -> str:
+    """`state/<site>/log/`, or the prefix of one month of the fetch-outcome log."""
+    return _month_prefix(f"state/{site}/log/", year, month)
+
+
+def outcome_segment_key(site: str, when: datetime, segment: str) -> str:
+    """One published segment of the fetch-outcome log, filed under its UTC day."""
+    return f"{outcome_log_prefix(site)}{when.astimezone(UTC):%Y/%m/%d}/{safe_name(segment)}.jsonl"
+
+
+def daily_prefix(site: str, year: int | None = None, month: int | None = None) -> str:
+    """`daily/<site>/`, or the prefix of one year or month of it."""
+    return _month_prefix(f"daily/{site}/", year, month)
+
+
+def daily_segment_key(site: str, published: datetime, segment: str) -> str:
+    """One published segment of the per-day index, filed under the Beijing publication day."""
+    return f"daily/{day(site, published)}/{safe_name(segment)}.jsonl"
+
+
+def segment_day(key: str) -> date | None:
+    """The day a `daily/` or `state/<site>/log/` segment key is filed under."""
+    parts = key.split("/")
+    first = 3 if parts[0] == "state" else 2
+    try:
+        return date(int(parts[first]), int(parts[first + 1]), int(parts[first + 2]))
+    except (IndexError, ValueError):
+        return None
+
+
+RUNS_PREFIX = "runs/"
+
+
+def run_report_key(started: datetime, pid: int) -> str:
+    """Where the report of a run started at `started` by process `pid` is kept."""
+    moment = started.astimezone(UTC)
+    return f"{RUNS_PREFIX}{moment:%Y/%m/%d}/{moment:%Y%m%dT%H%M%S}Z-{pid}.json"
+
+
+def run_reports_prefix(year: int, month: int) -> str:
+    """The reports of one month."""
+    return _month_prefix(RUNS_PREFIX, year, month)
+
+
+def _month_prefix(root: str, year: int | None, month: int | None) -> str:
+    if year is None:
+        return root
+    if month is None:
+        return f"{root}{year:04d}/"
+    return f"{root}{year:04d}/{month:02d}/"
 
 
 def rejected_keys(site: str, name: str, fetched_at: datetime) -> tuple[str, str]:

@@ -10,7 +10,7 @@
         page = entry.raw()             # the page exactly as served (bytes)
 
 `open_archive` takes a local folder or `s3://bucket/prefix` (credentials from the standard AWS
-variables or `profile=`). Listing reads the per-day index segments (pipelines/daily.py): one
+variables or `profile=`). Listing reads the per-day index segments (pipelines/day_index.py): one
 LIST request per site and month in range (per 1,000 segments) plus one GET per segment, never
 one request per article. `entry.record()`, `.text()` and `.raw()` are one GET each.
 """
@@ -20,79 +20,28 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
-from crawler.parsers import PARSERS
-from crawler.parsers.dates import BEIJING
-from pipelines.daily import daily_prefix, read_segment
-from pipelines.layout import article_keys, index_key
-from pipelines.store import ArchiveStore, open_store
-
-SITES = tuple(PARSERS)
+from crawler.items import BEIJING
+from crawler.sites import SITE_NAMES
+from pipelines.day_index import IndexEntry
+from pipelines.journal import read_segment
+from pipelines.layout import article_keys, daily_prefix, index_key, segment_day
+from pipelines.store import ArchiveStore, StoreOptions, open_store
 
 
 @dataclass(frozen=True)
-class ArchivedArticle:
+class ArchivedArticle(IndexEntry):
     """One article as the per-day index lists it (its newest version in the range read)."""
 
-    site: str
-    id: str
-    version: int
-    published: datetime
-    title: str
-    language: str
-    url: str
-    outlet: str | None
-    tickers: tuple[str, ...]
-    parser: str
-    parser_version: str
-    content_sha256: str
-    record_key: str
-    text_key: str
-    raw_key: str
     store: ArchiveStore = field(repr=False, compare=False)
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any], store: ArchiveStore) -> ArchivedArticle:
-        return cls(
-            site=entry["site"],
-            id=entry["id"],
-            version=int(entry["version"]),
-            published=datetime.fromisoformat(entry["published"]),
-            title=entry["title"],
-            language=entry["language"],
-            url=entry["url"],
-            outlet=entry.get("outlet"),
-            tickers=tuple(entry.get("tickers") or ()),
-            parser=entry["parser"],
-            parser_version=entry["parser_version"],
-            content_sha256=entry["content_sha256"],
-            record_key=entry["record_key"],
-            text_key=entry["text_key"],
-            raw_key=entry["raw_key"],
-            store=store,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "site": self.site,
-            "id": self.id,
-            "version": self.version,
-            "published": self.published.isoformat(),
-            "title": self.title,
-            "language": self.language,
-            "url": self.url,
-            "outlet": self.outlet,
-            "tickers": list(self.tickers),
-            "parser": self.parser,
-            "parser_version": self.parser_version,
-            "content_sha256": self.content_sha256,
-            "record_key": self.record_key,
-            "text_key": self.text_key,
-            "raw_key": self.raw_key,
-        }
+        line = IndexEntry.from_dict(entry)
+        return cls(**{f.name: getattr(line, f.name) for f in fields(IndexEntry)}, store=store)
 
     def record(self) -> dict[str, Any]:
         return json.loads(_required(self.store, self.record_key))
@@ -120,7 +69,7 @@ class ArchiveReader:
     ) -> Iterator[ArchivedArticle]:
         """Articles published from `since` to `until` (inclusive, Beijing dates), oldest first,
         newest version of each; `ticker` like "BABA.US" keeps articles that mention it."""
-        for name in [site] if site else SITES:
+        for name in [site] if site else SITE_NAMES:
             newest: dict[str, dict[str, Any]] = {}
             for key in self._segment_keys(name, since, until):
                 for entry in read_segment(self.store, key):
@@ -144,13 +93,13 @@ class ArchiveReader:
             prefixes = [daily_prefix(site, y, m) for y, m in _months(since, last)]
         for prefix in prefixes:
             for key in self.store.list(prefix):
-                segment_day = _segment_day(key)
-                if segment_day is not None and _in_range_day(segment_day, since, until):
+                day = segment_day(key)
+                if day is not None and _in_range_day(day, since, until):
                     yield key
 
     def find(self, article_id: str, site: str | None = None) -> list[dict[str, Any]]:
         """Every version's record of one article id, oldest first (empty if unknown)."""
-        for name in [site] if site else SITES:
+        for name in [site] if site else SITE_NAMES:
             marker = self.store.get(index_key(name, article_id))
             if marker is None:
                 continue
@@ -168,7 +117,7 @@ class ArchiveReader:
 
 def open_archive(location: str, **options: Any) -> ArchiveReader:
     """A reader over a local folder or `s3://bucket/prefix` (endpoint_url=, profile=, ...)."""
-    return ArchiveReader(open_store({"location": location, **options}))
+    return ArchiveReader(open_store(StoreOptions(location=location, **options)))
 
 
 def _required(store: ArchiveStore, key: str) -> bytes:
@@ -183,14 +132,6 @@ def _months(since: date, until: date) -> Iterator[tuple[int, int]]:
     while (year, month) <= (until.year, until.month):
         yield year, month
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-
-
-def _segment_day(key: str) -> date | None:
-    parts = key.split("/")  # daily/<site>/<YYYY>/<MM>/<DD>/<segment>.jsonl
-    try:
-        return date(int(parts[2]), int(parts[3]), int(parts[4]))
-    except (IndexError, ValueError):
-        return None
 
 
 def _in_range_day(day: date, since: date | None, until: date | None) -> bool:

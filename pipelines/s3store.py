@@ -24,7 +24,7 @@ from botocore.exceptions import (
 )
 from botocore.handlers import add_expect_header
 
-from pipelines.store import StoreError
+from pipelines.store import StoreError, StoreOptions
 
 # Codes meaning "the key already exists / another writer holds it" for a conditional put.
 CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
@@ -45,22 +45,22 @@ def parse_s3_location(location: str) -> tuple[str, str]:
 QUIET_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
 
 
-def make_client(options: Mapping[str, str], max_attempts: int = 5, timeout: float = 10) -> Any:
+def make_client(options: StoreOptions, timeout: float = 10) -> Any:
     """A boto3 S3 client from the archive settings; credentials from the standard AWS chain."""
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    session = boto3.session.Session(profile_name=options.get("profile") or None)
+    session = boto3.session.Session(profile_name=options.profile or None)
     config = BotoConfig(
-        retries={"mode": "standard", "max_attempts": max_attempts},
-        s3={"addressing_style": options.get("addressing_style") or "auto"},
+        retries={"mode": "standard", "max_attempts": options.retry_attempts},
+        s3={"addressing_style": options.addressing_style},
         connect_timeout=timeout,
         read_timeout=timeout * 3,
         max_pool_connections=16,
     )
     client = session.client(
         "s3",
-        endpoint_url=options.get("endpoint_url") or None,
-        region_name=options.get("region") or None,
+        endpoint_url=options.endpoint_url or None,
+        region_name=options.region or None,
         config=config,
     )
     # botocore sends every PUT with "Expect: 100-continue" and waits for the server's go-ahead:
@@ -79,9 +79,8 @@ class S3Store:
         self.endpoint = endpoint or "AWS S3"
 
     @classmethod
-    def from_options(cls, options: Mapping[str, str]) -> S3Store:
-        client = make_client(options, max_attempts=int(options.get("retry_attempts") or 5))
-        return cls(options["location"], client, options.get("endpoint_url", ""))
+    def from_options(cls, options: StoreOptions) -> S3Store:
+        return cls(options.location, make_client(options), options.endpoint_url)
 
     def check(self) -> None:
         """Fail fast with one clear line: missing bucket, refused credentials, no endpoint."""

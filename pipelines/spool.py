@@ -8,21 +8,18 @@ races a crawl or runs twice still stores each article once.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from crawler.items import ArticleItem, FetchedPage, RejectedItem
-from crawler.parsers.article import Article
-from pipelines.archiver import ArchiveResult, archive_article, archive_rejected
+from crawler.items import Article, ArticleItem, FetchedPage, RejectedItem
+from pipelines.writer import ArchiveResult, archive_article, archive_rejected
 from pipelines.layout import safe_name
 from pipelines.store import ArchiveStore, StoreError
 
@@ -96,9 +93,7 @@ class Spool:
 
 
 def _encode(item: ArticleItem | RejectedItem) -> dict[str, Any]:
-    page = asdict(item.page)
-    page["body"] = base64.b64encode(item.page.body).decode("ascii")
-    page["fetched_at"] = item.page.fetched_at.isoformat()
+    page = item.page.to_dict()
     if isinstance(item, ArticleItem):
         return {"type": "article", "page": page, "article": item.article.to_dict()}
     return {
@@ -112,10 +107,7 @@ def _encode(item: ArticleItem | RejectedItem) -> dict[str, Any]:
 
 
 def _decode(data: dict[str, Any]) -> ArticleItem | RejectedItem:
-    raw = dict(data["page"])
-    raw["body"] = base64.b64decode(raw["body"])
-    raw["fetched_at"] = datetime.fromisoformat(raw["fetched_at"])
-    page = FetchedPage(**raw)
+    page = FetchedPage.from_dict(data["page"])
     if data["type"] == "article":
         return ArticleItem(page=page, article=Article.from_dict(data["article"]))
     return RejectedItem(

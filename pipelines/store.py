@@ -7,11 +7,34 @@ object; the loser learns that the key already exists.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """Where the archive is and how to reach it: the `[archive]` section of the config.
+
+    The fields are the section's keys, types and defaults (crawler/config.py validates the
+    TOML against them), so the storage side owns its settings and a reader can be opened
+    without the crawler's config (`open_archive(location, endpoint_url=...)`).
+    """
+
+    location: str = field(default="./archive", metadata={"required": True})
+    endpoint_url: str = ""
+    region: str = ""
+    addressing_style: str = field(
+        default="auto", metadata={"choices": ("auto", "path", "virtual")}
+    )
+    profile: str = ""
+    spool_dir: str = "./spool"
+    upload_concurrency: int = field(default=8, metadata={"minimum": 1})
+    retry_attempts: int = 5
 
 
 class StoreError(Exception):
@@ -106,18 +129,27 @@ class LocalStore:
                     yield key
 
 
-def open_store(options: Mapping[str, str]) -> ArchiveStore:
+def open_store(options: StoreOptions) -> ArchiveStore:
     """The store for the archive settings: `s3://bucket/prefix` or a local folder."""
-    location = options["location"]
-    if location.startswith("s3://"):
+    if options.location.startswith("s3://"):
         from pipelines.s3store import S3Store
 
         return S3Store.from_options(options)
-    return LocalStore(location)
+    return LocalStore(options.location)
+
+
+@functools.lru_cache(maxsize=8)
+def shared_store(options: StoreOptions) -> ArchiveStore:
+    """One store per archive setting and process: the CLI, the pipeline and the archive state
+    of every crawler in a run share it (one S3 client, one connection pool, one check)."""
+    return open_store(options)
 
 
 def check_store(store: ArchiveStore) -> None:
-    """Fail fast if the store cannot be used (a local folder is created on first write)."""
+    """Fail fast if the store cannot be used (a local folder is created on first write).
+
+    Checked once per store object: a run's CLI and its crawlers share one store."""
     check = getattr(store, "check", None)
-    if check is not None:
+    if check is not None and not getattr(store, "checked", False):
         check()
+        store.checked = True  # type: ignore[attr-defined]

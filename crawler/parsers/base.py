@@ -10,7 +10,7 @@ from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 from lxml.etree import _Element
 
-from crawler.parsers.article import Article
+from crawler.items import Article
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,8 @@ class SiteParser(Protocol):
     site: ClassVar[str]
     name: ClassVar[str]
     version: ClassVar[str]
+    # CSS that marks a page rendered in Chromium as loaded; None for sites without challenges.
+    ready_selector: ClassVar[str | None]
 
     def identify(self, url: str) -> PageRef | None:
         """The page's identity, or None when the URL is not one of this site's articles."""

@@ -1,7 +1,7 @@
 """Publication times as aware datetimes.
 
-Both sites show Beijing/Hong Kong time (UTC+8, no daylight saving), so a fixed offset is exact.
-Futu's English pages omit the year ("May 8 16:12"); the year is then taken from the HTTP
+The sites show Beijing/Hong Kong time (UTC+8, no daylight saving), so a fixed offset is exact.
+Some English pages omit the year ("May 8 16:12"); the year is then taken from the HTTP
 `Date` header of the response, stepping back one year if that would put the article in the
 future (a January fetch of a December article).
 """
@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
+from crawler.items import BEIJING
 from crawler.parsers.text import header_value
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
 
 WITH_YEAR = (
     "%Y-%m-%d %H:%M:%S",

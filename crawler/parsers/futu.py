@@ -1,6 +1,6 @@
 """Futu news (news.futunn.com and its moomoo mirror): post and flash pages.
 
-Layout facts come from ../shared/research/futu.md: the body is server-rendered in
+Layout facts come from pages served by https://news.futunn.com: the body is server-rendered in
 `.origin_content` (moomoo: `div.inner.origin_content`), stock tags are `a.nnstock` with `$...$`
 text, `.futu-news-time-stamp`, topic tags and `#relatedStockWeb` are noise. The 2023 layout
 kept the body in `#newsDetail #content`, without the `origin_content` class; it is the second
@@ -15,23 +15,41 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from lxml.etree import _Element
 
-from crawler.parsers.article import Article
+from crawler.items import Article
 from crawler.parsers.base import PageRef, first, parse_document, select_text, selectors, union
 from crawler.parsers.blocks import Noise, remove, text_blocks
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.errors import BlockedByChallenge, ParseError
 from crawler.parsers.text import Boilerplate, compile_all, decode_page, first_match, sentences
+from crawler.sites import FUTU_LANGUAGES
+
+
+@dataclass(frozen=True)
+class Language:
+    """How one language edition of the site is addressed."""
+
+    path_prefix: str  # URL path prefix of its pages ("" for Simplified Chinese)
+    api_header: str  # value of the `x-news-site-lang` header of the listing APIs
+
+
+# The one table of the site's languages (the spider and the mirror read it too).
+LANGUAGES = {"zh-CN": Language("", "0"), "zh-HK": Language("/hk", "1"), "en": Language("/en", "2")}
+if set(LANGUAGES) != set(FUTU_LANGUAGES):  # the settings' choices come from crawler/sites.py
+    raise ValueError("LANGUAGES must describe exactly the languages crawler.sites allows")
+# Which news sitemap lists which language (zhhans = Simplified, zhhant = Traditional).
+SITEMAP_LANGUAGE = {"zhhans": "zh-CN", "zhhant": "zh-HK"}
 
 URL_PATTERN = re.compile(
     r"^https?://(?P<host>news\.futunn\.com|www\.moomoo\.com/news|news\.moomoo\.com)"
     r"(?:/(?P<prefix>hk|en))?/(?P<kind>post|flash)/(?P<num>\d+)(?:[/?#]|$)",
     re.IGNORECASE,
 )
-LANG_BY_PREFIX = {None: "zh-CN", "hk": "zh-HK", "en": "en"}
+LANG_BY_PREFIX = {(lang.path_prefix.strip("/") or None): code for code, lang in LANGUAGES.items()}
 LANG_BY_QUERY = {"zh-cn": "zh-CN", "zh-hk": "zh-HK", "en-us": "en", "en": "en"}
 # moomoo is Futu's international brand: its news pages are English unless a prefix says otherwise.
 DEFAULT_LANG_BY_HOST = {"www.moomoo.com/news": "en", "news.moomoo.com": "en"}
@@ -146,8 +164,7 @@ class FutuParser:
         query_lang = parse_qs(urlsplit(url).query).get("lang", [""])[0].lower()
         language = LANG_BY_QUERY.get(query_lang, language)
         kind, num = match["kind"].lower(), match["num"]
-        path_prefix = {"zh-CN": "", "zh-HK": "/hk", "en": "/en"}[language]
-        canonical = f"https://news.futunn.com{path_prefix}/{kind}/{num}"
+        canonical = f"https://news.futunn.com{LANGUAGES[language].path_prefix}/{kind}/{num}"
         ident = f"{num}-{language}" if kind == "post" else f"flash-{num}-{language}"
         return PageRef(site=self.site, id=ident, url=canonical, language=language, kind=kind)
 

@@ -1,6 +1,6 @@
 """Tencent news (news.qq.com/rain/a/<id> and its URL variants).
 
-Layout facts come from ../shared/research/tencent.md. The current pages carry the article in
+Layout facts come from pages served by news.qq.com, new.qq.com and the older *.qq.com hosts. The current pages carry the article in
 an inline `window.DATA = {...}` object (`originContent.text` is the body HTML, with
 `<!--IMG_n-->` placeholders resolved through `originAttribute`); that JSON is decoded with a
 real JSON decoder instead of souping the page. The DOM is the fallback per field:
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from lxml.etree import _Element
 
-from crawler.parsers.article import Article
+from crawler.items import Article
 from crawler.parsers.base import PageRef, first, parse_document, select_text, selectors
 from crawler.parsers.blocks import Noise, fragment_root, image_sources, text_blocks
 from crawler.parsers.dates import parse_local_time
@@ -65,8 +65,18 @@ SUMMARY = selectors("meta[name='description']@content")
 EDITOR = selectors(".qq_editor")
 TITLE_SUFFIX = re.compile(r"\s*[_|-]\s*腾讯(?:新闻|网)\s*$")
 
-# articletype values (app and web feeds): "4" video, "118" short video, "1" photo gallery.
-NON_ARTICLE_TYPES = {"4": "video", "118": "short video", "56": "live video", "1": "gallery"}
+# articletype values (app and web feeds) that are not text articles, and whether discovery
+# fetches them: a gallery is fetched and kept raw as not_article (it may carry captions worth
+# keeping); a placeholder tip or a video has no page text at all, so it is only counted.
+ARTICLE_TYPES: dict[str, tuple[str, bool]] = {
+    "560": ("placeholder", False),
+    "4": ("video", False),
+    "118": ("short video", False),
+    "56": ("live video", False),
+    "1": ("gallery", True),
+}
+NON_ARTICLE_TYPES = {code: kind for code, (kind, _) in ARTICLE_TYPES.items()}
+LISTED_NON_ARTICLES = {code: kind for code, (kind, fetched) in ARTICLE_TYPES.items() if not fetched}
 
 BOILERPLATE = Boilerplate(
     lines=compile_all(
@@ -100,6 +110,7 @@ class TencentParser:
     site = "tencent"
     name = "tencent.article"
     version = "1.0.0"
+    ready_selector = None  # no challenge pages: never rendered
 
     def identify(self, url: str) -> PageRef | None:
         """Every URL variant of an article maps to https://news.qq.com/rain/a/<ID>."""

@@ -1,8 +1,11 @@
-"""Shared spider behaviour: config-driven settings, manual URL runs, parse-or-reject.
+"""Shared spider behaviour: manual URL runs, discovery decisions, parse-or-reject.
 
 A page that does not become an article is never dropped: it is counted in the crawl stats
-under its reason, logged with its URL, and handed to the pipeline as a `RejectedItem` so the
-raw bytes are archived.
+under its reason, logged with its URL, recorded in the archive state's outcome log, and
+handed to the pipeline as a `RejectedItem` so the raw bytes are archived.
+
+The spider never opens the archive: it asks `ArchiveState` (is this id archived, where did the
+last run get to) and tells it what became of each URL.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -22,42 +24,21 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import run_in_thread
 from twisted.python.failure import Failure
 
-from crawler.config import Config, ConfigError, load_config
-from crawler.items import ArticleItem, FetchedPage, RejectedItem
+from crawler.addon import RENDER_CHALLENGES, config_of, ensure_config
+from crawler.config import Config
+from crawler.items import ArticleItem, FetchedPage, RejectedItem, beijing_midnight, parse_day
 from crawler.parsers import PARSERS, PageRejected
 from crawler.parsers.base import PageRef, SiteParser
-from crawler.parsers.dates import BEIJING
-from crawler.rendering import render_meta, render_settings
-from crawler.urls import fetch_url
-from pipelines.layout import index_key, run_state_key
-from pipelines.store import ArchiveStore, open_store
+from crawler.rendering import render_meta
+from crawler.stats import MAX_LISTED_FAILURES, Stat
+from crawler.urls import read_urls_file, rebase_url
+from pipelines.state import ArchiveState
+from pipelines.store import shared_store
 
-STATS_PREFIX = "newsarchive"
-# Pages that failed (parse error, blocked, fetch failed), with URLs, for the run report.
-FAILURES_STAT = f"{STATS_PREFIX}/failure_list"
-MAX_LISTED_FAILURES = 500
 # A new run re-reads this much before the last high-water mark: late-listed items are caught,
 # and the per-id index keeps them from being fetched twice.
 HIGH_WATER_OVERLAP = timedelta(hours=1)
-
-
-def config_settings(config: Config) -> dict[str, Any]:
-    """Scrapy settings derived from the validated config."""
-    crawl = config.crawl
-    return {
-        "USER_AGENT": crawl["user_agent"],
-        "ROBOTSTXT_OBEY": crawl["obey_robots_txt"],
-        "DOWNLOAD_DELAY": crawl["download_delay"],
-        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl["concurrent_requests_per_domain"],
-        "AUTOTHROTTLE_ENABLED": crawl["autothrottle"],
-        "RETRY_TIMES": crawl["retry_times"],
-        "DOWNLOAD_TIMEOUT": crawl["download_timeout"],
-        "LOG_LEVEL": crawl["log_level"],
-        "NEWSARCHIVE_RENDER_CHALLENGES": crawl["render_challenges"],
-        "NEWSARCHIVE_CRAWL": crawl,
-        "NEWSARCHIVE_ARCHIVE": config.archive,
-        "NEWSARCHIVE_SITES": config.sites,
-    }
+PARSED = "parsed"  # the outcome of a page that became an article
 
 
 class ArticleSpider(scrapy.Spider):
@@ -69,8 +50,13 @@ class ArticleSpider(scrapy.Spider):
     """
 
     site: ClassVar[str]
-    # Origins of the real site that the configured base URLs stand in for.
-    origins: ClassVar[dict[str, str]]
+    # CSS marking a Chromium-rendered page as loaded (the parser's); None: never rendered.
+    ready_selector: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "site", None) in PARSERS:
+            cls.ready_selector = PARSERS[cls.site].ready_selector
 
     def __init__(
         self,
@@ -82,56 +68,60 @@ class ArticleSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.requested_urls = _requested_urls(url, urls_file) + list(urls or [])
-        self.since = _parse_since(since) if since else None
+        try:
+            self.requested_urls = _requested_urls(url, urls_file) + list(urls or [])
+            self.since = beijing_midnight(parse_day(since)) if since else None
+        except ValueError as error:
+            raise UsageError(str(error)) from None
         self.full = str(full).lower() in ("1", "true", "yes")
         self.high_water: datetime | None = None
-        self.store: ArchiveStore | None = None
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """Load the config now if the runner handed none over (a plain `scrapy crawl`):
+        Scrapy reports a bad setting cleanly (one line, exit 2) only at this point. The
+        add-on (crawler/addon.py) applies it."""
+        super().update_settings(settings)
+        ensure_config(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        sites = crawler.settings.getdict("NEWSARCHIVE_SITES")[cls.site]
+        spider.config = config_of(crawler)
         # Only the configured hosts (live site or mirror) may be fetched.
         spider.allowed_domains = sorted(
-            {urlsplit(v).hostname or "" for k, v in sites.items() if k.endswith("base_url")}
+            {urlsplit(url).hostname or "" for url in spider.base_urls().values()}
         )
-        spider.store = open_store(crawler.settings.getdict("NEWSARCHIVE_ARCHIVE"))
+        archive = spider.config.archive
+        spider.state = ArchiveState(shared_store(archive), archive.spool_dir)
         return spider
 
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        """Apply the TOML config at spider priority, so `-s NAME=VALUE` still wins."""
-        super().update_settings(settings)
-        try:
-            config = load_config(settings.get("NEWSARCHIVE_CONFIG"))
-        except ConfigError as error:
-            raise UsageError(str(error)) from None
-        settings.setdict(config_settings(config), priority="spider")
-        # `--render` / `-s NEWSARCHIVE_RENDER_CHALLENGES=1` arrive at a higher priority.
-        if settings.getbool("NEWSARCHIVE_RENDER_CHALLENGES") and cls._ready_selector():
-            settings.setdict(render_settings(config.crawl), priority="spider")
-
-    @classmethod
-    def _ready_selector(cls) -> str | None:
-        """CSS that marks a rendered page as loaded; None for sites without challenges."""
-        return getattr(PARSERS[cls.site], "ready_selector", None)
+    config: Config
+    state: ArchiveState
 
     @property
     def parser(self) -> SiteParser:
         return PARSERS[self.site]
 
     @property
-    def site_settings(self) -> dict[str, Any]:
-        return self.settings.getdict("NEWSARCHIVE_SITES")[self.site]
+    def site_settings(self) -> Any:
+        """This site's `[sites.<name>]` settings (its settings class in crawler/sites.py)."""
+        return self.config.site(self.site)
+
+    def base_urls(self) -> dict[str, str]:
+        return {
+            name: value
+            for name, value in vars(self.site_settings).items()
+            if name.endswith("base_url")
+        }
 
     @property
     def base_url(self) -> str:
-        return self.site_settings["base_url"]
+        return str(self.site_settings.base_url)
 
     def endpoint(self, setting: str, path: str) -> str:
         """A listing URL: the configured base for `setting` plus the real path."""
-        return self.site_settings[setting].rstrip("/") + path
+        return str(getattr(self.site_settings, setting)).rstrip("/") + path
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.requested_urls:
@@ -140,6 +130,7 @@ class ArticleSpider(scrapy.Spider):
                 if request is not None:
                     yield request
             return
+        await run_in_thread(self.state.flush)  # outcomes a killed run journaled
         if self.since is None:
             self.since = await run_in_thread(self._last_high_water)
         if self.since is not None:
@@ -155,22 +146,20 @@ class ArticleSpider(scrapy.Spider):
         """A request for one article URL of this site, fetched through the configured base."""
         ref = self.parser.identify(url)
         if ref is None:
-            self.crawler.stats.inc_value(f"{STATS_PREFIX}/unsupported_url")
+            self.crawler.stats.inc_value(Stat.UNSUPPORTED_URL)
             self.logger.error("Not a %s article URL, skipped: %s", self.site, url)
             return None
         return self._request_for(ref, url)
 
     @property
     def renders_challenges(self) -> bool:
-        return self.settings.getbool("NEWSARCHIVE_RENDER_CHALLENGES") and bool(
-            self._ready_selector()
-        )
+        return self.settings.getbool(RENDER_CHALLENGES) and bool(self.ready_selector)
 
     def _request_for(
         self, ref: PageRef, source_url: str, unindexed: bool = False
     ) -> scrapy.Request:
         return scrapy.Request(
-            fetch_url(self.base_url, ref.url),
+            rebase_url(self.base_url, ref.url),
             callback=self.parse_article,
             errback=self.fetch_failed,
             cb_kwargs={"ref": ref, "source_url": source_url, "unindexed": unindexed},
@@ -181,31 +170,31 @@ class ArticleSpider(scrapy.Spider):
     ) -> scrapy.Request | None:
         """Decide what to do with one listed article: too old, off-site, archived, or fetch."""
         stats = self.crawler.stats
-        stats.inc_value(f"{STATS_PREFIX}/discovered")
+        stats.inc_value(Stat.DISCOVERED)
         if published is not None:
             if self.high_water is None or published > self.high_water:
                 self.high_water = published
             if self.since is not None and published < self.since:
-                stats.inc_value(f"{STATS_PREFIX}/too_old")
+                stats.inc_value(Stat.TOO_OLD)
                 return None
         ref = self.parser.identify(url)
         if ref is None:
-            stats.inc_value(f"{STATS_PREFIX}/offsite_refused")
+            stats.inc_value(Stat.OFFSITE_REFUSED)
             self.logger.warning("listing %s points off-site, not fetched: %s", listing, url)
             return None
-        looked_up = not self.full and self.store is not None
-        if looked_up and await run_in_thread(self.store.exists, index_key(self.site, ref.id)):
-            stats.inc_value(f"{STATS_PREFIX}/already_archived")
+        looked_up = not self.full
+        if looked_up and await run_in_thread(self.state.is_archived, self.site, ref.id):
+            stats.inc_value(Stat.ALREADY_ARCHIVED)
             return None
         return self._request_for(ref, url, unindexed=looked_up)
 
     def discovery_error(self, response: Response, why: str) -> None:
         """A listing that changed shape: counted and logged, never taken for 'no news'."""
-        self.crawler.stats.inc_value(f"{STATS_PREFIX}/discovery_errors")
+        self.crawler.stats.inc_value(Stat.DISCOVERY_ERRORS)
         self.logger.error("discovery broken at %s: %s", response.url, why)
 
     def listing_failed(self, failure: Failure) -> None:
-        self.crawler.stats.inc_value(f"{STATS_PREFIX}/discovery_errors")
+        self.crawler.stats.inc_value(Stat.DISCOVERY_ERRORS)
         self.logger.error(
             "discovery broken at %s: %s", failure.request.url, failure.getErrorMessage()
         )
@@ -220,25 +209,20 @@ class ArticleSpider(scrapy.Spider):
             return None
 
     def closed(self, reason: str) -> None:
-        """Store the high-water mark of a finished discovery run for the next one."""
-        errors = self.crawler.stats.get_value(f"{STATS_PREFIX}/discovery_errors", 0)
+        """Publish this run's fetch outcomes; store a finished discovery run's high-water
+        mark for the next one."""
+        try:
+            self.state.flush()
+        except Exception as error:  # kept in the local journal; the next run publishes it
+            self.logger.error("fetch outcomes not published yet: %s", error)
+        errors = self.crawler.stats.get_value(Stat.DISCOVERY_ERRORS, 0)
         if self.requested_urls or reason != "finished" or errors or self.high_water is None:
             return
-        ended = datetime.now(UTC)
-        state = {"high_water": self.high_water.isoformat(), "ended": ended.isoformat()}
-        if self.store is not None:
-            body = json.dumps(state).encode()
-            self.store.put_if_absent(run_state_key(self.site, ended), body, "application/json")
+        self.state.record_run(self.site, self.high_water, datetime.now(UTC))
 
     def _last_high_water(self) -> datetime | None:
-        if self.store is None:
-            return None
-        keys = list(self.store.list(f"state/{self.site}/runs/"))
-        if not keys:
-            return None
-        state = json.loads(self.store.get(max(keys)) or b"{}")
-        mark = state.get("high_water")
-        return datetime.fromisoformat(mark) - HIGH_WATER_OVERLAP if mark else None
+        mark = self.state.last_high_water(self.site)
+        return mark - HIGH_WATER_OVERLAP if mark else None
 
     def parse_article(
         self,
@@ -253,7 +237,7 @@ class ArticleSpider(scrapy.Spider):
         `challenge` is set on the rendered retry of a challenge page (kept for render_failed).
         """
         stats = self.crawler.stats
-        stats.inc_value(f"{STATS_PREFIX}/fetched")
+        stats.inc_value(Stat.FETCHED)
         rendered = bool(response.meta.get("playwright"))
         page = FetchedPage(
             site=self.site,
@@ -268,14 +252,15 @@ class ArticleSpider(scrapy.Spider):
             rendered_by="chromium" if rendered else None,
         )
         if rendered:
-            stats.inc_value(f"{STATS_PREFIX}/rendered")
+            stats.inc_value(Stat.RENDERED)
         try:
             article = self.parser.parse(ref.url, response.body, page.headers)
         except PageRejected as rejected:
             if rejected.reason == "blocked" and self.renders_challenges and not rendered:
                 yield self._render_request(response, ref, source_url, page, rejected)
                 return
-            stats.inc_value(f"{STATS_PREFIX}/{rejected.reason}")
+            stats.inc_value(Stat.of_reason(rejected.reason))
+            self.record_outcome(page.url, rejected.reason, ref.id, str(rejected))
             if rejected.reason != "not_article":
                 self.note_failure(rejected.reason, page.url, str(rejected))
             log = self.logger.info if rejected.reason == "not_article" else self.logger.warning
@@ -288,7 +273,8 @@ class ArticleSpider(scrapy.Spider):
                 kind=getattr(rejected, "kind", None),
             )
             return
-        stats.inc_value(f"{STATS_PREFIX}/parsed")
+        stats.inc_value(Stat.PARSED)
+        self.record_outcome(page.url, PARSED, ref.id)
         yield ArticleItem(page=page, article=article, unindexed=unindexed)
 
     def _render_request(
@@ -301,9 +287,8 @@ class ArticleSpider(scrapy.Spider):
     ) -> scrapy.Request:
         """The same page once more, through Chromium: only challenge pages take this path."""
         self.logger.info("challenge at %s: rendering it in Chromium", response.url)
-        timeout = self.settings.getdict("NEWSARCHIVE_CRAWL").get("render_timeout", 30)
         return response.request.replace(
-            meta=render_meta(self._ready_selector() or "body", timeout),
+            meta=render_meta(self.ready_selector or "body", self.config.crawl.render_timeout),
             errback=self.render_failed,
             cb_kwargs={**response.request.cb_kwargs, "challenge": (challenge, rejected)},
             dont_filter=True,
@@ -312,8 +297,9 @@ class ArticleSpider(scrapy.Spider):
     def render_failed(self, failure: Failure) -> Iterable[RejectedItem]:
         """Chromium could not get past the challenge: the original page is kept as blocked."""
         page, rejected = failure.request.cb_kwargs["challenge"]
-        self.crawler.stats.inc_value(f"{STATS_PREFIX}/blocked")
+        self.crawler.stats.inc_value(Stat.BLOCKED)
         self.note_failure("blocked", page.url, f"rendering failed: {failure.getErrorMessage()}")
+        self.record_outcome(page.url, "blocked", page.page_id, failure.getErrorMessage())
         self.logger.warning(
             "blocked: %s (rendering failed: %s)", page.fetched_url, failure.getErrorMessage()
         )
@@ -325,35 +311,31 @@ class ArticleSpider(scrapy.Spider):
 
     def fetch_failed(self, failure: Failure) -> None:
         """Count and log a request that failed after Scrapy's retries."""
-        self.crawler.stats.inc_value(f"{STATS_PREFIX}/fetch_failed")
+        self.crawler.stats.inc_value(Stat.FETCH_FAILED)
         ref = failure.request.cb_kwargs.get("ref")
         url = ref.url if ref is not None else failure.request.url
         self.note_failure("fetch_failed", url, failure.getErrorMessage())
+        self.record_outcome(url, "fetch_failed", ref.id if ref else None, failure.getErrorMessage())
         self.logger.error("fetch failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+
+    def record_outcome(
+        self, url: str, outcome: str, page_id: str | None = None, detail: str = ""
+    ) -> None:
+        """One fetched URL's outcome, in the archive state's log (per-URL bookkeeping)."""
+        self.state.record_outcome(self.site, url, outcome, page_id, detail)
 
     def note_failure(self, reason: str, url: str, detail: str) -> None:
         """Remember a failed page's URL for the run report (the first few hundred)."""
-        failures = self.crawler.stats.get_value(FAILURES_STAT)
+        failures = self.crawler.stats.get_value(Stat.FAILURE_LIST)
         if failures is None:
             failures = []
-            self.crawler.stats.set_value(FAILURES_STAT, failures)
+            self.crawler.stats.set_value(Stat.FAILURE_LIST, failures)
         if len(failures) < MAX_LISTED_FAILURES:
             failures.append({"reason": reason, "url": url, "detail": detail[:300]})
 
 
-def _parse_since(value: str) -> datetime:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=BEIJING)
-    except ValueError:
-        raise UsageError(f"since must be YYYY-MM-DD, got {value!r}") from None
-
-
 def _requested_urls(url: str | None, urls_file: str | None) -> list[str]:
-    urls = [url] if url else []
-    if urls_file:
-        lines = Path(urls_file).read_text(encoding="utf-8").splitlines()
-        urls += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    return urls
+    return ([url] if url else []) + (read_urls_file(urls_file) if urls_file else [])
 
 
 def _headers(response: Response) -> dict[str, str]:

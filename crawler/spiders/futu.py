@@ -1,7 +1,8 @@
 """Futu news spider (news.futunn.com and the moomoo mirror).
 
-Discovery (../shared/research/futu.md §3): the 48-hour Google-News sitemaps listed in
-/sitemap.xml (not behind the WAF challenge; they carry publication time, title and outlet),
+Discovery: the 48-hour Google-News sitemaps listed in https://news.futunn.com/sitemap.xml
+(not behind the WAF challenge; they carry publication time, title and outlet, in the format of
+https://developers.google.com/search/docs/crawling-indexing/sitemaps/news-sitemap),
 the `news-site-api` headline list per language (`x-news-site-lang` 0/1/2) and the flash list
 per language, paged with `lastTime` and sent with the Referer it needs.
 """
@@ -16,13 +17,12 @@ import scrapy
 from lxml import etree
 from scrapy.http import Response
 
-from crawler.parsers.dates import BEIJING
+from crawler.items import BEIJING
+from crawler.parsers.futu import LANGUAGES, SITEMAP_LANGUAGE
+from crawler.sites import FUTU
 from crawler.spiders.base import ArticleSpider
 
-LANG_HEADER = {"zh-CN": "0", "zh-HK": "1", "en": "2"}
-LANG_PREFIX = {"zh-CN": "", "zh-HK": "/hk", "en": "/en"}
-# Which news sitemap lists which language (zhhans = Simplified, zhhant = Traditional).
-SITEMAP_LANGUAGE = {"zhhans": "zh-CN", "zhhant": "zh-HK"}
+ORIGIN = FUTU.origins["base_url"]
 NS = {
     "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
     "news": "http://www.google.com/schemas/sitemap-news/0.9",
@@ -33,38 +33,39 @@ API_HEADERS = {"Accept": "application/json, text/plain, */*"}
 class FutuSpider(ArticleSpider):
     """`scrapy crawl futu` (discovery) or `scrapy crawl futu -a url=...` (manual)."""
 
-    name = "futu"
-    site = "futu"
+    name = site = FUTU.name
 
     def discovery_requests(self) -> Iterable[scrapy.Request]:
         settings = self.site_settings
-        sources, languages = settings["sources"], settings["languages"]
+        sources, languages = settings.sources, settings.languages
         if "sitemaps" in sources:
             yield self._listing(self.endpoint("base_url", "/sitemap.xml"), self.parse_sitemap_index)
         for language in languages:
-            headers = {**API_HEADERS, "x-news-site-lang": LANG_HEADER[language]}
+            headers = {**API_HEADERS, "x-news-site-lang": LANGUAGES[language].api_header}
             if "headlines" in sources:
-                size = settings["headline_size"]
+                size = settings.headline_size
                 url = self.endpoint("base_url", f"/news-site-api/main/get-market-list?size={size}")
                 yield self._listing(url, self.parse_headlines, headers, language=language)
             if "flash" in sources:
                 yield self._flash_request(language, last_time=0, page=1)
 
-    def _listing(self, url: str, callback: Any, headers: dict | None = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def _listing(
+        self, url: str, callback: Any, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> scrapy.Request:
         return scrapy.Request(
             url, callback=callback, errback=self.listing_failed, headers=headers,
             cb_kwargs=kwargs, dont_filter=True,
         )  # fmt: skip
 
     def _flash_request(self, language: str, last_time: int, page: int) -> scrapy.Request:
-        size = self.site_settings["flash_page_size"]
+        size = self.site_settings.flash_page_size
         url = self.endpoint(
             "base_url", f"/news-site-api/main/get-flash-list?pageSize={size}&lastTime={last_time}"
         )
         headers = {
             **API_HEADERS,
-            "x-news-site-lang": LANG_HEADER[language],
-            "Referer": f"https://news.futunn.com{LANG_PREFIX[language]}/main/live",
+            "x-news-site-lang": LANGUAGES[language].api_header,
+            "Referer": f"{ORIGIN}{LANGUAGES[language].path_prefix}/main/live",
         }
         return self._listing(url, self.parse_flash, headers, language=language, page=page)
 
@@ -74,7 +75,7 @@ class FutuSpider(ArticleSpider):
         if not locs:
             self.discovery_error(response, "sitemap index lists no sitemaps")
             return
-        wanted = set(self.site_settings["languages"])
+        wanted = set(self.site_settings.languages)
         for loc in locs:
             name = loc.rsplit("/", 1)[-1]
             language = next((v for k, v in SITEMAP_LANGUAGE.items() if f"-{k}-" in name), None)
@@ -142,7 +143,7 @@ class FutuSpider(ArticleSpider):
         older_wanted = self.since is None or (
             oldest is not None and _epoch(oldest) is not None and _epoch(oldest) >= self.since
         )
-        if news and oldest and page < self.site_settings["max_pages"] and older_wanted:
+        if news and oldest and page < self.site_settings.max_pages and older_wanted:
             yield self._flash_request(language, last_time=int(oldest), page=page + 1)
 
 
@@ -157,7 +158,7 @@ def _with_language(url: str, language: str) -> str:
     """The list's language decides the page variant; sitemaps list every language as /post/."""
     for prefix in ("/en/", "/hk/"):
         url = url.replace(f"news.futunn.com{prefix}", "news.futunn.com/")
-    return url.replace("news.futunn.com/", f"news.futunn.com{LANG_PREFIX[language]}/", 1)
+    return url.replace("news.futunn.com/", f"news.futunn.com{LANGUAGES[language].path_prefix}/", 1)
 
 
 def _dig(data: Any, *keys: str) -> Any:

@@ -1,6 +1,6 @@
 """Tencent news spider (news.qq.com/rain/a/<id> and its URL variants).
 
-Discovery (../shared/research/tencent.md §3): `web_feed/getPCList` channel feeds (POST JSON,
+Discovery: the `web_feed/getPCList` channel feeds behind https://news.qq.com (POST JSON,
 paged by `flush_num`, stop on an empty page) and the hot ranking list (its first item is a
 `TIP…` placeholder). Listed ids are normalised to news.qq.com/rain/a/<id>; videos and other
 non-article types are counted, not fetched.
@@ -17,40 +17,41 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.parsers.dates import parse_local_time
-from crawler.spiders.base import STATS_PREFIX, ArticleSpider
+from crawler.parsers.tencent import LISTED_NON_ARTICLES
+from crawler.sites import TENCENT
+from crawler.spiders.base import ArticleSpider
+from crawler.stats import Stat
 
-# articletype values that are not text articles: placeholder tip, video, short video, live.
-SKIPPED_TYPES = {"560": "placeholder", "4": "video", "118": "short video", "56": "live video"}
+REFERER = TENCENT.origins["base_url"] + "/"
 
 
 class TencentSpider(ArticleSpider):
     """`scrapy crawl tencent` (discovery) or `scrapy crawl tencent -a url=...` (manual)."""
 
-    name = "tencent"
-    site = "tencent"
+    name = site = TENCENT.name
 
     def discovery_requests(self) -> Iterable[scrapy.Request]:
         device = uuid.uuid4().hex  # feeds want some device id; a random one per run works
-        for channel in self.site_settings["channels"]:
+        for channel in self.site_settings.channels:
             yield self._feed_request(channel, page=1, device=device)
-        if self.site_settings["hot_ranking"]:
-            size = self.site_settings["item_count"]
+        if self.site_settings.hot_ranking:
+            size = self.site_settings.item_count
             yield scrapy.Request(
                 self.endpoint("hot_base_url", f"/gw/event/hot_ranking_list?page_size={size}"),
                 callback=self.parse_hot, errback=self.listing_failed, dont_filter=True,
-                headers={"Referer": "https://news.qq.com/"},
+                headers={"Referer": REFERER},
             )  # fmt: skip
 
     def _feed_request(self, channel: str, page: int, device: str) -> scrapy.Request:
         body = {
             "base_req": {"from": "pc"}, "forward": "2", "qimei36": device, "device_id": device,
             "flush_num": page, "channel_id": channel,
-            "item_count": self.site_settings["item_count"], "is_local_chlid": "0",
+            "item_count": self.site_settings.item_count, "is_local_chlid": "0",
         }  # fmt: skip
         return scrapy.Request(
             self.endpoint("api_base_url", "/web_feed/getPCList"),
             method="POST", body=json.dumps(body),
-            headers={"Content-Type": "application/json", "Referer": "https://news.qq.com/"},
+            headers={"Content-Type": "application/json", "Referer": REFERER},
             callback=self.parse_feed, errback=self.listing_failed, dont_filter=True,
             cb_kwargs={"channel": channel, "page": page, "device": device},
         )  # fmt: skip
@@ -74,7 +75,7 @@ class TencentSpider(ArticleSpider):
             if request is not None:
                 yield request
         older_wanted = self.since is None or (oldest is not None and oldest >= self.since)
-        if items and page < self.site_settings["max_pages"] and older_wanted:
+        if items and page < self.site_settings.max_pages and older_wanted:
             yield self._feed_request(channel, page + 1, device)
 
     async def parse_hot(self, response: Response) -> AsyncIterator[scrapy.Request]:
@@ -98,9 +99,9 @@ class TencentSpider(ArticleSpider):
         if not ident:
             self.discovery_error(response, "listed item without 'id'")
             return None
-        kind = SKIPPED_TYPES.get(str(item.get("articletype", "0")))
+        kind = LISTED_NON_ARTICLES.get(str(item.get("articletype", "0")))
         if kind or str(ident).startswith("TIP"):
-            self.crawler.stats.inc_value(f"{STATS_PREFIX}/listed_non_articles")
+            self.crawler.stats.inc_value(Stat.LISTED_NON_ARTICLES)
             return None
         link = (item.get("link_info") or {}).get("url") or item.get("url")
         url = link or f"https://news.qq.com/rain/a/{ident}"

@@ -15,19 +15,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pipelines.layout import run_report_key, run_reports_prefix
 from pipelines.store import ArchiveStore
-
-RUNS_PREFIX = "runs/"
-
-
-def run_key(started: datetime) -> str:
-    moment = started.astimezone(UTC)
-    return f"runs/{moment:%Y/%m/%d}/{moment:%Y%m%dT%H%M%S}Z-{os.getpid()}.json"
 
 
 def write_report(store: ArchiveStore, report: dict[str, Any]) -> str:
     """Store the report; its key."""
-    key = run_key(datetime.fromisoformat(report["started"]))
+    key = run_report_key(datetime.fromisoformat(report["started"]), os.getpid())
     body = json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
     store.put_if_absent(key, body, "application/json")
     return key
@@ -38,7 +32,7 @@ def recent_reports(store: ArchiveStore, limit: int, months: int = 24) -> Iterato
     shown = 0
     month = datetime.now(UTC).replace(day=1)
     for _ in range(months):
-        keys = sorted(store.list(f"{RUNS_PREFIX}{month:%Y/%m}/"), reverse=True)
+        keys = sorted(store.list(run_reports_prefix(month.year, month.month)), reverse=True)
         for key in keys:
             body = store.get(key)
             if body is None:

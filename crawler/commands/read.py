@@ -15,34 +15,33 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from crawler.commands.common import UsageError
 from crawler.config import Config
-from crawler.runs import recent_reports, report_line
-from pipelines.reader import ArchivedArticle, ArchiveReader, parse_day
-from pipelines.store import open_store
+from crawler.items import parse_day
+from crawler.reports import recent_reports, report_line
+from crawler.sites import SITE_NAMES
+from pipelines.reader import ArchivedArticle, ArchiveReader
+from pipelines.store import shared_store
 
 EXPORT_COLUMNS = ("site", "id", "version", "published", "title", "language", "url", "outlet",
                   "tickers", "parser", "parser_version", "content_sha256", "text")  # fmt: skip
 
 
-class ReadUsageError(Exception):
-    """A bad filter; reported like any usage error (exit 2)."""
-
-
 def add_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--site", choices=["futu", "tencent"])
+    parser.add_argument("--site", choices=SITE_NAMES)
     parser.add_argument("--since", help="published on or after YYYY-MM-DD (Beijing date)")
     parser.add_argument("--until", help="published on or before YYYY-MM-DD (Beijing date)")
     parser.add_argument("--ticker", help="mentions this ticker, e.g. BABA.US")
 
 
-def add_read_commands(commands: Any) -> None:
+def add_arguments(commands: Any) -> None:
     ls = commands.add_parser("ls", help="list archived articles (newest version of each)")
     add_filters(ls)
     ls.add_argument("--json", action="store_true", help="one JSON object per line")
 
     show = commands.add_parser("show", help="print one archived article")
     show.add_argument("id", help="article id as `ls` prints it, e.g. 41283375-en")
-    show.add_argument("--site", choices=["futu", "tencent"])
+    show.add_argument("--site", choices=SITE_NAMES)
     view = show.add_mutually_exclusive_group()
     view.add_argument("--json", action="store_true", help="the full JSON record")
     view.add_argument("--text", action="store_true", help="the clean text only")
@@ -64,7 +63,7 @@ def add_read_commands(commands: Any) -> None:
 
 
 def reader_for(config: Config) -> ArchiveReader:
-    return ArchiveReader(open_store(config.archive))
+    return ArchiveReader(shared_store(config.archive))
 
 
 def filtered(reader: ArchiveReader, args: argparse.Namespace) -> Iterator[ArchivedArticle]:
@@ -72,7 +71,7 @@ def filtered(reader: ArchiveReader, args: argparse.Namespace) -> Iterator[Archiv
         since = parse_day(args.since) if args.since else None
         until = parse_day(args.until) if args.until else None
     except ValueError as error:
-        raise ReadUsageError(str(error)) from None
+        raise UsageError(str(error)) from None
     return reader.articles(site=args.site, since=since, until=until, ticker=args.ticker)
 
 
@@ -156,8 +155,8 @@ def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
     """A new version only where today's parser gives a different article; 1 if any failed."""
     from tqdm import tqdm
 
-    from pipelines.daily import DailyIndex
-    from pipelines.reparse import reparse, summary_lines
+    from crawler.reparse import reparse, summary_lines
+    from pipelines.day_index import DayIndex
 
     reader = reader_for(config)
     articles = list(filtered(reader, args))
@@ -165,7 +164,7 @@ def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
     summary = reparse(
         reader.store,
         articles,
-        DailyIndex(config.archive["spool_dir"]),
+        DayIndex(config.archive.spool_dir),
         progress=lambda _: bar.update(),
     )
     bar.close()
@@ -175,7 +174,7 @@ def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_runs(args: argparse.Namespace, config: Config) -> int:
-    store = open_store(config.archive)
+    store = shared_store(config.archive)
     shown = 0
     for report in recent_reports(store, args.limit):
         shown += 1
@@ -183,3 +182,12 @@ def cmd_runs(args: argparse.Namespace, config: Config) -> int:
     if not shown:
         print("no runs recorded yet", file=sys.stderr)
     return 0
+
+
+COMMANDS = {
+    "ls": cmd_ls,
+    "show": cmd_show,
+    "export": cmd_export,
+    "runs": cmd_runs,
+    "reparse": cmd_reparse,
+}

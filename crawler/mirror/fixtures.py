@@ -1,7 +1,9 @@
-"""Load saved pages (`tests/fixtures/<site>/<case>/`) as served: bytes, headers, URL.
+"""Load sample pages (`<site fixtures>/<case>/`) as served: bytes, headers, URL.
 
-Shared by the tests, the expected-output regenerator, the local mirror and the benchmarks,
-so all of them see a fixture exactly the same way.
+Each site names its fixture folder in the registry (crawler/sites.py); the built-in sites'
+pages ship inside the package (`crawler/fixtures/<site>/<case>/`), so `newsarchive demo` works
+from an installed wheel. Shared by the tests, the expected-output regenerator, the local mirror
+and the benchmarks, so all of them see a fixture exactly the same way.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-FIXTURES_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+from crawler.sites import FIXTURES, SITES
+
+FIXTURES_DIR = FIXTURES  # the built-in sites' pages: FIXTURES_DIR / <site> / <case>
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,13 @@ def load_fixture(path: Path) -> Fixture:
     )
 
 
-def iter_fixtures(root: Path = FIXTURES_DIR, site: str | None = None) -> Iterator[Fixture]:
-    """Every case under root (optionally one site), in a stable order."""
-    for site_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+def iter_fixtures(root: Path | None = None, site: str | None = None) -> Iterator[Fixture]:
+    """Every case of every registered site (or under `root/<site>/`), in a stable order."""
+    if root is None:
+        folders = [s.fixtures for s in SITES.values() if s.fixtures.is_dir()]
+    else:
+        folders = sorted(p for p in root.iterdir() if p.is_dir())
+    for site_dir in folders:
         if site and site_dir.name != site:
             continue
         for case_dir in sorted(p for p in site_dir.iterdir() if (p / "meta.json").exists()):

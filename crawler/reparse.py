@@ -10,13 +10,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from crawler.items import ArticleItem, FetchedPage
 from crawler.parsers import PageRejected, parse
-from pipelines.archiver import archive_article, changed_fields
-from pipelines.daily import DailyIndex
+from pipelines.day_index import DayIndex
 from pipelines.reader import ArchivedArticle
 from pipelines.store import ArchiveStore
+from pipelines.writer import archive_article, changed_fields
 
 
 @dataclass
@@ -35,7 +36,7 @@ class ReparseSummary:
 def reparse(
     store: ArchiveStore,
     articles: Iterable[ArchivedArticle],
-    daily: DailyIndex,
+    daily: DayIndex,
     progress: Callable[[ArchivedArticle], None] | None = None,
 ) -> ReparseSummary:
     """Parse each article's stored raw page again and archive it if the result differs."""
@@ -66,7 +67,7 @@ def reparse(
     return summary
 
 
-def _page_of(archived: ArchivedArticle, record: dict) -> FetchedPage:
+def _page_of(archived: ArchivedArticle, record: dict[str, Any]) -> FetchedPage:
     return FetchedPage(
         site=archived.site,
         page_id=archived.id,

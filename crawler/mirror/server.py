@@ -1,6 +1,6 @@
 """A local mirror of the sites on 127.0.0.1: fixture pages served with their recorded headers.
 
-Each real host is served under its own path prefix (`/news.futunn.com/...`, `/news.qq.com/...`),
+Each real host is served under its own path prefix (`/<host>/<path>`),
 so a site's `base_url` setting of `http://127.0.0.1:<port>/<host>` makes the spiders crawl the
 mirror with exactly the code that crawls the live site.
 """
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.fixtures import Fixture
+from crawler.mirror.fixtures import Fixture
 from crawler.parsers import identify
 
 # Headers describing the transfer, not the page: the mirror sends the bytes unencoded.
@@ -29,6 +29,10 @@ class Route:
     status: int
     headers: dict[str, str]
     body: bytes
+
+
+# A dynamic resource (a listing API): (query, request headers, request body) -> the response.
+Handler = Callable[[dict[str, list[str]], dict[str, str], bytes], Route]
 
 
 def mirror_path(url: str) -> str:
@@ -54,7 +58,7 @@ class MirrorServer:
         routes: dict[str, Route],
         port: int = 0,
         delay: float = 0.0,
-        handlers: dict[str, Callable[[dict, dict, bytes], Route]] | None = None,
+        handlers: Mapping[str, Handler] | None = None,
     ) -> None:
         self.routes = dict(routes)
         self.handlers = dict(handlers or {})  # dynamic listing endpoints, by path
@@ -74,7 +78,7 @@ class MirrorServer:
         return f"http://{host}:{port}"
 
     def base_url(self, real_origin: str) -> str:
-        """The base URL that stands in for a real origin such as https://news.qq.com."""
+        """The base URL that stands in for a real origin (`https://<host>` -> `<mirror>/<host>`)."""
         return f"{self.url}/{urlsplit(real_origin).netloc}"
 
     def start(self) -> MirrorServer:
@@ -117,7 +121,7 @@ def _handler_for(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
             if route is None:
                 route = Route(404, {"Content-Type": "text/plain"}, b"not in the mirror\n")
             # send_response_only: the recorded Date/Server are replayed, not replaced by ours
-            # (Futu's year-less dates are resolved against the served Date header).
+            # (year-less dates on some pages are resolved against the served Date header).
             self.send_response_only(route.status)
             recorded = {name.lower() for name in route.headers}
             if "date" not in recorded:

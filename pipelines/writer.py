@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from crawler.items import ArticleItem, FetchedPage, RejectedItem
-from crawler.parsers.article import Article
+from crawler.items import Article, ArticleItem, FetchedPage, RejectedItem
 from pipelines.layout import LAYOUT_VERSION, ArticleKeys, article_keys, index_key, rejected_keys
 from pipelines.store import ArchiveStore
 

@@ -1,0 +1,84 @@
+"""Configuration enters Scrapy here, once per crawler: one `Config` -> Scrapy settings.
+
+`newsarchive crawl` hands the Config it already read to every crawler (the `NEWSARCHIVE`
+setting, at cmdline priority), so one command reads the TOML once. A plain `scrapy crawl`
+has none: the spider's `update_settings` loads it then (see `ensure_config`), because only
+there does Scrapy report a bad setting as one line with exit status 2.
+
+The values are set at `addon` priority, so `-s NAME=VALUE` and a spider's custom_settings
+still win; for that, crawler/settings.py sets nothing the TOML owns. Components read the
+Config from `crawler.settings[NEWSARCHIVE]` and take plain values from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings
+
+from crawler.config import Config, ConfigError, load_config
+from crawler.rendering import render_settings
+from pipelines.archive import ARCHIVE_SETTING
+
+NEWSARCHIVE = "NEWSARCHIVE"  # the validated Config of this run
+CONFIG_PATH = "NEWSARCHIVE_CONFIG"  # the TOML to read when no Config was handed over
+RENDER_CHALLENGES = "NEWSARCHIVE_RENDER_CHALLENGES"  # `--render` / `-s ...=1`
+
+
+def ensure_config(settings: BaseSettings) -> Config:
+    """The run's Config: the one handed over, or the TOML read now (UsageError if bad)."""
+    config = settings.get(NEWSARCHIVE)
+    if isinstance(config, Config):
+        return config
+    try:
+        config = load_config(settings.get(CONFIG_PATH))
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    settings.set(NEWSARCHIVE, config, priority="cmdline")
+    return config
+
+
+def config_of(crawler: Crawler) -> Config:
+    """The Config a component of this crawler works with."""
+    config = crawler.settings[NEWSARCHIVE]
+    if not isinstance(config, Config):
+        raise RuntimeError("NewsarchiveAddon is not enabled (crawler/settings.py ADDONS)")
+    return config
+
+
+def scrapy_settings(config: Config) -> dict[str, Any]:
+    """The Scrapy settings the config decides."""
+    crawl = config.crawl
+    return {
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
+        "DOWNLOAD_DELAY": crawl.download_delay,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_requests_per_domain,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "RETRY_TIMES": crawl.retry_times,
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+        "LOG_LEVEL": crawl.log_level,
+        RENDER_CHALLENGES: crawl.render_challenges,
+        ARCHIVE_SETTING: config.archive,
+    }
+
+
+class NewsarchiveAddon:
+    """Applies the run's Config to one crawler's settings (Scrapy's ADDONS)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NewsarchiveAddon:
+        return cls(crawler)
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        config = ensure_config(settings)
+        settings.setdict(scrapy_settings(config), priority="addon")
+        # Rendering is per spider: only a site whose parser knows when a page is ready.
+        ready = getattr(self.crawler.spidercls, "ready_selector", None)
+        if settings.getbool(RENDER_CHALLENGES) and ready:
+            settings.setdict(render_settings(config.crawl), priority="addon")

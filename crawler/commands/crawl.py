@@ -1,0 +1,98 @@
+"""`newsarchive crawl` and `newsarchive flush`: archive articles, upload what was spooled."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from crawler.addon import RENDER_CHALLENGES
+from crawler.commands.common import UsageError, finish_run, redact_location
+from crawler.config import Config
+from crawler.items import parse_day
+from crawler.locks import SiteLock
+from crawler.runner import group_by_site, run_crawl
+from crawler.sites import SITE_NAMES
+from crawler.stats import CrawlSummary, Exit
+from crawler.urls import read_urls_file
+from pipelines.day_index import DayIndex
+from pipelines.spool import Spool
+from pipelines.store import check_store, shared_store
+
+
+def add_arguments(commands: Any) -> None:
+    c = commands.add_parser(
+        "crawl", help="discover new articles (or fetch given URLs), parse and archive them"
+    )
+    c.add_argument("--url", action="append", default=[], help="article URL (repeatable)")
+    c.add_argument("--urls-file", type=Path, help="file with one article URL per line")
+    c.add_argument("--site", choices=SITE_NAMES, action="append", help="limit discovery")
+    c.add_argument("--since", help="discover articles published since YYYY-MM-DD")
+    c.add_argument("--full", action="store_true", help="re-fetch articles already archived")
+    c.add_argument("--log-file", type=Path, help="write the crawl log here instead of stderr")
+    c.add_argument(
+        "--render",
+        action="store_true",
+        help="fetch challenge pages again in headless Chromium (crawl.render_challenges)",
+    )
+    commands.add_parser("flush", help="upload the articles spooled while the archive was down")
+
+
+def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
+    urls = list(args.url)
+    if args.urls_file:
+        if not args.urls_file.is_file():
+            raise UsageError(f"no such file: {args.urls_file}")
+        urls += read_urls_file(args.urls_file)
+    spider_args = {"since": args.since, "full": args.full}
+    if args.since:
+        try:
+            parse_day(args.since)
+        except ValueError as error:
+            raise UsageError(f"--since: {error}") from None
+    unsupported: list[str] = []
+    if urls:
+        grouped, unsupported = group_by_site(urls)
+        plan: dict[str, list[str] | None] = dict(grouped)
+    else:
+        plan = {site: None for site in (args.site or SITE_NAMES)}
+    started = datetime.now(UTC)
+    store = shared_store(config.archive)
+    check_store(store)  # before any page is fetched
+    overrides: dict[str, object] = {"LOG_FILE": str(args.log_file)} if args.log_file else {}
+    if args.render:
+        overrides[RENDER_CHALLENGES] = True
+    locks = {site: SiteLock(config.crawl.lock_dir, site) for site in plan}
+    skipped = {site: lock.holder() for site, lock in locks.items() if not lock.acquire()}
+    try:
+        runnable = {site: urls for site, urls in plan.items() if site not in skipped}
+        counts, failures = run_crawl(runnable, config, overrides, spider_args)
+    finally:
+        for lock in locks.values():
+            lock.release()
+    summary = CrawlSummary(
+        counts,
+        unsupported,
+        pending_uploads=len(Spool(config.archive.spool_dir).pending()),
+        failures=failures,
+        skipped_locked=skipped,
+        discovery=not urls,
+        max_failure_ratio=config.crawl.max_failure_ratio,
+    )
+    return finish_run(summary, config, store, started, command="crawl")
+
+
+def cmd_flush(args: argparse.Namespace, config: Config) -> int:
+    store = shared_store(config.archive)
+    check_store(store)
+    daily = DayIndex(config.archive.spool_dir)
+    result = Spool(config.archive.spool_dir).flush(store, partial(daily.add_article, store))
+    daily.flush(store)
+    print(f"uploaded {result.uploaded}, still pending {result.pending}")
+    print(f"archive: {redact_location(config.archive.location)}")
+    return Exit.PROBLEMS if result.pending else Exit.OK
+
+
+COMMANDS = {"crawl": cmd_crawl, "flush": cmd_flush}

@@ -1,0 +1,158 @@
+"""Futu's listings on the mirror, in the shapes the real site serves: the sitemap index and
+its 48-hour Google-News sitemaps, the `news-site-api` headline and flash lists (language by
+`x-news-site-lang`, flash paging by `lastTime`), and the WAF cookie gate in front of a
+challenge page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from xml.sax.saxutils import escape
+
+from crawler.items import BEIJING
+from crawler.mirror.fixtures import Fixture
+from crawler.mirror.listing import Listed, json_route, query_value
+from crawler.mirror.server import Handler, Route
+from crawler.parsers import identify
+from crawler.parsers.futu import LANGUAGES
+from crawler.sites import FUTU
+
+HOST = "/news.futunn.com"
+LANGUAGE_BY_HEADER = {lang.api_header: code for code, lang in LANGUAGES.items()}
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+# Real headline lists point off-site too (src=12 went to WeChat).
+OFFSITE_URL = "https://mp.weixin.qq.com/s/Qm9vZ3VzT2Zmc2l0ZQ"
+# The cookie the challenge script sets before reloading (waf-challenge fixture).
+WAF_COOKIE = "wafToken"
+SITEMAPS = ("zhhans-index-test-48hours", "zhhans-index-test-quality-48hours",
+            "zhhant-index-test-48hours")  # fmt: skip
+
+
+def listed(fixture: Fixture) -> Listed | None:
+    expected = fixture.expected()
+    ref = identify(fixture.url)
+    article = expected.get("article") or {}
+    if article:
+        published = datetime.fromisoformat(article["published"])
+    else:
+        published = parsedate_to_datetime(fixture.headers["Date"]).astimezone(BEIJING)
+    after = None
+    if fixture.after_challenge is not None:
+        headers = {k: v for k, v in fixture.headers.items() if k.lower() != "set-cookie"}
+        after = Route(200, headers, fixture.after_challenge)
+    num = ref.id.split("-")[1] if ref.kind == "flash" else ref.id.split("-")[0]
+    return Listed(FUTU.name, num, ref.kind, ref.language, article.get("title", num),
+                  article.get("outlet") or "富途牛牛", published,
+                  Route(fixture.status, fixture.headers, fixture.body),
+                  is_article=bool(article), after_challenge=after)  # fmt: skip
+
+
+def generated_num(n: int, when: datetime) -> str:
+    return str(90_000_000 + n)
+
+
+def article_url(item: Listed) -> str:
+    return f"{FUTU.origins['base_url']}{LANGUAGES[item.language].path_prefix}/{item.kind}/{item.num}"
+
+
+def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
+    """The listing endpoints over the catalog's Futu items (newest first)."""
+    mine = [i for i in items if i.site == FUTU.name]
+
+    def sitemap_index(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
+        locs = "".join(
+            f"<sitemap><loc>https://news.futunn.com/sitemap-news-{n}.xml</loc></sitemap>"
+            for n in SITEMAPS
+            if "quality" not in n  # listed by the real index, served empty/404 here
+        )
+        xml = (
+            f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="{SITEMAP_NS}">'
+            f"{locs}</sitemapindex>"
+        )
+        return Route(200, {"Content-Type": "application/xml; charset=utf-8"}, xml.encode())
+
+    def sitemap(language: str, news_language: str) -> Handler:
+        def serve(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
+            urls = []
+            for item in mine:
+                if item.kind != "post" or item.language != language:
+                    continue
+                # The sitemaps use /post/<id>/<slug> for every language (zhhant too).
+                urls.append(
+                    f"<url><loc>https://news.futunn.com/post/{item.num}/news-{item.num}</loc>"
+                    f"<news:news><news:publication><news:name>{escape(item.outlet)}</news:name>"
+                    f"<news:language>{news_language}</news:language></news:publication>"
+                    f"<news:publication_date>{item.published.isoformat()}</news:publication_date>"
+                    f"<news:title>{escape(item.title)}</news:title></news:news></url>"
+                )
+            xml = (
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                f'<urlset xmlns="{SITEMAP_NS}" xmlns:news="{NEWS_NS}">{"".join(urls)}</urlset>'
+            )
+            return Route(200, {"Content-Type": "application/xml; charset=utf-8"}, xml.encode())
+
+        return serve
+
+    def market_list(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
+        language = LANGUAGE_BY_HEADER.get(headers.get("x-news-site-lang", "0"), "zh-CN")
+        size = int(query_value(query, "size", "48"))
+        posts = [i for i in mine if i.kind == "post" and i.language == language]
+        entries = [
+            {"newsId": int(i.num), "title": i.title, "source": i.outlet,
+             "url": f"{article_url(i)}/news-{i.num}?src=3", "timestamp": int(i.published.timestamp()),
+             "abstract": "", "pic": "", "isTop": 0, "imptTag": ""}
+            for i in posts[:size]
+        ]  # fmt: skip
+        if language == "zh-CN":
+            entries.append({"newsId": 1, "title": "off-site", "source": "微信", "url": OFFSITE_URL,
+                            "timestamp": entries[-1]["timestamp"] if entries else 0})  # fmt: skip
+        return json_route({"code": 0, "message": "", "data": {"list": entries}})
+
+    def flash_list(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
+        language = LANGUAGE_BY_HEADER.get(headers.get("x-news-site-lang", "0"), "zh-CN")
+        size = int(query_value(query, "pageSize", "30"))
+        last = int(query_value(query, "lastTime", "0"))
+        flashes = [
+            i for i in mine
+            if i.kind == "flash" and i.language == language
+            and (last == 0 or i.published.timestamp() < last)
+        ][:size]  # fmt: skip
+        news = [
+            {"id": int(i.num), "newsUniqueId": f"n{i.num}", "title": i.title, "content": i.title,
+             "time": int(i.published.timestamp()), "detailUrl": f"{article_url(i)}?src=48",
+             "source": i.outlet, "level": 0, "isAutoTranslated": i.language == "en"}
+            for i in flashes
+        ]  # fmt: skip
+        return json_route({"code": 0, "message": "", "data": {"data": {"news": news}}})
+
+    routes: dict[str, Handler] = {
+        f"{HOST}/sitemap.xml": sitemap_index,
+        f"{HOST}/sitemap-news-zhhans-index-test-48hours.xml": sitemap("zh-CN", "zh-cn"),
+        f"{HOST}/sitemap-news-zhhant-index-test-48hours.xml": sitemap("zh-HK", "zh-tw"),
+        f"{HOST}/news-site-api/main/get-market-list": market_list,
+        f"{HOST}/news-site-api/main/get-flash-list": flash_list,
+    }
+    for item in mine:
+        if item.after_challenge is not None:
+            routes[f"{HOST}{LANGUAGES[item.language].path_prefix}/{item.kind}/{item.num}"] = (
+                _challenge_gate(item)
+            )
+    return routes
+
+
+def _challenge_gate(item: Listed) -> Handler:
+    """Serve the challenge until the client comes back with the cookie its script sets.
+
+    That is how the real WAF behaves (a `wafToken` cookie from a browser session gets the
+    article), so only a client that runs the script, a browser, reaches the article.
+    """
+
+    def serve(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
+        cookies = headers.get("cookie", "")
+        passed = any(c.strip().startswith(WAF_COOKIE + "=") for c in cookies.split(";"))
+        return item.after_challenge if passed and item.after_challenge else item.page
+
+    return serve

@@ -1,0 +1,112 @@
+"""Append-only logs on a create-only archive: lines journaled locally, published in segments.
+
+The archive never appends to an object, so a log there is a set of segment objects. A process
+appends each line to a local journal file as it comes (a crawl killed half way loses none),
+and publishes the journal as segments, at most `SEGMENT_LINES` lines each, one segment per
+key the lines map to (a site and a day). Segment keys derive from the journal's name, so
+publishing the same journal twice (two flushes racing, a retry after an outage) finds its
+segments already there. Journals a dead process left are published by the next one.
+
+Used by the per-day index (day_index.py) and the fetch-outcome log (state.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipelines.store import ArchiveStore, StoreError
+
+SEGMENT_LINES = 1000
+# (entry, journal name) -> the key of the segment that line belongs in
+SegmentKey = Callable[[dict[str, Any], str], str]
+
+
+class Journal:
+    """Collects the lines of one process and publishes them as segments."""
+
+    def __init__(self, directory: str | Path, segment_key: SegmentKey) -> None:
+        self.directory = Path(directory)
+        self.segment_key = segment_key
+        self.token = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.sequence = 0
+        self.lines = 0
+        self.lock = threading.Lock()
+
+    def _journal(self) -> Path:
+        return self.directory / f"{self.token}-{self.sequence:05d}.jsonl"
+
+    def add(self, entry: dict[str, Any], store: ArchiveStore) -> None:
+        """Journal one line; publish the journal once it holds a full segment."""
+        line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
+        with self.lock:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with self._journal().open("a", encoding="utf-8") as handle:
+                handle.write(line)
+            self.lines += 1
+            if self.lines < SEGMENT_LINES:
+                return
+            full, self.sequence, self.lines = self._journal(), self.sequence + 1, 0
+        self.publish(full, store)
+
+    def flush(self, store: ArchiveStore) -> int:
+        """Publish this process's journals and any a dead process left; never a live one's."""
+        with self.lock:
+            self.sequence, self.lines = self.sequence + 1, 0
+        published = 0
+        if not self.directory.is_dir():
+            return 0
+        for path in sorted(self.directory.glob("*.jsonl")):
+            owner = path.stem.rsplit("-", 1)[0]
+            if owner == self.token or not _process_alive(owner):
+                published += self.publish(path, store)
+        return published
+
+    def publish(self, path: Path, store: ArchiveStore) -> int:
+        """Write one journal as segments, then delete it; a StoreError leaves it for later."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return 0  # another flush published it
+        groups: dict[str, list[str]] = defaultdict(list)
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a crash (its owner repairs what it stood for)
+            groups[self.segment_key(entry, path.stem)].append(line)
+        try:
+            for key, lines in sorted(groups.items()):
+                body = ("\n".join(lines) + "\n").encode("utf-8")
+                store.put_if_absent(key, body, "application/x-ndjson")
+        except StoreError:
+            return 0
+        path.unlink(missing_ok=True)
+        return sum(len(lines) for lines in groups.values())
+
+
+def read_segment(store: ArchiveStore, key: str) -> list[dict[str, Any]]:
+    """The lines of one published segment."""
+    body = store.get(key) or b""
+    return [json.loads(line) for line in body.decode("utf-8").splitlines() if line.strip()]
+
+
+def _process_alive(token: str) -> bool:
+    """Whether the process that named a journal `<stamp>-<pid>-<tag>` is still running."""
+    try:
+        pid = int(token.split("-")[1])
+        os.kill(pid, 0)
+    except (IndexError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
