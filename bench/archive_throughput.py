@@ -23,13 +23,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler.config import SCHEMA
-from crawler.fixtures import iter_fixtures
 from crawler.items import ArticleItem, FetchedPage
+from crawler.mirror.fixtures import iter_fixtures
 from crawler.parsers import parse
-from pipelines.archiver import archive_article, build_record, content_sha256
 from pipelines.layout import article_keys
 from pipelines.s3store import S3Store
-from tests.s3server import WeedMini
+from pipelines.writer import archive_article, build_record, content_sha256
+from tests.support.s3server import WeedMini
 
 
 def make_items(count: int) -> list[ArticleItem]:

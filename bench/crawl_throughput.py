@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.fixtures import iter_fixtures  # noqa: E402
-from crawler.mirror import MirrorServer  # noqa: E402
-from crawler.mirror_catalog import Catalog  # noqa: E402
-from tests.s3server import WeedMini  # noqa: E402
+from crawler.mirror.catalog import Catalog  # noqa: E402
+from crawler.mirror.fixtures import iter_fixtures  # noqa: E402
+from crawler.mirror.server import MirrorServer  # noqa: E402
+from tests.support.s3server import WeedMini  # noqa: E402
 
 RSS_SAMPLE_SECONDS = 0.5
 

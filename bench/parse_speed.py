@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import trafilatura
 
-from crawler.fixtures import iter_fixtures
+from crawler.mirror.fixtures import iter_fixtures
 from crawler.parsers import parse
 from crawler.parsers.text import decode_page
 

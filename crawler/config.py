@@ -158,7 +158,9 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
         if name not in SITES:
             raise ConfigError(f"unknown setting 'sites.{name}' (known sites: {', '.join(SITES)})")
     sites = {
-        name: build(site.settings, f"sites.{name}", _table(f"sites.{name}", raw_sites.get(name, {})))
+        name: build(
+            site.settings, f"sites.{name}", _table(f"sites.{name}", raw_sites.get(name, {}))
+        )
         for name, site in SITES.items()
     }
     return Config(archive=archive, crawl=crawl, schedule=schedule, sites=sites, path=path)
@@ -258,4 +260,3 @@ def _checked(where: str, value: Any, expected: Any, limits: Mapping[str, Any]) -
 def _type_name(expected: Any) -> str:
     names = {str: "a string", bool: "true or false", int: "a whole number", float: "a number"}
     return names.get(expected, getattr(expected, "__name__", str(expected)))
-

@@ -4,8 +4,8 @@ Some sites' WAFs answer plain HTTP clients with a script that sets a cookie and 
 site parser rejects such a page as "blocked" and names a `ready_selector`. With
 `crawl.render_challenges` on, a page that came back as such a challenge is fetched once more
 through a headless Chromium, which runs the script; every other request still goes through
-Scrapy's plain HTTP download handler, so rendering costs nothing on pages that do not need it. The browser is Debian's `chromium` package, never a
-browser downloaded by Playwright.
+Scrapy's plain HTTP download handler, so rendering costs nothing on pages that do not need
+it. The browser is Debian's `chromium` package, never a browser downloaded by Playwright.
 """
 
 from __future__ import annotations

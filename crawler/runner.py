@@ -7,10 +7,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from crawler.addon import NEWSARCHIVE
 from crawler.config import Config
 from crawler.parsers import UnsupportedURL, identify
-from crawler.report_extension import RUN_REPORT
 from crawler.sites import SITES
 from crawler.stats import counts_of, failures_of
 
@@ -32,20 +30,28 @@ def run_crawl(
     config: Config,
     overrides: Mapping[str, Any] | None = None,
     spider_args: Mapping[str, Any] | None = None,
+    render: bool = False,
 ) -> tuple[dict[str, dict[str, int]], dict[str, list[dict[str, str]]]]:
     """Crawl with the site spiders in one Scrapy process; per-site counts and failed pages.
 
     A site mapped to a URL list fetches those URLs; a site mapped to None runs discovery.
-    Spiders are found by name (the site's), so a new site needs no change here.
+    Spiders are found by name (the site's), so a new site needs no change here. `render`
+    sends challenge pages through Chromium (`--render`) whatever the config says.
+    Scrapy is imported here, not at the top, so the scheduler and the readers never load it.
     """
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
+    from crawler.addon import NEWSARCHIVE, RENDER_CHALLENGES
+    from crawler.report_extension import RUN_REPORT
+
     settings = get_project_settings()
     # One report for the whole run, written by the caller (not one per spider).
     settings.set(RUN_REPORT, False, priority="cmdline")
     settings.set(NEWSARCHIVE, config, priority="cmdline")
+    if render:
+        settings.set(RENDER_CHALLENGES, True, priority="cmdline")
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
     process = CrawlerProcess(settings)

@@ -166,6 +166,6 @@ SITE_NAMES: tuple[str, ...] = tuple(SITES)
 
 
 def site_titles() -> str:
-    """"Futu or Tencent": the registered sites, for messages."""
+    """ "Futu or Tencent": the registered sites, for messages."""
     titles = [site.title for site in SITES.values()]
     return " or ".join(titles) if len(titles) < 3 else ", ".join(titles[:-1]) + " or " + titles[-1]

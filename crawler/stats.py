@@ -54,6 +54,10 @@ class Stat(StrEnum):
     FLUSHED = "newsarchive/archive/flushed"
     PENDING = "newsarchive/archive/pending"
 
+    def __repr__(self) -> str:
+        # Scrapy's end-of-crawl stats dump shows keys by repr: show the plain name.
+        return repr(self.value)
+
     @classmethod
     def of_reason(cls, reason: str) -> Stat:
         """The counter of a rejection reason or failure ("parse_error", "fetch_failed")."""

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from crawler.items import Article, ArticleItem, FetchedPage, RejectedItem
-from pipelines.writer import ArchiveResult, archive_article, archive_rejected
 from pipelines.layout import safe_name
 from pipelines.store import ArchiveStore, StoreError
+from pipelines.writer import ArchiveResult, archive_article, archive_rejected
 
 
 @dataclass(frozen=True)

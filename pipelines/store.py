@@ -28,9 +28,7 @@ class StoreOptions:
     location: str = field(default="./archive", metadata={"required": True})
     endpoint_url: str = ""
     region: str = ""
-    addressing_style: str = field(
-        default="auto", metadata={"choices": ("auto", "path", "virtual")}
-    )
+    addressing_style: str = field(default="auto", metadata={"choices": ("auto", "path", "virtual")})
     profile: str = ""
     spool_dir: str = "./spool"
     upload_concurrency: int = field(default=8, metadata={"minimum": 1})

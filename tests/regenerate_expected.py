@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from crawler.fixtures import Fixture, iter_fixtures
+from crawler.mirror.fixtures import Fixture, iter_fixtures
 from crawler.parsers import PageRejected, ParseError, parse
 from crawler.parsers.errors import NotAnArticle
 

@@ -6,9 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-from crawler.fixtures import FIXTURES_DIR, load_fixture
-from crawler.mirror import MirrorServer
-from tests.conftest import newsarchive, scrapy
+from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
+from crawler.mirror.server import MirrorServer
+from tests.support.commands import newsarchive, scrapy
 
 
 def test_scrapy_list_shows_both_spiders() -> None:

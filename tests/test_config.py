@@ -2,44 +2,48 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from crawler.config import DEFAULT_JOBS, SCHEMA, SITE_SCHEMA, ConfigError, _validate, load_config
-from tests.conftest import REPO, newsarchive, scrapy
+from crawler.config import DEFAULT_JOBS, SECTIONS, ConfigError, load_config, validate
+from crawler.sites import SITES
+from tests.support.commands import REPO, newsarchive, scrapy
 
 
 def test_default_file_repeats_the_built_in_defaults() -> None:
     from_file = load_config(REPO / "config" / "newsarchive.toml", environ={})
-    built_in = _validate({}, from_file.path, environ={})  # defaults resolved against that path
-    for section, schema in SCHEMA.items():
-        for key in schema:
-            assert getattr(from_file, section)[key] == getattr(built_in, section)[key], key
-    assert from_file.schedule["jobs"] == DEFAULT_JOBS
-    for site, schema in SITE_SCHEMA.items():
-        assert from_file.site(site)["base_url"] == schema["base_url"][1]
+    built_in = validate({}, from_file.path, environ={})  # defaults resolved against that path
+    for section, schema in SECTIONS.items():
+        for key in (f.name for f in dataclasses.fields(schema)):
+            assert getattr(getattr(from_file, section), key) == getattr(
+                getattr(built_in, section), key
+            ), key
+    assert from_file.schedule.jobs == DEFAULT_JOBS
+    for site, entry in SITES.items():
+        assert from_file.site(site).base_url == entry.origins["base_url"]
 
 
 def test_s3_example_is_valid() -> None:
     config = load_config(REPO / "config" / "s3.example.toml", environ={})
-    assert config.archive["location"].startswith("s3://")
-    assert config.archive["addressing_style"] == "path"
+    assert config.archive.location.startswith("s3://")
+    assert config.archive.addressing_style == "path"
 
 
 def test_environment_overrides_the_archive_location(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('[archive]\nlocation = "/from/file"\n')
-    assert load_config(path, environ={}).archive["location"] == "/from/file"
+    assert load_config(path, environ={}).archive.location == "/from/file"
     env = {"NEWSARCHIVE_ARCHIVE": "s3://bucket/prefix"}
-    assert load_config(path, environ=env).archive["location"] == "s3://bucket/prefix"
+    assert load_config(path, environ=env).archive.location == "s3://bucket/prefix"
 
 
 def test_config_path_from_environment(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('[sites.tencent]\nbase_url = "http://127.0.0.1:9/x/"\n')
     config = load_config(None, environ={"NEWSARCHIVE_CONFIG": str(path)})
-    assert config.site("tencent")["base_url"] == "http://127.0.0.1:9/x"
+    assert config.site("tencent").base_url == "http://127.0.0.1:9/x"
 
 
 @pytest.mark.parametrize(

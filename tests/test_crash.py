@@ -8,11 +8,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from crawler.fixtures import iter_fixtures
-from crawler.mirror import MirrorServer
-from crawler.mirror_catalog import Catalog
-from tests.conftest import newsarchive, start_newsarchive
-from tests.test_discovery import discovery_config, records
+from crawler.mirror.catalog import Catalog
+from crawler.mirror.fixtures import iter_fixtures
+from crawler.mirror.server import MirrorServer
+from tests.support.commands import newsarchive, start_newsarchive
+from tests.support.configs import discovery_config, records
 
 
 def test_sigkill_half_way_then_rerun_archives_each_article_once(tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ import gzip
 import json
 from pathlib import Path
 
-from crawler.fixtures import FIXTURES_DIR, load_fixture
-from crawler.mirror import MirrorServer
-from tests.conftest import newsarchive, scrapy
+from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
+from crawler.mirror.server import MirrorServer
+from tests.support.commands import newsarchive, scrapy
 
 FUTU_EN = load_fixture(FIXTURES_DIR / "futu" / "en-post-translated")
 TENCENT_NOW = load_fixture(FIXTURES_DIR / "tencent" / "current-window-data")
@@ -33,6 +33,7 @@ def test_scrapy_crawl_futu_url_archives_record_text_and_raw(
     stem = "futu/2024/05/08/41283375-en"
     (segment,) = [key for key in stored if key.startswith("daily/")]
     (report_key,) = [key for key in stored if key.startswith("runs/")]
+    (outcomes,) = [key for key in stored if key.startswith("state/futu/log/")]
     assert set(stored) == {
         f"articles/{stem}.json",
         f"text/{stem}.txt",
@@ -40,7 +41,14 @@ def test_scrapy_crawl_futu_url_archives_record_text_and_raw(
         "index/futu/41283375-en.json",
         segment,
         report_key,
+        outcomes,
     }
+    (fetched,) = [json.loads(x) for x in stored[outcomes].read_text().splitlines()]
+    assert (fetched["url"], fetched["id"], fetched["outcome"]) == (
+        "https://news.futunn.com/en/post/41283375",
+        "41283375-en",
+        "parsed",
+    )
     report = json.loads(stored[report_key].read_text())  # `scrapy crawl` reports its run too
     assert report["command"] == "scrapy crawl" and report["exit_status"] == 0
     assert report["mode"] == "urls" and report["sites"]["futu"]["archived"] == 1
@@ -124,15 +132,20 @@ def test_newsarchive_crawl_twice_writes_nothing_the_second_time(
     assert first.returncode == 0, first.stderr[-3000:]
     assert "archived 1" in first.stdout
     before = {k: p.stat().st_mtime_ns for k, p in files(archive_dir).items()}
-    # 2 articles x (record, text, raw, index, per-day index segment) + the run report
-    assert len(before) == 11 and sum(k.startswith("runs/") for k in before) == 1
+    # 2 articles x (record, text, raw, index, per-day index segment) + the run report,
+    # + each site's fetch-outcome log segment (the archive state's bookkeeping)
+    bookkeeping = ("runs/", "state/futu/log/", "state/tencent/log/")
+    assert len(before) == 13 and sum(k.startswith("runs/") for k in before) == 1
+    assert sum(k.startswith(bookkeeping[1:]) for k in before) == 2
 
     second = newsarchive(*args)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "archived 0" in second.stdout and "unchanged 1" in second.stdout
     after = {k: p.stat().st_mtime_ns for k, p in files(archive_dir).items()}
     new = set(after) - set(before)
-    assert len(new) == 1 and next(iter(new)).startswith("runs/")  # only the second run's report
+    # only the second run's report and its outcome log: no article object is written again
+    assert len(new) == 3 and all(k.startswith(bookkeeping) for k in new)
+    assert sum(k.startswith("runs/") for k in new) == 1
     assert {k: v for k, v in after.items() if k not in new} == before
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler.fixtures import iter_fixtures
-from crawler.mirror import MirrorServer, Route
-from crawler.mirror_catalog import OFFSITE_URL, Catalog
-from tests.conftest import newsarchive
+from crawler.mirror.catalog import Catalog
+from crawler.mirror.fixtures import iter_fixtures
+from crawler.mirror.futu import OFFSITE_URL
+from crawler.mirror.server import MirrorServer, Route
+from tests.support.commands import newsarchive
+from tests.support.configs import discovery_config, records, summary_line
 
 
 @pytest.fixture
@@ -20,49 +22,6 @@ def listing_mirror() -> Iterator[MirrorServer]:
     with MirrorServer(catalog.routes(), handlers=catalog.handlers()) as server:
         server.catalog = catalog  # type: ignore[attr-defined]
         yield server
-
-
-def discovery_config(
-    tmp_path: Path, mirror: MirrorServer, crawl: dict[str, object] | None = None, **futu: object
-) -> Path:
-    """A config crawling the mirror; `crawl` and `futu` add settings to those sections."""
-    futu_extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in futu.items())
-    crawl_extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in (crawl or {}).items())
-    path = tmp_path / "discover.toml"
-    path.write_text(
-        f"""
-[archive]
-location = "{tmp_path / "archive"}"
-spool_dir = "{tmp_path / "spool"}"
-[crawl]
-download_delay = 0
-autothrottle = false
-concurrent_requests_per_domain = 8
-{crawl_extra}[sites.futu]
-base_url = "{mirror.base_url("https://news.futunn.com")}"
-flash_page_size = 4
-max_pages = 50
-{futu_extra}
-[sites.tencent]
-base_url = "{mirror.base_url("https://news.qq.com")}"
-api_base_url = "{mirror.base_url("https://i.news.qq.com")}"
-hot_base_url = "{mirror.base_url("https://r.inews.qq.com")}"
-item_count = 7
-max_pages = 50
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
-def records(tmp_path: Path, site: str) -> list[Path]:
-    return sorted((tmp_path / "archive" / "articles" / site).rglob("*.json"))
-
-
-def summary_line(stdout: str, site: str) -> dict[str, int]:
-    line = next(x for x in stdout.splitlines() if x.startswith(f"{site}: discovered"))
-    pairs = [part.rsplit(" ", 1) for part in line.split(": ", 1)[1].split(", ")]
-    return {name.replace(" ", "_"): int(value) for name, value in pairs}
 
 
 def test_discovery_archives_every_listed_article_and_refuses_off_site(
@@ -183,4 +142,5 @@ def test_listing_shape_drift_is_a_reported_error_not_no_news(
     assert "tencent: DISCOVERY BROKEN" in result.stdout
     assert f"discovery broken at {listing_mirror.url}{path}" in result.stderr
     assert summary_line(result.stdout, "tencent")["discovery_errors"] >= 1
-    assert not (tmp_path / "archive" / "state").exists()  # no high-water mark from a broken run
+    # no high-water mark from a broken run
+    assert not (tmp_path / "archive" / "state" / "tencent" / "runs").exists()

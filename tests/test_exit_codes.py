@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from crawler.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
-from crawler.mirror import MirrorServer
-from crawler.mirror_catalog import Catalog
-from tests.conftest import newsarchive
-from tests.test_discovery import discovery_config
+from crawler.mirror.catalog import Catalog
+from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
+from crawler.mirror.server import MirrorServer
+from tests.support.commands import newsarchive
+from tests.support.configs import discovery_config
 
 TENCENT_NOW = load_fixture(FIXTURES_DIR / "tencent" / "current-window-data")
 TENCENT_GBK = load_fixture(FIXTURES_DIR / "tencent" / "gb2312-2016")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.fixtures import FIXTURES_DIR, load_fixture
+from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
 from crawler.parsers import parse
 
 CASE = FIXTURES_DIR / "futu" / "en-post-translated"

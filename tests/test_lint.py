@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.support.commands import REPO
 
 
 def test_ruff_check_and_format_are_clean() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from crawler.fixtures import Fixture, iter_fixtures
+from crawler.mirror.fixtures import Fixture, iter_fixtures
 from crawler.parsers import PageRejected, parse
 from tests.regenerate_expected import outcome_of
 

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from crawler.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
-from crawler.mirror import MirrorServer
-from crawler.mirror_catalog import Catalog
+from crawler.mirror.catalog import Catalog
+from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
+from crawler.mirror.server import MirrorServer
 from pipelines.reader import open_archive
 from pipelines.store import LocalStore
-from tests.conftest import newsarchive
-from tests.s3server import WeedMini
-from tests.test_discovery import discovery_config
+from tests.support.commands import newsarchive
+from tests.support.configs import discovery_config
+from tests.support.s3server import WeedMini
 
 FUTU_EN = load_fixture(FIXTURES_DIR / "futu" / "en-post-translated")
 GENERATED = 60

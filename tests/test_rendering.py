@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from crawler.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
-from crawler.mirror import MirrorServer, mirror_path
-from crawler.mirror_catalog import Catalog
-from tests.conftest import newsarchive, scrapy
-from tests.test_discovery import discovery_config, records, summary_line
+from crawler.mirror.catalog import Catalog
+from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
+from crawler.mirror.server import MirrorServer, mirror_path
+from tests.support.commands import newsarchive, scrapy
+from tests.support.configs import discovery_config, records, summary_line
 
 WAF = load_fixture(FIXTURES_DIR / "futu" / "waf-challenge")
 WAF_PATH = mirror_path("https://news.futunn.com/en/post/79436146")

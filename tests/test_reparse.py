@@ -8,10 +8,10 @@ import hashlib
 import json
 from pathlib import Path
 
-from crawler.fixtures import FIXTURES_DIR, load_fixture
-from crawler.mirror import MirrorServer
-from tests.conftest import newsarchive
-from tests.test_discovery import discovery_config
+from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
+from crawler.mirror.server import MirrorServer
+from tests.support.commands import newsarchive
+from tests.support.configs import discovery_config
 
 FUTU_EN = load_fixture(FIXTURES_DIR / "futu" / "en-post-translated")
 TENCENT_NOW = load_fixture(FIXTURES_DIR / "tencent" / "current-window-data")

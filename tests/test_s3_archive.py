@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from crawler.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
 from crawler.items import ArticleItem, FetchedPage
-from crawler.mirror import MirrorServer, fixture_routes
+from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
+from crawler.mirror.server import MirrorServer, fixture_routes
 from crawler.parsers import parse
-from pipelines.archiver import archive_article
 from pipelines.s3store import S3Store
 from pipelines.store import StoreError
-from tests.conftest import bucket_keys, newsarchive, start_newsarchive
-from tests.s3server import SECRET_KEY, WeedMini
+from pipelines.writer import archive_article
+from tests.support.commands import newsarchive, start_newsarchive
+from tests.support.s3server import SECRET_KEY, WeedMini, bucket_keys
 
 ARTICLES = [f for f in iter_fixtures() if f.expected().get("outcome") == "article"]
 FUTU_EN = load_fixture(FIXTURES_DIR / "futu" / "en-post-translated")
@@ -97,7 +97,10 @@ def test_crawl_into_bucket_reads_back_byte_identical_and_recrawl_writes_nothing(
     assert "archived 0" in second.stdout
     after = {o["Key"]: o["LastModified"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]}
     new = set(after) - set(before)
-    assert len(new) == 1 and next(iter(new)).startswith("news/runs/")  # the second run's report
+    # the second run's report and its fetch-outcome log; no article object written again
+    assert sum(k.startswith("news/runs/") for k in new) == 1
+    assert all(k.startswith(("news/runs/", "news/state/futu/log/", "news/state/tencent/log/"))
+               for k in new) and len(new) == 3  # fmt: skip
     assert {k: v for k, v in after.items() if k not in new} == before
     for output in (first.stdout, first.stderr, second.stdout, second.stderr):
         assert SECRET_KEY not in output

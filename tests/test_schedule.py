@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.fixtures import iter_fixtures
-from crawler.mirror import MirrorServer
-from crawler.mirror_catalog import Catalog
-from tests.conftest import REPO, newsarchive, start_newsarchive, user_env
-from tests.test_discovery import discovery_config
+from crawler.mirror.catalog import Catalog
+from crawler.mirror.fixtures import iter_fixtures
+from crawler.mirror.server import MirrorServer
+from tests.support.commands import REPO, newsarchive, start_newsarchive, user_env
+from tests.support.configs import discovery_config
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -6,8 +6,8 @@ import gzip
 import threading
 from pathlib import Path
 
-from crawler.fixtures import FIXTURES_DIR, load_fixture
 from crawler.items import ArticleItem, FetchedPage, RejectedItem
+from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
 from crawler.parsers import parse
 from pipelines.spool import Spool
 from pipelines.store import LocalStore

@@ -8,7 +8,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from crawler.addon import RENDER_CHALLENGES
 from crawler.commands.common import UsageError, finish_run, redact_location
 from crawler.config import Config
 from crawler.items import parse_day
@@ -62,13 +61,11 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
     store = shared_store(config.archive)
     check_store(store)  # before any page is fetched
     overrides: dict[str, object] = {"LOG_FILE": str(args.log_file)} if args.log_file else {}
-    if args.render:
-        overrides[RENDER_CHALLENGES] = True
     locks = {site: SiteLock(config.crawl.lock_dir, site) for site in plan}
     skipped = {site: lock.holder() for site, lock in locks.items() if not lock.acquire()}
     try:
         runnable = {site: urls for site, urls in plan.items() if site not in skipped}
-        counts, failures = run_crawl(runnable, config, overrides, spider_args)
+        counts, failures = run_crawl(runnable, config, overrides, spider_args, args.render)
     finally:
         for lock in locks.values():
             lock.release()

@@ -55,7 +55,9 @@ def generated_num(n: int, when: datetime) -> str:
 
 
 def article_url(item: Listed) -> str:
-    return f"{FUTU.origins['base_url']}{LANGUAGES[item.language].path_prefix}/{item.kind}/{item.num}"
+    return (
+        f"{FUTU.origins['base_url']}{LANGUAGES[item.language].path_prefix}/{item.kind}/{item.num}"
+    )
 
 
 def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
@@ -102,7 +104,8 @@ def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
         posts = [i for i in mine if i.kind == "post" and i.language == language]
         entries = [
             {"newsId": int(i.num), "title": i.title, "source": i.outlet,
-             "url": f"{article_url(i)}/news-{i.num}?src=3", "timestamp": int(i.published.timestamp()),
+             "url": f"{article_url(i)}/news-{i.num}?src=3",
+             "timestamp": int(i.published.timestamp()),
              "abstract": "", "pic": "", "isTop": 0, "imptTag": ""}
             for i in posts[:size]
         ]  # fmt: skip

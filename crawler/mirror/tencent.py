@@ -80,7 +80,9 @@ def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
              "time": f"{i.published:%Y-%m-%d %H:%M:%S}", "source": i.outlet, "articletype": "0"}
             for i in hot
         ]  # fmt: skip
-        return json_route({"ret": 0, "idlist": [{"ids_hash": "", "has_more": 0, "newslist": newslist}]})
+        return json_route(
+            {"ret": 0, "idlist": [{"ids_hash": "", "has_more": 0, "newslist": newslist}]}
+        )
 
     return {
         "/i.news.qq.com/web_feed/getPCList": pc_list,

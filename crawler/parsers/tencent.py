@@ -1,12 +1,12 @@
 """Tencent news (news.qq.com/rain/a/<id> and its URL variants).
 
-Layout facts come from pages served by news.qq.com, new.qq.com and the older *.qq.com hosts. The current pages carry the article in
-an inline `window.DATA = {...}` object (`originContent.text` is the body HTML, with
-`<!--IMG_n-->` placeholders resolved through `originAttribute`); that JSON is decoded with a
-real JSON decoder instead of souping the page. The DOM is the fallback per field:
-`#article-content .rich_media_content` (2024-04-24 onward), `.content-article p.one-p`
-(2019 until the 2024-04-24 layout change), `#Cnt-Main-Article-QQ` (the GB2312 pages of 2017
-and before).
+Layout facts come from pages served by news.qq.com, new.qq.com and the older *.qq.com hosts.
+The current pages carry the article in an inline `window.DATA = {...}` object
+(`originContent.text` is the body HTML, with `<!--IMG_n-->` placeholders resolved through
+`originAttribute`); that JSON is decoded with a real JSON decoder instead of souping the
+page. The DOM is the fallback per field: `#article-content .rich_media_content` (2024-04-24
+onward), `.content-article p.one-p` (2019 until the 2024-04-24 layout change),
+`#Cnt-Main-Article-QQ` (the GB2312 pages of 2017 and before).
 """
 
 from __future__ import annotations

@@ -122,3 +122,8 @@ class WeedMini:
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_REGION": "us-east-1",
         }
+
+
+def bucket_keys(weed: WeedMini, bucket: str) -> list[str]:
+    pages = weed.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
