@@ -1,1 +1,1 @@
-"""newsarchive: crawl Futu and Tencent news, strip the boilerplate, archive the clean article."""
+"""newsarchive: crawl news sites, strip the boilerplate, archive the clean article."""

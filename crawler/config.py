@@ -248,7 +248,7 @@ def _checked(where: str, value: Any, expected: Any, limits: Mapping[str, Any]) -
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ConfigError(f"setting '{where}' must be {bounds}")
-    if where.endswith("base_url"):
+    if where.endswith("base_url") and isinstance(value, str):
         if not value.startswith(("http://", "https://")):
             raise ConfigError(f"setting '{where}' must be an http(s) URL")
         value = value.rstrip("/")

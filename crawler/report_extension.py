@@ -1,7 +1,7 @@
 """A run report for `scrapy crawl` too: the same report `newsarchive crawl` writes.
 
 `newsarchive crawl` runs every spider in one process and writes one report for the whole run,
-so it turns this extension off (NEWSARCHIVE_RUN_REPORT = False); a plain `scrapy crawl futu`
+so it turns this extension off (NEWSARCHIVE_RUN_REPORT = False); a plain `scrapy crawl <site>`
 gets its report here, when the spider closes.
 """
 

@@ -3,7 +3,7 @@
     from pipelines.reader import open_archive
 
     archive = open_archive("s3://news-archive/prod", endpoint_url="http://127.0.0.1:8333")
-    for entry in archive.articles(site="futu", since=date(2026, 11, 1), ticker="BABA.US"):
+    for entry in archive.articles(since=date(2026, 11, 1), ticker="BABA.US")  # site=... for one:
         print(entry.published, entry.title)
         record = entry.record()        # the full JSON record (text, provenance, ...)
         text = entry.text()            # the clean text
@@ -104,7 +104,7 @@ class ArchiveReader:
             if marker is None:
                 continue
             published = datetime.fromisoformat(json.loads(marker)["published"])
-            records = []
+            records: list[dict[str, Any]] = []
             version = 1
             while True:
                 body = self.store.get(article_keys(name, article_id, published, version).record)

@@ -28,7 +28,7 @@ from pipelines.layout import (
     run_state_prefix,
     segment_day,
 )
-from pipelines.store import ArchiveStore
+from pipelines.store import ArchiveStore, StoreOptions, shared_store
 
 JOURNAL_DIR = "state-journal"
 
@@ -43,6 +43,11 @@ class ArchiveState:
     def __init__(self, store: ArchiveStore, spool_dir: str | Path) -> None:
         self.store = store
         self.log = Journal(Path(spool_dir) / JOURNAL_DIR, _segment_key)
+
+    @classmethod
+    def of(cls, options: StoreOptions) -> ArchiveState:
+        """The state of the archive the settings name (sharing the run's store)."""
+        return cls(shared_store(options), options.spool_dir)
 
     def is_archived(self, site: str, article_id: str) -> bool:
         """Whether the id has a stored record (one cheap request)."""

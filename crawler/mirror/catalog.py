@@ -83,5 +83,8 @@ def site_tables(server: MirrorServer) -> dict[str, dict[str, str]]:
 def mirrored(config: Config, server: MirrorServer) -> Config:
     """The config with every site fetching from the mirror."""
     tables = site_tables(server)
-    sites = {name: dataclasses.replace(s, **tables[name]) for name, s in config.sites.items()}
+    sites = {
+        name: dataclasses.replace(settings, **tables[name])  # type: ignore[arg-type]
+        for name, settings in config.sites.items()
+    }
     return dataclasses.replace(config, sites=sites)

@@ -74,8 +74,7 @@ class MirrorServer:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.httpd.server_port}"
 
     def base_url(self, real_origin: str) -> str:
         """The base URL that stands in for a real origin (`https://<host>` -> `<mirror>/<host>`)."""
@@ -114,6 +113,7 @@ def _handler_for(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             server.request_log.append((self.path, headers, body))
             handler = server.handlers.get(path)
+            route: Route | None
             if handler is not None:
                 route = handler(parse_qs(query), headers, body)
             else:

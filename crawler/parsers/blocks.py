@@ -142,7 +142,7 @@ def text_blocks(root: _Element, noise: Noise | None = None) -> list[str]:
 
 
 def fragment_root(fragment_html: str) -> _Element:
-    """Parse an HTML fragment (such as Tencent's originContent.text) under one wrapper div."""
+    """Parse an HTML fragment (a body kept as HTML in the page's JSON) under one wrapper div."""
     return lxml_html.fragment_fromstring(fragment_html, create_parent="div")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from w3lib.encoding import html_to_unicode
 
@@ -58,6 +58,7 @@ class Boilerplate:
 
     lines: Sequence[re.Pattern[str]] = ()
     sentences: Sequence[Sentence] = ()
+    _line: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # One alternation tried once per block beats trying each pattern in turn.

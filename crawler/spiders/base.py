@@ -33,7 +33,6 @@ from crawler.rendering import render_meta
 from crawler.stats import MAX_LISTED_FAILURES, Stat
 from crawler.urls import read_urls_file, rebase_url
 from pipelines.state import ArchiveState
-from pipelines.store import shared_store
 
 # A new run re-reads this much before the last high-water mark: late-listed items are caught,
 # and the per-id index keeps them from being fetched twice.
@@ -92,12 +91,12 @@ class ArticleSpider(scrapy.Spider):
         spider.allowed_domains = sorted(
             {urlsplit(url).hostname or "" for url in spider.base_urls().values()}
         )
-        archive = spider.config.archive
-        spider.state = ArchiveState(shared_store(archive), archive.spool_dir)
+        spider.state = ArchiveState.of(spider.config.archive)
         return spider
 
     config: Config
     state: ArchiveState
+    allowed_domains: list[str]
 
     @property
     def parser(self) -> SiteParser:
@@ -196,7 +195,7 @@ class ArticleSpider(scrapy.Spider):
     def listing_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value(Stat.DISCOVERY_ERRORS)
         self.logger.error(
-            "discovery broken at %s: %s", failure.request.url, failure.getErrorMessage()
+            "discovery broken at %s: %s", _request_of(failure).url, failure.getErrorMessage()
         )
 
     def json_of(self, response: Response) -> Any:
@@ -287,16 +286,18 @@ class ArticleSpider(scrapy.Spider):
     ) -> scrapy.Request:
         """The same page once more, through Chromium: only challenge pages take this path."""
         self.logger.info("challenge at %s: rendering it in Chromium", response.url)
-        return response.request.replace(
+        request = response.request
+        assert request is not None  # a response Scrapy hands a callback has its request
+        return request.replace(
             meta=render_meta(self.ready_selector or "body", self.config.crawl.render_timeout),
             errback=self.render_failed,
-            cb_kwargs={**response.request.cb_kwargs, "challenge": (challenge, rejected)},
+            cb_kwargs={**request.cb_kwargs, "challenge": (challenge, rejected)},
             dont_filter=True,
         )
 
     def render_failed(self, failure: Failure) -> Iterable[RejectedItem]:
         """Chromium could not get past the challenge: the original page is kept as blocked."""
-        page, rejected = failure.request.cb_kwargs["challenge"]
+        page, rejected = _request_of(failure).cb_kwargs["challenge"]
         self.crawler.stats.inc_value(Stat.BLOCKED)
         self.note_failure("blocked", page.url, f"rendering failed: {failure.getErrorMessage()}")
         self.record_outcome(page.url, "blocked", page.page_id, failure.getErrorMessage())
@@ -312,11 +313,13 @@ class ArticleSpider(scrapy.Spider):
     def fetch_failed(self, failure: Failure) -> None:
         """Count and log a request that failed after Scrapy's retries."""
         self.crawler.stats.inc_value(Stat.FETCH_FAILED)
-        ref = failure.request.cb_kwargs.get("ref")
-        url = ref.url if ref is not None else failure.request.url
-        self.note_failure("fetch_failed", url, failure.getErrorMessage())
-        self.record_outcome(url, "fetch_failed", ref.id if ref else None, failure.getErrorMessage())
-        self.logger.error("fetch failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+        request = _request_of(failure)
+        ref = request.cb_kwargs.get("ref")
+        url = ref.url if ref is not None else request.url
+        why = failure.getErrorMessage()
+        self.note_failure("fetch_failed", url, why)
+        self.record_outcome(url, "fetch_failed", ref.id if ref else None, why)
+        self.logger.error("fetch failed: %s (%s)", request.url, why)
 
     def record_outcome(
         self, url: str, outcome: str, page_id: str | None = None, detail: str = ""
@@ -332,6 +335,12 @@ class ArticleSpider(scrapy.Spider):
             self.crawler.stats.set_value(Stat.FAILURE_LIST, failures)
         if len(failures) < MAX_LISTED_FAILURES:
             failures.append({"reason": reason, "url": url, "detail": detail[:300]})
+
+
+def _request_of(failure: Failure) -> scrapy.Request:
+    """The request an errback's failure is about (Scrapy sets it; Twisted's type lacks it)."""
+    request: scrapy.Request = failure.request  # type: ignore[attr-defined]
+    return request
 
 
 def _requested_urls(url: str | None, urls_file: str | None) -> list[str]:

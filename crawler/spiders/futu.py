@@ -140,9 +140,8 @@ class FutuSpider(ArticleSpider):
             request = await self.discovered(url, published, response.url)
             if request is not None:
                 yield request
-        older_wanted = self.since is None or (
-            oldest is not None and _epoch(oldest) is not None and _epoch(oldest) >= self.since
-        )
+        oldest_time = _epoch(oldest)
+        older_wanted = self.since is None or (oldest_time is not None and oldest_time >= self.since)
         if news and oldest and page < self.site_settings.max_pages and older_wanted:
             yield self._flash_request(language, last_time=int(oldest), page=page + 1)
 
