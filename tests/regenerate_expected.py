@@ -1,6 +1,6 @@
 """Rewrite every fixture's expected.json from the current parsers, for a person to review.
 
-Usage: python tests/regenerate_expected.py [site/case ...]   then   git diff tests/fixtures
+Usage: python tests/regenerate_expected.py [site/case ...]   then   git diff crawler/fixtures
 
 The hand-written `must_contain` / `must_not_contain` lists are kept as they are: they are the
 independent truth (read off the page by a person), the rest is the parser's current output.
@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
         )
         changed = "changed" if updated != previous else "same"
         print(f"{fixture.name}: {updated['outcome']} ({changed})")
-    print("Review with: git diff tests/fixtures", file=sys.stderr)
+    print("Review with: git diff crawler/fixtures", file=sys.stderr)
     return 0
 
 

@@ -118,3 +118,37 @@ def test_mypy_reports_no_errors() -> None:
         [sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+COUNTING_RUN = """
+import sys, tomllib
+import pipelines.store as store
+counts = {"toml": 0, "store": 0}
+loads, open_store = tomllib.loads, store.open_store
+def counting_loads(*a, **k):
+    counts["toml"] += 1
+    return loads(*a, **k)
+def counting_open(*a, **k):
+    counts["store"] += 1
+    return open_store(*a, **k)
+tomllib.loads, store.open_store = counting_loads, counting_open
+from crawler.cli import main
+status = main(sys.argv[1:])
+print("COUNTS", counts["toml"], counts["store"], status)
+"""
+
+
+def test_a_two_site_crawl_reads_the_config_once_and_opens_the_store_once(
+    mirror_config: Path,
+) -> None:
+    from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
+
+    cases = (("futu", "zh-cn-post"), ("tencent", "current-window-data"))
+    urls = [load_fixture(FIXTURES_DIR / site / case).url for site, case in cases]
+    args = ["--config", str(mirror_config), "crawl", "--url", urls[0], "--url", urls[1]]
+    result = subprocess.run(
+        [sys.executable, "-c", COUNTING_RUN, *args],
+        cwd=REPO, env=user_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "archived 1" in result.stdout, result.stdout + result.stderr[-3000:]
+    assert result.stdout.splitlines()[-1] == "COUNTS 1 1 0"

@@ -33,9 +33,11 @@ def mirror_config(path: Path, mirror: MirrorServer, archive_dir: Path) -> Path:
         f"""
 [archive]
 location = "{archive_dir}"
+spool_dir = "{archive_dir.parent / "spool"}"
 [crawl]
 download_delay = 0
 log_level = "INFO"
+lock_dir = "{archive_dir.parent / "locks"}"
 {sites_toml(mirror)}""",
         encoding="utf-8",
     )
@@ -46,7 +48,8 @@ def discovery_config(
     tmp_path: Path, mirror: MirrorServer, crawl: dict[str, object] | None = None, **futu: object
 ) -> Path:
     """A config crawling the mirror; `crawl` and `futu` add settings to those sections."""
-    crawl_extra = "".join(f"{k} = {toml_value(v)}\n" for k, v in (crawl or {}).items())
+    crawl_values = {"lock_dir": str(tmp_path / "locks"), **(crawl or {})}  # not the checkout's
+    crawl_extra = "".join(f"{k} = {toml_value(v)}\n" for k, v in crawl_values.items())
     extra: dict[str, dict[str, object]] = {
         "futu": {"flash_page_size": 4, "max_pages": 50, **futu},
         "tencent": {"item_count": 7, "max_pages": 50},

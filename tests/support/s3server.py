@@ -2,7 +2,8 @@
 
 Started on free 127.0.0.1 ports with telemetry off, auto-created buckets off and one
 credentials file, in a scrubbed environment (weed would otherwise adopt any AWS_* variables
-it inherits as admin credentials). See ../shared/research/s3-servers.md.
+it inherits as admin credentials). SeaweedFS documents `weed mini` and its S3 gateway at
+https://github.com/seaweedfs/seaweedfs/wiki.
 """
 
 from __future__ import annotations
