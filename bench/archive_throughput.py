@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.config import SCHEMA
 from crawler.items import ArticleItem, FetchedPage
 from crawler.mirror.fixtures import iter_fixtures
 from crawler.parsers import parse
 from pipelines.layout import article_keys
 from pipelines.s3store import S3Store
+from pipelines.store import StoreOptions
 from pipelines.writer import archive_article, build_record, content_sha256
 from tests.support.s3server import WeedMini
 
@@ -53,7 +53,7 @@ def main() -> int:
     options = argparse.ArgumentParser()
     options.add_argument("--articles", type=int, default=400)
     count = options.parse_args().articles
-    concurrency = SCHEMA["archive"]["upload_concurrency"][1]
+    concurrency = StoreOptions().upload_concurrency  # the crawl's default
     items = make_items(count)
     with tempfile.TemporaryDirectory() as workdir:
         weed = WeedMini(Path(workdir)).start()

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from crawler.mirror.catalog import Catalog  # noqa: E402
 from crawler.mirror.fixtures import iter_fixtures  # noqa: E402
 from crawler.mirror.server import MirrorServer  # noqa: E402
+from tests.support.configs import sites_toml  # noqa: E402
 from tests.support.s3server import WeedMini  # noqa: E402
 
 RSS_SAMPLE_SECONDS = 0.5
@@ -74,6 +75,13 @@ def scrapy_bench(seconds: int) -> tuple[float, list[int]]:
     return max(rates), rss
 
 
+# Listings as long as the mirror serves them.
+SITE_EXTRA: dict[str, dict[str, object]] = {
+    "futu": {"headline_size": 100000, "flash_page_size": 100, "max_pages": 100000},
+    "tencent": {"item_count": 50, "max_pages": 100000},
+}
+
+
 def config_text(mirror: MirrorServer, archive: str, extra_archive: str = "") -> str:
     return f"""
 [archive]
@@ -84,18 +92,7 @@ download_delay = 0
 autothrottle = false
 concurrent_requests_per_domain = 16
 log_level = "WARNING"
-[sites.futu]
-base_url = "{mirror.base_url("https://news.futunn.com")}"
-headline_size = 100000
-flash_page_size = 100
-max_pages = 100000
-[sites.tencent]
-base_url = "{mirror.base_url("https://news.qq.com")}"
-api_base_url = "{mirror.base_url("https://i.news.qq.com")}"
-hot_base_url = "{mirror.base_url("https://r.inews.qq.com")}"
-item_count = 50
-max_pages = 100000
-"""
+{sites_toml(mirror, SITE_EXTRA)}"""
 
 
 def our_crawl(workdir: Path, config: str, env: dict[str, str]) -> tuple[float, list[int], int]:
