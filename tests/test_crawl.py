@@ -161,6 +161,26 @@ def test_log_file_option_takes_the_crawl_log(
     assert "Spider closed" not in result.stderr
 
 
+def test_log_file_in_a_folder_that_does_not_exist_yet(
+    mirror_config: Path, archive_dir: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "logs" / "tencent.log"  # the README's cron line, on a fresh machine
+    result = newsarchive(
+        "--config", str(mirror_config), "crawl", "--url", TENCENT_NOW.url, "--log-file", str(log)
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Spider closed (finished)" in log.read_text()
+    (tmp_path / "taken").write_text("a file, not a folder")
+    blocked = newsarchive(
+        "--config", str(mirror_config), "crawl", "--url", TENCENT_NOW.url,
+        "--log-file", str(tmp_path / "taken" / "x.log"),
+    )  # fmt: skip
+    assert blocked.returncode == 2
+    assert (
+        blocked.stderr.startswith("newsarchive: --log-file ") and "Traceback" not in blocked.stderr
+    )
+
+
 def test_url_of_another_site_is_refused_by_the_spider(mirror_config: Path) -> None:
     result = scrapy(
         "crawl", "futu", "-a", f"url={TENCENT_NOW.url}", "-s", f"NEWSARCHIVE_CONFIG={mirror_config}"

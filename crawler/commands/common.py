@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from crawler.config import Config
 from crawler.reports import write_report
@@ -13,6 +14,18 @@ from pipelines.store import ArchiveStore, StoreError
 
 class UsageError(Exception):
     """Bad command-line use; reported in one line with exit status 2."""
+
+
+def log_file_settings(path: Path | None) -> dict[str, object]:
+    """Scrapy's LOG_FILE for `--log-file`, its folder made first (a cron line's `logs/` may
+    not exist yet); a folder that cannot be made is a usage error, not a traceback."""
+    if path is None:
+        return {}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--log-file {path}: cannot create its folder: {error}") from None
+    return {"LOG_FILE": str(path)}
 
 
 def redact_location(location: str) -> str:

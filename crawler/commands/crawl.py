@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from crawler.commands.common import UsageError, finish_run, redact_location
+from crawler.commands.common import UsageError, finish_run, log_file_settings, redact_location
 from crawler.config import Config
 from crawler.items import parse_day
 from crawler.locks import SiteLock
@@ -60,7 +60,7 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
     started = datetime.now(UTC)
     store = shared_store(config.archive)
     check_store(store)  # before any page is fetched
-    overrides: dict[str, object] = {"LOG_FILE": str(args.log_file)} if args.log_file else {}
+    overrides = log_file_settings(args.log_file)
     locks = {site: SiteLock(config.crawl.lock_dir, site) for site in plan}
     skipped = {site: lock.holder() for site, lock in locks.items() if not lock.acquire()}
     try:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.commands.common import finish_run
+from crawler.commands.common import finish_run, log_file_settings
 from crawler.commands.read import ls_line
 from crawler.config import Config
 from crawler.sites import SITE_NAMES
@@ -59,9 +59,8 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     started = datetime.now(UTC)
     with MirrorServer(catalog.routes(), handlers=catalog.handlers()) as mirror:
         print(f"mirror of {len(catalog.items)} listed articles on {mirror.url}", file=sys.stderr)
-        overrides: dict[str, object] = {"LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": 0}
-        if args.log_file:
-            overrides["LOG_FILE"] = str(args.log_file)
+        overrides = {"LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": 0}
+        overrides.update(log_file_settings(args.log_file))
         plan: dict[str, list[str] | None] = {site: None for site in SITE_NAMES}
         counts, failures = run_crawl(plan, mirrored(config, mirror), overrides)
     summary = CrawlSummary(counts, failures=failures)
