@@ -140,11 +140,3 @@ def _in_range_day(day: date, since: date | None, until: date | None) -> bool:
 
 def _in_range(published: datetime, since: date | None, until: date | None) -> bool:
     return _in_range_day(published.astimezone(BEIJING).date(), since, until)
-
-
-def parse_day(value: str) -> date:
-    """A YYYY-MM-DD command-line date (ValueError names the format)."""
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise ValueError(f"dates are YYYY-MM-DD, got {value!r}") from None
