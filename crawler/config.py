@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crawler.sites import SITE_NAMES, SITES, SiteSettings, at_least, choices
+from crawler.sites import BASE_URL_SUFFIX, SITE_NAMES, SITES, SiteSettings, at_least, choices
 from pipelines.store import StoreOptions
 
 DEFAULT_CONFIG_PATH = Path("config") / "newsarchive.toml"
@@ -248,7 +248,7 @@ def _checked(where: str, value: Any, expected: Any, limits: Mapping[str, Any]) -
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ConfigError(f"setting '{where}' must be {bounds}")
-    if where.endswith("base_url") and isinstance(value, str):
+    if where.endswith(BASE_URL_SUFFIX) and isinstance(value, str):
         if not value.startswith(("http://", "https://")):
             raise ConfigError(f"setting '{where}' must be an http(s) URL")
         value = value.rstrip("/")

@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import Any
 
 ENTRY_POINT_GROUP = "newsarchive.sites"
+BASE_URL_SUFFIX = "base_url"  # a site setting named *base_url is an origin the spider fetches
 # The sample pages of the built-in sites ship inside the package (demo, mirror, tests).
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -56,6 +57,14 @@ class SiteSettings:
     base_url: str
     max_pages: int = field(default=5, metadata=at_least(1))
 
+    def base_urls(self) -> dict[str, str]:
+        """Every `*base_url` setting and its value."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name.endswith(BASE_URL_SUFFIX)
+        }
+
 
 @dataclass(frozen=True)
 class Site:
@@ -73,11 +82,12 @@ class Site:
     @property
     def origins(self) -> dict[str, str]:
         """Base-URL setting -> the real origin it stands for (the setting's default)."""
-        return {
-            f.name: f.default
-            for f in dataclasses.fields(self.settings)
-            if f.name.endswith("base_url") and isinstance(f.default, str)
-        }
+        return self.default_settings().base_urls()
+
+    def default_settings(self) -> SiteSettings:
+        """The settings with nothing configured: a site's class gives every field a default
+        (base_url included, which the base class cannot)."""
+        return self.settings()  # type: ignore[call-arg]
 
     def load_parser(self) -> Any:
         module, _, name = self.parser.partition(":")
@@ -155,8 +165,12 @@ def _registry(sites: list[Site]) -> Mapping[str, Site]:
     for site in sites:
         if site.name in registry:
             raise SiteRegistryError(f"two sites are named {site.name!r}")
-        if not site.origins.get("base_url"):
-            raise SiteRegistryError(f"site {site.name!r}: its settings need a base_url default")
+        try:
+            site.default_settings()
+        except TypeError:
+            raise SiteRegistryError(
+                f"site {site.name!r}: every setting needs a default (base_url: the real origin)"
+            ) from None
         registry[site.name] = site
     return MappingProxyType(registry)
 

@@ -38,6 +38,7 @@ from pipelines.state import ArchiveState
 # and the per-id index keeps them from being fetched twice.
 HIGH_WATER_OVERLAP = timedelta(hours=1)
 PARSED = "parsed"  # the outcome of a page that became an article
+NOT_FAILURES = frozenset({PARSED, "not_article"})  # outcomes the run report does not list
 
 
 class ArticleSpider(scrapy.Spider):
@@ -89,7 +90,7 @@ class ArticleSpider(scrapy.Spider):
         spider.config = config_of(crawler)
         # Only the configured hosts (live site or mirror) may be fetched.
         spider.allowed_domains = sorted(
-            {urlsplit(url).hostname or "" for url in spider.base_urls().values()}
+            {urlsplit(url).hostname or "" for url in spider.site_settings.base_urls().values()}
         )
         spider.state = ArchiveState.of(spider.config.archive)
         return spider
@@ -106,13 +107,6 @@ class ArticleSpider(scrapy.Spider):
     def site_settings(self) -> Any:
         """This site's `[sites.<name>]` settings (its settings class in crawler/sites.py)."""
         return self.config.site(self.site)
-
-    def base_urls(self) -> dict[str, str]:
-        return {
-            name: value
-            for name, value in vars(self.site_settings).items()
-            if name.endswith("base_url")
-        }
 
     @property
     def base_url(self) -> str:
@@ -258,10 +252,7 @@ class ArticleSpider(scrapy.Spider):
             if rejected.reason == "blocked" and self.renders_challenges and not rendered:
                 yield self._render_request(response, ref, source_url, page, rejected)
                 return
-            stats.inc_value(Stat.of_reason(rejected.reason))
-            self.record_outcome(page.url, rejected.reason, ref.id, str(rejected))
-            if rejected.reason != "not_article":
-                self.note_failure(rejected.reason, page.url, str(rejected))
+            self.account(rejected.reason, page.url, ref.id, str(rejected))
             log = self.logger.info if rejected.reason == "not_article" else self.logger.warning
             log("%s: %s", rejected.reason, rejected)
             yield RejectedItem(
@@ -272,8 +263,7 @@ class ArticleSpider(scrapy.Spider):
                 kind=getattr(rejected, "kind", None),
             )
             return
-        stats.inc_value(Stat.PARSED)
-        self.record_outcome(page.url, PARSED, ref.id)
+        self.account(PARSED, page.url, ref.id)
         yield ArticleItem(page=page, article=article, unindexed=unindexed)
 
     def _render_request(
@@ -298,9 +288,9 @@ class ArticleSpider(scrapy.Spider):
     def render_failed(self, failure: Failure) -> Iterable[RejectedItem]:
         """Chromium could not get past the challenge: the original page is kept as blocked."""
         page, rejected = _request_of(failure).cb_kwargs["challenge"]
-        self.crawler.stats.inc_value(Stat.BLOCKED)
-        self.note_failure("blocked", page.url, f"rendering failed: {failure.getErrorMessage()}")
-        self.record_outcome(page.url, "blocked", page.page_id, failure.getErrorMessage())
+        self.account(
+            "blocked", page.url, page.page_id, f"rendering failed: {failure.getErrorMessage()}"
+        )
         self.logger.warning(
             "blocked: %s (rendering failed: %s)", page.fetched_url, failure.getErrorMessage()
         )
@@ -312,20 +302,19 @@ class ArticleSpider(scrapy.Spider):
 
     def fetch_failed(self, failure: Failure) -> None:
         """Count and log a request that failed after Scrapy's retries."""
-        self.crawler.stats.inc_value(Stat.FETCH_FAILED)
         request = _request_of(failure)
         ref = request.cb_kwargs.get("ref")
         url = ref.url if ref is not None else request.url
-        why = failure.getErrorMessage()
-        self.note_failure("fetch_failed", url, why)
-        self.record_outcome(url, "fetch_failed", ref.id if ref else None, why)
-        self.logger.error("fetch failed: %s (%s)", request.url, why)
+        self.account("fetch_failed", url, ref.id if ref else None, failure.getErrorMessage())
+        self.logger.error("fetch failed: %s (%s)", request.url, failure.getErrorMessage())
 
-    def record_outcome(
-        self, url: str, outcome: str, page_id: str | None = None, detail: str = ""
-    ) -> None:
-        """One fetched URL's outcome, in the archive state's log (per-URL bookkeeping)."""
+    def account(self, outcome: str, url: str, page_id: str | None, detail: str = "") -> None:
+        """What became of one fetched page, in the one place that says so: its counter, the
+        archive state's outcome log, and (for a failure) the run report's list."""
+        self.crawler.stats.inc_value(Stat.PARSED if outcome == PARSED else Stat.of_reason(outcome))
         self.state.record_outcome(self.site, url, outcome, page_id, detail)
+        if outcome not in NOT_FAILURES:
+            self.note_failure(outcome, url, detail)
 
     def note_failure(self, reason: str, url: str, detail: str) -> None:
         """Remember a failed page's URL for the run report (the first few hundred)."""
