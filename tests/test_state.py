@@ -1,0 +1,61 @@
+"""ArchiveState: the spiders' one door to the archive, and the fetch-outcome log it keeps."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from pipelines.state import ArchiveState
+from pipelines.store import LocalStore
+
+
+def test_outcomes_are_published_create_only_and_read_back_by_day(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "archive")
+    state = ArchiveState(store, tmp_path / "spool")
+    state.record_outcome(
+        "futu", "https://a/1", "parsed", "1-en", at=datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    state.record_outcome("futu", "https://a/2", "fetch_failed", None, "timeout",
+                         at=datetime(2026, 11, 2, tzinfo=UTC))  # fmt: skip
+    state.record_outcome(
+        "tencent", "https://b/1", "parsed", "X1", at=datetime(2026, 11, 2, tzinfo=UTC)
+    )
+    assert not list(store.list("state/"))  # journaled locally until published
+    assert state.flush() == 3
+    keys = list(store.list("state/"))
+    assert len(keys) == 3 and all("/log/2026/11/0" in key for key in keys)
+    assert [(o["url"], o["outcome"]) for o in state.outcomes("futu")] == [
+        ("https://a/1", "parsed"), ("https://a/2", "fetch_failed"),
+    ]  # fmt: skip
+    (late,) = state.outcomes("futu", since=date(2026, 11, 2))
+    assert (late["id"], late["detail"]) == (None, "timeout")
+    assert state.flush() == 0  # nothing twice
+
+
+def test_a_killed_crawls_outcomes_are_published_by_the_next_one(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "archive")
+    dead = ArchiveState(store, tmp_path / "spool")
+    dead.record_outcome("futu", "https://a/1", "parsed", "1-en")
+    # The journal of a process that no longer exists: pid 2**22 + 1 is above the largest
+    # pid_max Linux allows, so no live process can have it.
+    journal = next((tmp_path / "spool" / "state-journal").glob("*.jsonl"))
+    stamp, pid, tag, sequence = journal.stem.split("-")
+    assert int(pid) == os.getpid()
+    journal.rename(journal.with_name(f"{stamp}-{2**22 + 1}-{tag}-{sequence}.jsonl"))
+    survivor = ArchiveState(store, tmp_path / "spool")
+    assert survivor.flush() == 1
+    assert [o["url"] for o in survivor.outcomes("futu")] == ["https://a/1"]
+
+
+def test_high_water_mark_and_archived_ids(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "archive")
+    state = ArchiveState(store, tmp_path / "spool")
+    assert state.last_high_water("tencent") is None
+    first = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    state.record_run("tencent", first, ended=datetime(2026, 11, 20, 9, tzinfo=UTC))
+    state.record_run("tencent", first.replace(hour=12), ended=datetime(2026, 11, 21, tzinfo=UTC))
+    assert state.last_high_water("tencent") == first.replace(hour=12)  # the newest run's
+    assert not state.is_archived("tencent", "X1")
+    store.put_if_absent("index/tencent/X1.json", b"{}", "application/json")
+    assert state.is_archived("tencent", "X1")
