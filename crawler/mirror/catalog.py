@@ -25,13 +25,14 @@ def _mirrors() -> dict[str, Any]:
     return {name: site.load_mirror() for name, site in SITES.items() if site.mirror}
 
 
-def generated(templates: list[Listed], count: int, newest: datetime) -> list[Listed]:
-    """`count` more articles cloned from templates, one minute apart going back from newest."""
+def generated(templates: list[Listed], count: int, newest: datetime, mirror: Any) -> list[Listed]:
+    """`count` more articles cloned from one site's templates, one minute apart going back
+    from newest, numbered the way that site's mirror module numbers them."""
     out = []
     for n in range(count):
         template = templates[n % len(templates)]
         when = newest - timedelta(minutes=n + 1)
-        num = _mirrors()[template.site].generated_num(n, when)
+        num = mirror.generated_num(n, when)
         out.append(
             dataclasses.replace(
                 template, num=num, title=f"{template.title} #{n}", published=when,
@@ -52,10 +53,10 @@ class Catalog:
             if f.site in mirrors and (x := mirrors[f.site].listed(f)) is not None
         ]
         newest = max(x.published for x in listed)
-        for index, site in enumerate(mirrors):
+        for index, (site, mirror) in enumerate(mirrors.items()):
             templates = [x for x in listed if x.site == site and x.is_article]
             share = extra_articles // len(mirrors) + (index < extra_articles % len(mirrors))
-            listed += generated(templates, share, newest) if templates else []
+            listed += generated(templates, share, newest, mirror) if templates else []
         self.items = sorted(listed, key=lambda x: x.published, reverse=True)
         self.mirrors = mirrors
 
