@@ -42,17 +42,32 @@ class CrawlConfig:
 
     user_agent: str = DEFAULT_USER_AGENT
     obey_robots_txt: bool = True
-    download_delay: float = 0.5
+    download_delay: float = field(default=0.5, metadata=at_least(0))
     concurrent_requests_per_domain: int = field(default=4, metadata=at_least(1))
     autothrottle: bool = True
-    retry_times: int = 3
-    download_timeout: float = 30
+    retry_times: int = field(default=3, metadata=at_least(0))
+    download_timeout: float = field(default=30, metadata=at_least(1))
     log_level: str = field(default="INFO", metadata=choices("DEBUG", "INFO", "WARNING", "ERROR"))
     render_challenges: bool = False
     chromium_path: str = "/usr/bin/chromium"
-    render_timeout: float = 30
+    render_timeout: float = field(default=30, metadata=at_least(1))
     lock_dir: str = "./locks"
     max_failure_ratio: float = field(default=0.05, metadata={"minimum": 0, "maximum": 1})
+    # No response, item or write for this long: the watchdog stops the crawl in order and
+    # reports it interrupted, so a stuck run never holds its site's lock forever.
+    stall_timeout: float = field(default=600, metadata=at_least(10))
+
+
+@dataclass(frozen=True)
+class RetryConfig:
+    """`[retry]`: failed pages (crawler/outcomes.py, `retried`) are fetched again by later
+    runs, whatever the high-water mark says, until they work or `max_attempts` is reached."""
+
+    max_attempts: int = field(default=4, metadata=at_least(1))  # the first fetch included
+    # Wait before attempt n+1: backoff_minutes * 2**(n-1); 0 retries at the very next run.
+    backoff_minutes: float = field(default=30, metadata=at_least(0))
+    # How far back the outcome log is read for pages still owed a retry.
+    lookback_days: int = field(default=14, metadata=at_least(1))
 
 
 @dataclass(frozen=True)
@@ -79,14 +94,15 @@ class ScheduleConfig:
     """`[schedule]`: the job store, the jobs and how long a run may take."""
 
     jobstore: str = ""  # "" = newsarchive-jobs.sqlite next to the config file
-    job_timeout_minutes: int = 240
-    misfire_grace_hours: float = 6
+    job_timeout_minutes: int = field(default=240, metadata=at_least(1))
+    misfire_grace_hours: float = field(default=6, metadata=at_least(0))
     jobs: tuple[JobConfig, ...] = DEFAULT_JOBS
 
 
 SECTIONS: dict[str, type[Any]] = {
     "archive": StoreOptions,
     "crawl": CrawlConfig,
+    "retry": RetryConfig,
     "schedule": ScheduleConfig,
 }
 ENV_OVERRIDES = {
@@ -111,6 +127,7 @@ class Config:
 
     archive: StoreOptions
     crawl: CrawlConfig
+    retry: RetryConfig
     schedule: ScheduleConfig
     sites: Mapping[str, SiteSettings]
     path: Path | None
@@ -152,6 +169,7 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
             values[section][key] = environ[variable]
     archive = build(StoreOptions, "archive", values["archive"])
     crawl = build(CrawlConfig, "crawl", values["crawl"])
+    retry = build(RetryConfig, "retry", values["retry"])
     schedule = _schedule(values["schedule"], path)
     raw_sites = _table("sites", raw.get("sites", {}))
     for name in raw_sites:
@@ -163,7 +181,9 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
         )
         for name, site in SITES.items()
     }
-    return Config(archive=archive, crawl=crawl, schedule=schedule, sites=sites, path=path)
+    return Config(
+        archive=archive, crawl=crawl, retry=retry, schedule=schedule, sites=sites, path=path
+    )
 
 
 def _schedule(values: dict[str, Any], path: Path | None) -> ScheduleConfig:

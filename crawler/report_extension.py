@@ -15,7 +15,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.addon import config_of
 from crawler.reports import write_report
-from crawler.stats import CrawlSummary, Exit, counts_of, failures_of
+from crawler.stats import CrawlSummary, SiteRun, Stat
 from pipelines.spool import Spool
 from pipelines.store import StoreError, shared_store
 
@@ -37,20 +37,18 @@ class RunReportExtension:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         config = config_of(self.crawler)
+        self.crawler.stats.set_value(Stat.CLOSE_REASON, reason)
         stats = self.crawler.stats.get_stats()
         site = getattr(spider, "site", spider.name)
         summary = CrawlSummary(
-            {site: counts_of(stats)},
+            {site: SiteRun.of(stats)},
             pending_uploads=len(Spool(config.archive.spool_dir).pending()),
-            failures={site: failures_of(stats)},
             discovery=not getattr(spider, "requested_urls", []),
             max_failure_ratio=config.crawl.max_failure_ratio,
         )
-        status = Exit.PROBLEMS if summary.problems or reason != "finished" else Exit.OK
         report = {
             "command": "scrapy crawl",
-            **summary.report(self.started, datetime.now(UTC), status),
-            "close_reason": reason,
+            **summary.report(self.started, datetime.now(UTC), summary.exit_status),
         }
         try:
             key = write_report(shared_store(config.archive), report)

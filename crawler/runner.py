@@ -10,7 +10,7 @@ from typing import Any
 from crawler.config import Config
 from crawler.parsers import UnsupportedURL, identify
 from crawler.sites import SITES
-from crawler.stats import counts_of, failures_of
+from crawler.stats import SiteRun
 
 
 def group_by_site(urls: list[str]) -> tuple[dict[str, list[str]], list[str]]:
@@ -31,8 +31,8 @@ def run_crawl(
     overrides: Mapping[str, Any] | None = None,
     spider_args: Mapping[str, Any] | None = None,
     render: bool = False,
-) -> tuple[dict[str, dict[str, int]], dict[str, list[dict[str, str]]]]:
-    """Crawl with the site spiders in one Scrapy process; per-site counts and failed pages.
+) -> dict[str, SiteRun]:
+    """Crawl with the site spiders in one Scrapy process; what each site's spider did.
 
     A site mapped to a URL list fetches those URLs; a site mapped to None runs discovery.
     Spiders are found by name (the site's), so a new site needs no change here. `render`
@@ -63,8 +63,4 @@ def run_crawl(
         crawlers[site] = crawler
         process.crawl(crawler, urls=urls or None, **(spider_args or {}))
     process.start()
-    stats = {site: crawler.stats.get_stats() for site, crawler in crawlers.items()}
-    return (
-        {site: counts_of(values) for site, values in stats.items()},
-        {site: failures_of(values) for site, values in stats.items()},
-    )
+    return {site: SiteRun.of(crawler.stats.get_stats()) for site, crawler in crawlers.items()}

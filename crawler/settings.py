@@ -15,6 +15,9 @@ NEWSPIDER_MODULE = "crawler.spiders"
 ADDONS = {"crawler.addon.NewsarchiveAddon": 0}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # nothing drives a crawl remotely; it would leave token files
+# Before RedirectMiddleware (600) on the way back: an off-site redirect ends in an outcome.
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.OffsiteRedirectGuard": 650}
 RETRY_ENABLED = True
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 AUTOTHROTTLE_START_DELAY = 0.5

@@ -41,7 +41,7 @@ def choices(*values: str) -> dict[str, Any]:
     return {"choices": values}
 
 
-def at_least(minimum: int) -> dict[str, Any]:
+def at_least(minimum: float) -> dict[str, Any]:
     """Field metadata: the smallest value a number setting may take."""
     return {"minimum": minimum}
 

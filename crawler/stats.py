@@ -13,7 +13,10 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from crawler.outcomes import OUTCOMES, PARSED, Kind, names_of, outcome
 from crawler.sites import site_titles
+
+OUTCOME_STAT_PREFIX = "newsarchive/outcome/"
 
 
 class Exit(IntEnum):
@@ -33,17 +36,16 @@ class Stat(StrEnum):
     OFFSITE_REFUSED = "newsarchive/offsite_refused"
     DISCOVERY_ERRORS = "newsarchive/discovery_errors"
     LISTED_NON_ARTICLES = "newsarchive/listed_non_articles"
-    FETCHED = "newsarchive/fetched"
-    PARSED = "newsarchive/parsed"
+    REQUESTED = "newsarchive/requested"  # article URLs this run decided to fetch
+    RETRIED = "newsarchive/retried"  # of those, failed pages of earlier runs (retry ledger)
+    GAVE_UP = "newsarchive/gave_up"  # failed pages given up after retry.max_attempts
+    FETCHED = "newsarchive/fetched"  # responses handed to the parser (a render is not one more)
     RENDERED = "newsarchive/rendered"  # challenge pages fetched again in Chromium
-    # One per rejection reason (crawler/parsers/errors.py), plus a failed fetch.
-    NOT_ARTICLE = "newsarchive/not_article"
-    PARSE_ERROR = "newsarchive/parse_error"
-    BLOCKED = "newsarchive/blocked"
     UNSUPPORTED_URL = "newsarchive/unsupported_url"
-    FETCH_FAILED = "newsarchive/fetch_failed"
     # Pages that failed, with URLs, for the run report (a list, not a count).
     FAILURE_LIST = "newsarchive/failure_list"
+    # Why the spider closed ("finished", "shutdown" for SIGTERM, "stalled", ...).
+    CLOSE_REASON = "newsarchive/close_reason"
     # What the archive pipeline did with each item (pipelines/writer.py ArchiveResult.status).
     ARCHIVED = "newsarchive/archive/archived"
     NEW_VERSION = "newsarchive/archive/new_version"
@@ -58,76 +60,145 @@ class Stat(StrEnum):
         # Scrapy's end-of-crawl stats dump shows keys by repr: show the plain name.
         return repr(self.value)
 
-    @classmethod
-    def of_reason(cls, reason: str) -> Stat:
-        """The counter of a rejection reason or failure ("parse_error", "fetch_failed")."""
-        return cls(f"newsarchive/{reason}")
+    @staticmethod
+    def of_outcome(name: str) -> str:
+        """The counter of one outcome of crawler/outcomes.py ("parsed", "timeout", ...)."""
+        return f"{OUTCOME_STAT_PREFIX}{outcome(name).name}"
 
     @classmethod
     def of_archive_status(cls, status: str) -> Stat:
         return cls(f"newsarchive/archive/{status}")
 
 
-# The summary's counters, in the order the summary line prints them.
+# The summary's counters, in the order the summary line prints them: plain stats, and groups
+# of outcomes (crawler/outcomes.py) under one name.
 COUNTERS: dict[str, Stat] = {
     "discovered": Stat.DISCOVERED,
     "already_archived": Stat.ALREADY_ARCHIVED,
     "too_old": Stat.TOO_OLD,
     "offsite_refused": Stat.OFFSITE_REFUSED,
     "discovery_errors": Stat.DISCOVERY_ERRORS,
+    "requested": Stat.REQUESTED,
+    "retried": Stat.RETRIED,
     "fetched": Stat.FETCHED,
-    "parsed": Stat.PARSED,
+}
+OUTCOME_GROUPS: dict[str, tuple[str, ...]] = {
+    "parsed": (PARSED,),
+    "not_articles": names_of(Kind.NOT_ARTICLE),
+    "parse_errors": ("parse_error", "layout_changed"),
+    "blocked": ("blocked",),
+    "fetch_failed": names_of(Kind.FAILED),
+    "filtered": names_of(Kind.FILTERED),
+}
+ARCHIVE_COUNTERS: dict[str, Stat] = {
     "archived": Stat.ARCHIVED,
     "new_versions": Stat.NEW_VERSION,
     "unchanged": Stat.UNCHANGED,
-    "not_articles": Stat.NOT_ARTICLE,
-    "blocked": Stat.BLOCKED,
     "rendered": Stat.RENDERED,
-    "parse_errors": Stat.PARSE_ERROR,
-    "fetch_failed": Stat.FETCH_FAILED,
     "unsupported": Stat.UNSUPPORTED_URL,
+    "gave_up": Stat.GAVE_UP,
     "spooled": Stat.SPOOLED,
 }
+SUMMARY_ORDER = (
+    *list(COUNTERS)[:-1], "fetched", "parsed", "archived", "new_versions", "unchanged",
+    "not_articles", "blocked", "rendered", "parse_errors", "fetch_failed", "filtered",
+    "unsupported", "gave_up", "spooled",
+)  # fmt: skip
 # Pages that did not become what they should have: weighed against crawl.max_failure_ratio.
 FAILURES = ("parse_errors", "blocked", "fetch_failed")
 ARTICLES = ("archived", "new_versions", "unchanged")
 MAX_LISTED_FAILURES = 500
 
 
+def outcome_counts(stats: Mapping[str, Any]) -> dict[str, int]:
+    """Each outcome this run met, by its table name."""
+    return {
+        name: int(stats.get(f"{OUTCOME_STAT_PREFIX}{name}", 0))
+        for name in OUTCOMES
+        if stats.get(f"{OUTCOME_STAT_PREFIX}{name}")
+    }
+
+
 def counts_of(stats: Mapping[str, Any]) -> dict[str, int]:
     """The summary's counters from a crawler's stats."""
-    return {name: int(stats.get(key, 0)) for name, key in COUNTERS.items()}
+    counts = {name: int(stats.get(key, 0)) for name, key in COUNTERS.items()}
+    outcomes = outcome_counts(stats)
+    for group, names in OUTCOME_GROUPS.items():
+        counts[group] = sum(outcomes.get(name, 0) for name in names)
+    counts.update({name: int(stats.get(key, 0)) for name, key in ARCHIVE_COUNTERS.items()})
+    return {name: counts[name] for name in SUMMARY_ORDER}
 
 
 def failures_of(stats: Mapping[str, Any]) -> list[dict[str, str]]:
     return list(stats.get(Stat.FAILURE_LIST) or [])
 
 
+# Why a spider closed, as Scrapy or our components say it, and what a person reads instead.
+CLOSE_REASONS = {
+    "finished": "finished",
+    "shutdown": "stopped by a signal (SIGTERM, Ctrl-C, or the scheduler's job timeout)",
+    "stalled": "stopped by the watchdog: no progress for crawl.stall_timeout seconds",
+    "storage_lost": "stopped: neither the archive nor the spool can be written",
+}
+
+
+@dataclass
+class SiteRun:
+    """What one site's spider did in a run, read off its crawler's stats."""
+
+    counts: dict[str, int]
+    outcomes: dict[str, int] = field(default_factory=dict)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    close_reason: str = "finished"
+
+    @classmethod
+    def of(cls, stats: Mapping[str, Any]) -> SiteRun:
+        return cls(
+            counts_of(stats),
+            outcome_counts(stats),
+            failures_of(stats),
+            str(stats.get(Stat.CLOSE_REASON) or "finished"),
+        )
+
+    @property
+    def interrupted(self) -> bool:
+        return self.close_reason != "finished"
+
+
 @dataclass
 class CrawlSummary:
     """Per-site counts of one crawl, and the problems that make it exit 1."""
 
-    sites: dict[str, dict[str, int]] = field(default_factory=dict)
+    sites: dict[str, SiteRun] = field(default_factory=dict)
     unsupported_urls: list[str] = field(default_factory=list)
     # Items in the spool after the whole crawl (every spider shares one spool).
     pending_uploads: int = 0
-    failures: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     skipped_locked: dict[str, str] = field(default_factory=dict)  # site -> lock holder
     discovery: bool = True  # False for a run of given URLs
     max_failure_ratio: float = 0.05
+    retry_attempts: int = 0  # retry.max_attempts, for the "gave up" line
+
+    @property
+    def interrupted(self) -> bool:
+        return any(run.interrupted for run in self.sites.values())
 
     @property
     def problems(self) -> list[str]:
         """Why this run counts as failed (exit 1); empty when it went well."""
         out = []
-        for site, counts in sorted(self.sites.items()):
+        for site, run in sorted(self.sites.items()):
+            counts = run.counts
+            if run.interrupted:
+                reason = CLOSE_REASONS.get(run.close_reason, run.close_reason)
+                out.append(f"interrupted: {site} {reason}; what it had not finished is "
+                           "fetched by the next run")  # fmt: skip
             failed = sum(counts[name] for name in FAILURES)
-            pages = counts["fetched"] + counts["fetch_failed"]
+            pages = counts["requested"] - counts["filtered"]
             if counts["discovery_errors"]:
                 out.append(
                     f"{site}: discovery broken ({counts['discovery_errors']} listing errors)"
                 )
-            elif self.discovery and counts["discovered"] == 0:
+            elif self.discovery and counts["discovered"] == 0 and not run.interrupted:
                 out.append(f"{site}: the listings gave no articles at all")
             if pages and failed / pages > self.max_failure_ratio:
                 out.append(
@@ -137,6 +208,11 @@ class CrawlSummary:
                 )
             if counts["fetched"] and not any(counts[n] for n in (*ARTICLES, "not_articles")):
                 out.append(f"{site}: zero articles from {counts['fetched']} pages fetched")
+            if counts["gave_up"]:
+                out.append(
+                    f"{site}: gave up on {counts['gave_up']} pages after "
+                    f"{self.retry_attempts or 'the maximum'} attempts (listed in the run report)"
+                )
         out += [
             f"{site}: skipped, already running ({who})" for site, who in self.skipped_locked.items()
         ]
@@ -150,14 +226,23 @@ class CrawlSummary:
     def exit_status(self) -> Exit:
         return Exit.PROBLEMS if self.problems else Exit.OK
 
+    @property
+    def status(self) -> str:
+        """The run report's one-word verdict."""
+        if self.interrupted:
+            return "interrupted"
+        return "problems" if self.problems else "ok"
+
     def lines(self) -> list[str]:
         out = []
-        for site, counts in sorted(self.sites.items()):
-            shown = ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in counts.items())
+        for site, run in sorted(self.sites.items()):
+            shown = ", ".join(
+                f"{name.replace('_', ' ')} {value}" for name, value in run.counts.items()
+            )
             out.append(f"{site}: {shown}")
-            if counts["discovery_errors"]:
+            if run.counts["discovery_errors"]:
                 out.append(f"{site}: DISCOVERY BROKEN, see the log (this is not 'no news today')")
-            for failure in self.failures.get(site, [])[:20]:
+            for failure in run.failures[:20]:
                 out.append(f"{site}: {failure['reason'].replace('_', ' ')}: {failure['url']}")
         for site, who in self.skipped_locked.items():
             out.append(f"{site}: skipped, a crawl of {site} is already running ({who})")
@@ -169,17 +254,20 @@ class CrawlSummary:
         """The run report stored under runs/ (see crawler/reports.py)."""
         sites = {
             site: {
-                **counts,
-                "failures_total": sum(counts[name] for name in FAILURES),
-                "failures": self.failures.get(site, []),
+                **run.counts,
+                "failures_total": sum(run.counts[name] for name in FAILURES),
+                "outcomes": run.outcomes,
+                "close_reason": run.close_reason,
+                "failures": run.failures,
             }
-            for site, counts in sorted(self.sites.items())
+            for site, run in sorted(self.sites.items())
         }
         return {
             "started": started.isoformat(),
             "ended": ended.isoformat(),
             "seconds": round((ended - started).total_seconds(), 1),
             "mode": "discovery" if self.discovery else "urls",
+            "status": self.status,
             "exit_status": exit_status,
             "problems": self.problems,
             "sites": sites,

@@ -14,8 +14,9 @@ Every key comes from layout.py.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from pipelines.layout import (
     run_state_prefix,
     segment_day,
 )
-from pipelines.store import ArchiveStore, StoreOptions, shared_store
+from pipelines.store import ArchiveStore, StoreError, StoreOptions, shared_store
 
 JOURNAL_DIR = "state-journal"
 
@@ -52,6 +53,14 @@ class ArchiveState:
     def is_archived(self, site: str, article_id: str) -> bool:
         """Whether the id has a stored record (one cheap request)."""
         return self.store.exists(index_key(site, article_id))
+
+    def archived_or_unknown(self, site: str, article_id: str) -> bool | None:
+        """Like is_archived, but None when the archive cannot answer (it is down): the
+        caller fetches anyway; the write spools and exactly-once writes prevent a copy."""
+        try:
+            return self.is_archived(site, article_id)
+        except StoreError:
+            return None
 
     def last_high_water(self, site: str) -> datetime | None:
         """The newest publication time the last finished discovery run of the site saw."""
@@ -97,8 +106,108 @@ class ArchiveState:
         self, site: str, since: date | None = None, until: date | None = None
     ) -> Iterator[dict[str, Any]]:
         """The published outcome lines of a site, oldest segment day first (UTC days)."""
-        for key in self.store.list(outcome_log_prefix(site)):
+        for key in self._segments(site, since, until):
+            yield from read_segment(self.store, key)
+
+    def _segments(self, site: str, since: date | None, until: date | None) -> list[str]:
+        """Segment keys of the days asked for, listing only the months that hold them."""
+        keys: Iterable[str]
+        if since is None:
+            keys = self.store.list(outcome_log_prefix(site))
+        else:
+            last = until or datetime.now(UTC).date()
+            months = sorted({(d.year, d.month) for d in _days(since, last)})
+            keys = [k for y, m in months for k in self.store.list(outcome_log_prefix(site, y, m))]
+        chosen = []
+        for key in sorted(keys):
             day = segment_day(key)
             if day is None or (since and day < since) or (until and day > until):
                 continue
-            yield from read_segment(self.store, key)
+            chosen.append(key)
+        return chosen
+
+    def retry_ledger(self, site: str, policy: RetryPolicy, now: datetime | None = None) -> Ledger:
+        """The failed pages of a site still owed a fetch: due now, waiting out their backoff,
+        or out of attempts (the caller records those as given up).
+
+        A URL's attempts are its retryable failures (crawler/outcomes.py) since its last other
+        outcome; any other outcome (parsed, gone, gave up, ...) settles it. Lines are read one
+        UTC day at a time, so memory holds one day of the log, not the lookback.
+        """
+        now = now or datetime.now(UTC)
+        since = (now - timedelta(days=policy.lookback_days)).date()
+        owed: dict[str, RetryDue] = {}
+        day_lines: list[dict[str, Any]] = []
+        current: date | None = None
+        for key in self._segments(site, since, now.date()):
+            day = segment_day(key)
+            if day != current:
+                _settle(owed, day_lines, policy.retried)
+                day_lines, current = [], day
+            day_lines += read_segment(self.store, key)
+        _settle(owed, day_lines, policy.retried)
+        ledger = Ledger()
+        for due in owed.values():
+            if due.attempts >= policy.max_attempts:
+                ledger.exhausted.append(due)
+            elif now >= due.last_at + policy.backoff(due.attempts):
+                ledger.due.append(due)
+            else:
+                ledger.waiting.append(due)
+        return ledger
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """`[retry]` as the ledger needs it, and which outcomes are retried (the outcome table's
+    say, handed in: pipelines/ does not import the crawler)."""
+
+    max_attempts: int
+    backoff_minutes: float
+    lookback_days: int
+    retried: frozenset[str]
+
+    def backoff(self, attempts: int) -> timedelta:
+        """How long after its last failure a URL that failed `attempts` times is due again."""
+        return timedelta(minutes=self.backoff_minutes * 2 ** max(attempts - 1, 0))
+
+
+@dataclass(frozen=True)
+class RetryDue:
+    url: str
+    page_id: str | None
+    attempts: int
+    last_outcome: str
+    last_at: datetime
+
+
+@dataclass
+class Ledger:
+    due: list[RetryDue] = field(default_factory=list)
+    waiting: list[RetryDue] = field(default_factory=list)
+    exhausted: list[RetryDue] = field(default_factory=list)
+
+
+def _settle(
+    owed: dict[str, RetryDue], lines: list[dict[str, Any]], retried: frozenset[str]
+) -> None:
+    """Apply one day's outcome lines, in time order, to what is owed."""
+    for line in sorted(lines, key=lambda entry: str(entry.get("at", ""))):
+        key = line.get("id") or line.get("url")
+        if not key:
+            continue
+        if line.get("outcome") not in retried:
+            owed.pop(key, None)
+            continue
+        before = owed.get(key)
+        owed[key] = RetryDue(
+            url=line["url"],
+            page_id=line.get("id"),
+            attempts=(before.attempts if before else 0) + 1,
+            last_outcome=line["outcome"],
+            last_at=datetime.fromisoformat(line["at"]),
+        )
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]

@@ -91,8 +91,8 @@ def test_tencent_urls_file_keeps_rejected_pages_raw_and_counts_them(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "'newsarchive/archive/archived': 2" in result.stderr
-    assert "'newsarchive/not_article': 1" in result.stderr
-    assert "'newsarchive/parse_error': 1" in result.stderr
+    assert "'newsarchive/outcome/not_article': 1" in result.stderr
+    assert "'newsarchive/outcome/parse_error': 1" in result.stderr
     assert TENCENT_HEADLINE.url in result.stderr  # the failure is logged with its URL
 
     stored = files(archive_dir)

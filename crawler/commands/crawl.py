@@ -65,15 +65,14 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
     skipped = {site: lock.holder() for site, lock in locks.items() if not lock.acquire()}
     try:
         runnable = {site: urls for site, urls in plan.items() if site not in skipped}
-        counts, failures = run_crawl(runnable, config, overrides, spider_args, args.render)
+        runs = run_crawl(runnable, config, overrides, spider_args, args.render)
     finally:
         for lock in locks.values():
             lock.release()
     summary = CrawlSummary(
-        counts,
+        runs,
         unsupported,
         pending_uploads=len(Spool(config.archive.spool_dir).pending()),
-        failures=failures,
         skipped_locked=skipped,
         discovery=not urls,
         max_failure_ratio=config.crawl.max_failure_ratio,

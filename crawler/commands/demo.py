@@ -62,10 +62,10 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         overrides = {"LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": 0}
         overrides.update(log_file_settings(args.log_file))
         plan: dict[str, list[str] | None] = {site: None for site in SITE_NAMES}
-        counts, failures = run_crawl(plan, mirrored(config, mirror), overrides)
-    summary = CrawlSummary(counts, failures=failures)
+        runs = run_crawl(plan, mirrored(config, mirror), overrides)
+    summary = CrawlSummary(runs)
     finish_run(summary, config, store, started, command="demo")
-    archived = sum(counts["archived"] + counts["new_versions"] for counts in summary.sites.values())
+    archived = sum(run.counts["archived"] + run.counts["new_versions"] for run in runs.values())
     if archived == 0:
         print("nothing new: every listed article is already in the archive")
     newest = sorted(ArchiveReader(store).articles(), key=lambda a: a.published, reverse=True)

@@ -18,27 +18,30 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.exceptions import UsageError
+from scrapy.exceptions import IgnoreRequest, UsageError
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.asyncio import run_in_thread
+from twisted.internet.error import TCPTimedOutError
+from twisted.internet.error import TimeoutError as ConnectTimeout
 from twisted.python.failure import Failure
 
 from crawler.addon import RENDER_CHALLENGES, config_of, ensure_config
 from crawler.config import Config
 from crawler.items import ArticleItem, FetchedPage, RejectedItem, beijing_midnight, parse_day
+from crawler.middlewares import OffsiteRedirect
+from crawler.outcomes import GAVE_UP, OUTCOMES, PARSED, http_outcome, ignored_outcome, outcome
 from crawler.parsers import PARSERS, PageRejected
 from crawler.parsers.base import PageRef, SiteParser
 from crawler.rendering import render_meta
 from crawler.stats import MAX_LISTED_FAILURES, Stat
 from crawler.urls import read_urls_file, rebase_url
-from pipelines.state import ArchiveState
+from pipelines.state import ArchiveState, RetryDue, RetryPolicy
 
 # A new run re-reads this much before the last high-water mark: late-listed items are caught,
 # and the per-id index keeps them from being fetched twice.
 HIGH_WATER_OVERLAP = timedelta(hours=1)
-PARSED = "parsed"  # the outcome of a page that became an article
-NOT_FAILURES = frozenset({PARSED, "not_article"})  # outcomes the run report does not list
 
 
 class ArticleSpider(scrapy.Spider):
@@ -75,6 +78,7 @@ class ArticleSpider(scrapy.Spider):
             raise UsageError(str(error)) from None
         self.full = str(full).lower() in ("1", "true", "yes")
         self.high_water: datetime | None = None
+        self.requested_ids: set[str] = set()  # one request per article per run
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -124,12 +128,48 @@ class ArticleSpider(scrapy.Spider):
                     yield request
             return
         await run_in_thread(self.state.flush)  # outcomes a killed run journaled
-        if self.since is None:
+        for request in await run_in_thread(self.retry_requests):
+            yield request
+        if self.since is None and not self.full:
             self.since = await run_in_thread(self._last_high_water)
         if self.since is not None:
             self.logger.info("discovering %s articles published since %s", self.site, self.since)
         for request in self.discovery_requests():
             yield request
+
+    def retry_requests(self) -> list[scrapy.Request]:
+        """Pages earlier runs failed on and may fetch again now (the retry ledger), whatever
+        the high-water mark says; those out of attempts are recorded as given up."""
+        retry = self.config.retry
+        policy = RetryPolicy(
+            retry.max_attempts,
+            retry.backoff_minutes,
+            retry.lookback_days,
+            frozenset(name for name, entry in OUTCOMES.items() if entry.retried),
+        )
+        ledger = self.state.retry_ledger(self.site, policy)
+        for given_up in ledger.exhausted:
+            self.give_up(given_up)
+        if ledger.due or ledger.waiting:
+            self.logger.info(
+                "%s: retrying %d failed pages now, %d later",
+                self.site, len(ledger.due), len(ledger.waiting),
+            )  # fmt: skip
+        requests = []
+        for due in ledger.due:
+            ref = self.parser.identify(due.url)
+            request = self._request_for(ref, due.url, retry=True) if ref else None
+            if request is not None:
+                requests.append(request)
+        return requests
+
+    def give_up(self, due: RetryDue) -> None:
+        when = f"{due.last_at:%Y-%m-%d %H:%M}Z"
+        detail = f"{due.attempts} attempts, the last {due.last_outcome} at {when}"
+        self.crawler.stats.inc_value(Stat.GAVE_UP)
+        self.state.record_outcome(self.site, due.url, GAVE_UP, due.page_id, detail)
+        self.note_failure(GAVE_UP, due.url, detail)
+        self.logger.warning("gave up on %s: %s", due.url, detail)
 
     def discovery_requests(self) -> Iterable[scrapy.Request]:
         """The first listing requests of the site (sitemaps, APIs)."""
@@ -149,10 +189,24 @@ class ArticleSpider(scrapy.Spider):
         return self.settings.getbool(RENDER_CHALLENGES) and bool(self.ready_selector)
 
     def _request_for(
-        self, ref: PageRef, source_url: str, unindexed: bool = False
-    ) -> scrapy.Request:
+        self, ref: PageRef, source_url: str, unindexed: bool = False, retry: bool = False
+    ) -> scrapy.Request | None:
+        """The one request of this run for an article (None: already requested, or filtered
+        here with its outcome counted). Every URL counted as requested ends in one outcome."""
+        if ref.id in self.requested_ids:
+            return None
+        self.requested_ids.add(ref.id)
+        stats = self.crawler.stats
+        stats.inc_value(Stat.REQUESTED)
+        if retry:
+            stats.inc_value(Stat.RETRIED)
+        url = rebase_url(self.base_url, ref.url)
+        limit = self.settings.getint("URLLENGTH_LIMIT")
+        if limit and len(url) > limit:
+            self.account("url_too_long", ref.url, ref.id, f"{len(url)} characters")
+            return None
         return scrapy.Request(
-            rebase_url(self.base_url, ref.url),
+            url,
             callback=self.parse_article,
             errback=self.fetch_failed,
             cb_kwargs={"ref": ref, "source_url": source_url, "unindexed": unindexed},
@@ -175,10 +229,17 @@ class ArticleSpider(scrapy.Spider):
             stats.inc_value(Stat.OFFSITE_REFUSED)
             self.logger.warning("listing %s points off-site, not fetched: %s", listing, url)
             return None
+        if ref.id in self.requested_ids:
+            return None  # listed twice (several listings, or a retry of it this run)
         looked_up = not self.full
-        if looked_up and await run_in_thread(self.state.is_archived, self.site, ref.id):
-            stats.inc_value(Stat.ALREADY_ARCHIVED)
-            return None
+        if looked_up:
+            archived = await run_in_thread(self.state.archived_or_unknown, self.site, ref.id)
+            if archived is None:
+                self.logger.warning("archive cannot say if %s is archived: fetching it", url)
+                looked_up = False
+            if archived:
+                stats.inc_value(Stat.ALREADY_ARCHIVED)
+                return None
         return self._request_for(ref, url, unindexed=looked_up)
 
     def discovery_error(self, response: Response, why: str) -> None:
@@ -203,7 +264,9 @@ class ArticleSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         """Publish this run's fetch outcomes; store a finished discovery run's high-water
-        mark for the next one."""
+        mark for the next one (an interrupted run stores none: the next run starts where
+        the last finished one did)."""
+        self.crawler.stats.set_value(Stat.CLOSE_REASON, reason)
         try:
             self.state.flush()
         except Exception as error:  # kept in the local journal; the next run publishes it
@@ -211,7 +274,10 @@ class ArticleSpider(scrapy.Spider):
         errors = self.crawler.stats.get_value(Stat.DISCOVERY_ERRORS, 0)
         if self.requested_urls or reason != "finished" or errors or self.high_water is None:
             return
-        self.state.record_run(self.site, self.high_water, datetime.now(UTC))
+        try:
+            self.state.record_run(self.site, self.high_water, datetime.now(UTC))
+        except Exception as error:  # the next run re-reads from the previous mark
+            self.logger.error("high-water mark not stored: %s", error)
 
     def _last_high_water(self) -> datetime | None:
         mark = self.state.last_high_water(self.site)
@@ -230,22 +296,16 @@ class ArticleSpider(scrapy.Spider):
         `challenge` is set on the rendered retry of a challenge page (kept for render_failed).
         """
         stats = self.crawler.stats
-        stats.inc_value(Stat.FETCHED)
         rendered = bool(response.meta.get("playwright"))
-        page = FetchedPage(
-            site=self.site,
-            page_id=ref.id,
-            url=ref.url,
-            source_url=source_url,
-            fetched_url=response.url,
-            status=response.status,
-            headers=_headers(response),
-            body=response.body,
-            fetched_at=datetime.now(UTC),
-            rendered_by="chromium" if rendered else None,
-        )
+        if not rendered:  # the rendered fetch of a challenge page is the same page
+            stats.inc_value(Stat.FETCHED)
+        page = self._page(response, ref, source_url)
         if rendered:
             stats.inc_value(Stat.RENDERED)
+        if not response.body.strip():
+            self.account("empty_page", page.url, ref.id, f"HTTP {response.status}, no body")
+            self.logger.warning("empty page: %s", response.url)
+            return
         try:
             article = self.parser.parse(ref.url, response.body, page.headers)
         except PageRejected as rejected:
@@ -263,8 +323,29 @@ class ArticleSpider(scrapy.Spider):
                 kind=getattr(rejected, "kind", None),
             )
             return
+        except Exception as error:  # a parser bug must not lose the page: keep it raw
+            detail = f"parser crashed: {type(error).__name__}: {error}"
+            self.account("parse_error", page.url, ref.id, detail)
+            self.logger.error("parse error: %s: %s", response.url, detail)
+            yield RejectedItem(page=page, reason="parse_error", detail=detail)
+            return
         self.account(PARSED, page.url, ref.id)
         yield ArticleItem(page=page, article=article, unindexed=unindexed)
+
+    def _page(self, response: Response, ref: PageRef, source_url: str) -> FetchedPage:
+        """The response as the archive keeps it (raw body, headers, where it came from)."""
+        return FetchedPage(
+            site=self.site,
+            page_id=ref.id,
+            url=ref.url,
+            source_url=source_url,
+            fetched_url=response.url,
+            status=response.status,
+            headers=_headers(response),
+            body=response.body,
+            fetched_at=datetime.now(UTC),
+            rendered_by="chromium" if response.meta.get("playwright") else None,
+        )
 
     def _render_request(
         self,
@@ -300,21 +381,36 @@ class ArticleSpider(scrapy.Spider):
             detail=f"{rejected.detail}; rendering failed: {failure.getErrorMessage()}",
         )
 
-    def fetch_failed(self, failure: Failure) -> None:
-        """Count and log a request that failed after Scrapy's retries."""
+    def fetch_failed(self, failure: Failure) -> Iterable[RejectedItem]:
+        """Count and log a request that failed after Scrapy's retries, under its cause; an
+        answer that says the page is gone or elsewhere is kept raw as evidence."""
         request = _request_of(failure)
         ref = request.cb_kwargs.get("ref")
         url = ref.url if ref is not None else request.url
-        self.account("fetch_failed", url, ref.id if ref else None, failure.getErrorMessage())
-        self.logger.error("fetch failed: %s (%s)", request.url, failure.getErrorMessage())
+        name, response = failure_outcome(failure)
+        message = failure.getErrorMessage()
+        self.account(name, url, ref.id if ref else None, message)
+        log = self.logger.info if not outcome(name).failure else self.logger.error
+        log("%s: %s (%s)", name.replace("_", " "), request.url, message)
+        if response is not None and ref is not None and not outcome(name).retried:
+            yield RejectedItem(
+                page=self._page(response, ref, request.cb_kwargs["source_url"]),
+                reason=name,
+                detail=message,
+            )
 
-    def account(self, outcome: str, url: str, page_id: str | None, detail: str = "") -> None:
-        """What became of one fetched page, in the one place that says so: its counter, the
-        archive state's outcome log, and (for a failure) the run report's list."""
-        self.crawler.stats.inc_value(Stat.PARSED if outcome == PARSED else Stat.of_reason(outcome))
-        self.state.record_outcome(self.site, url, outcome, page_id, detail)
-        if outcome not in NOT_FAILURES:
-            self.note_failure(outcome, url, detail)
+    def account(self, name: str, url: str, page_id: str | None, detail: str = "") -> None:
+        """What became of one requested URL, in the one place that says so: its outcome's
+        counter, the archive state's outcome log, and (for a failure) the run report's list.
+        A log that cannot be written is reported, never allowed to lose the page's item."""
+        entry = outcome(name)
+        self.crawler.stats.inc_value(Stat.of_outcome(entry.name))
+        try:
+            self.state.record_outcome(self.site, url, entry.name, page_id, detail)
+        except OSError as error:
+            self.logger.error("outcome of %s not recorded: %s", url, error)
+        if entry.failure or entry.kind == "filtered":
+            self.note_failure(entry.name, url, detail)
 
     def note_failure(self, reason: str, url: str, detail: str) -> None:
         """Remember a failed page's URL for the run report (the first few hundred)."""
@@ -324,6 +420,21 @@ class ArticleSpider(scrapy.Spider):
             self.crawler.stats.set_value(Stat.FAILURE_LIST, failures)
         if len(failures) < MAX_LISTED_FAILURES:
             failures.append({"reason": reason, "url": url, "detail": detail[:300]})
+
+
+def failure_outcome(failure: Failure) -> tuple[str, Response | None]:
+    """The outcome name of a failed request (crawler/outcomes.py), and the response if the
+    failure carries one."""
+    error = failure.value
+    if isinstance(error, HttpError):
+        return http_outcome(error.response.status), error.response
+    if isinstance(error, OffsiteRedirect):
+        return "offsite_redirect", error.response
+    if failure.check(IgnoreRequest):
+        return ignored_outcome(failure.getErrorMessage()), None
+    if failure.check(ConnectTimeout, TCPTimedOutError):
+        return "timeout", None
+    return "connection_error", None
 
 
 def _request_of(failure: Failure) -> scrapy.Request:
