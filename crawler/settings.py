@@ -16,8 +16,16 @@ ADDONS = {"crawler.addon.NewsarchiveAddon": 0}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # nothing drives a crawl remotely; it would leave token files
+# The spiders request each article once per run themselves; Scrapy's filter would drop a
+# redirect to a URL seen before (a loop, two removed articles sent to one page) silently.
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 # Before RedirectMiddleware (600) on the way back: an off-site redirect ends in an outcome.
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.OffsiteRedirectGuard": 650}
+# Our robots.txt middleware in Scrapy's place (100): it checks every request, not the first.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtForEveryRequest": 100,
+    "crawler.middlewares.OffsiteRedirectGuard": 650,
+}
 RETRY_ENABLED = True
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 AUTOTHROTTLE_START_DELAY = 0.5

@@ -29,6 +29,8 @@ class Route:
     status: int
     headers: dict[str, str]
     body: bytes
+    # Fault injection: announce more bytes than are sent, then close (a truncated response).
+    truncated: bool = False
 
 
 # A dynamic resource (a listing API): (query, request headers, request body) -> the response.
@@ -129,9 +131,12 @@ def _handler_for(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
             for name, value in route.headers.items():
                 if name.lower() not in HOP_HEADERS:
                     self.send_header(name, value)
-            self.send_header("Content-Length", str(len(route.body)))
+            announced = len(route.body) + (1000 if route.truncated else 0)
+            self.send_header("Content-Length", str(announced))
             self.end_headers()
             self.wfile.write(route.body)
+            if route.truncated:
+                self.close_connection = True
 
         def log_message(self, format: str, *args: object) -> None:
             """Quiet: the crawl's own log says what was fetched."""

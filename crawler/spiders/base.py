@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, UsageError
+from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest, UsageError
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -299,7 +299,7 @@ class ArticleSpider(scrapy.Spider):
         rendered = bool(response.meta.get("playwright"))
         if not rendered:  # the rendered fetch of a challenge page is the same page
             stats.inc_value(Stat.FETCHED)
-        page = self._page(response, ref, source_url)
+        page = self._page(response, ref, source_url, rendered)
         if rendered:
             stats.inc_value(Stat.RENDERED)
         if not response.body.strip():
@@ -332,7 +332,9 @@ class ArticleSpider(scrapy.Spider):
         self.account(PARSED, page.url, ref.id)
         yield ArticleItem(page=page, article=article, unindexed=unindexed)
 
-    def _page(self, response: Response, ref: PageRef, source_url: str) -> FetchedPage:
+    def _page(
+        self, response: Response, ref: PageRef, source_url: str, rendered: bool = False
+    ) -> FetchedPage:
         """The response as the archive keeps it (raw body, headers, where it came from)."""
         return FetchedPage(
             site=self.site,
@@ -344,7 +346,7 @@ class ArticleSpider(scrapy.Spider):
             headers=_headers(response),
             body=response.body,
             fetched_at=datetime.now(UTC),
-            rendered_by="chromium" if response.meta.get("playwright") else None,
+            rendered_by="chromium" if rendered else None,
         )
 
     def _render_request(
@@ -432,7 +434,7 @@ def failure_outcome(failure: Failure) -> tuple[str, Response | None]:
         return "offsite_redirect", error.response
     if failure.check(IgnoreRequest):
         return ignored_outcome(failure.getErrorMessage()), None
-    if failure.check(ConnectTimeout, TCPTimedOutError):
+    if failure.check(DownloadTimeoutError, ConnectTimeout, TCPTimedOutError):
         return "timeout", None
     return "connection_error", None
 
