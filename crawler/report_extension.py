@@ -45,6 +45,7 @@ class RunReportExtension:
             pending_uploads=len(Spool(config.archive.spool_dir).pending()),
             discovery=not getattr(spider, "requested_urls", []),
             max_failure_ratio=config.crawl.max_failure_ratio,
+            retry_attempts=config.retry.max_attempts,
         )
         report = {
             "command": "scrapy crawl",

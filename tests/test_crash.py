@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from crawler.locks import SiteLock
 from crawler.mirror.catalog import Catalog
 from crawler.mirror.fixtures import iter_fixtures
 from crawler.mirror.server import MirrorServer
@@ -42,3 +43,31 @@ def test_sigkill_half_way_then_rerun_archives_each_article_once(tmp_path: Path) 
     # The killed run's journaled index lines were published by the re-run: `ls` sees them all.
     listed = newsarchive("--config", str(config), "ls", "--site", "tencent", "--json")
     assert {json.loads(line)["id"] for line in listed.stdout.splitlines()} == expected
+
+
+def test_sigterm_half_way_is_reported_interrupted_and_stores_no_high_water_mark(
+    tmp_path: Path,
+) -> None:
+    """What the scheduler's job timeout does (and systemd, and Ctrl-C)."""
+    catalog = Catalog(iter_fixtures(), extra_articles=40)
+    with MirrorServer(catalog.routes(), handlers=catalog.handlers(), delay=0.1) as mirror:
+        config = discovery_config(tmp_path, mirror)
+        args = ["--config", str(config), "crawl", "--site", "tencent"]
+        crawl = start_newsarchive(*args)
+        deadline = time.monotonic() + 60
+        while len(records(tmp_path, "tencent")) < 3:
+            assert time.monotonic() < deadline and crawl.poll() is None, "crawl did not start"
+            time.sleep(0.02)
+        crawl.send_signal(signal.SIGTERM)
+        stdout, stderr = crawl.communicate(timeout=60)
+    assert crawl.returncode == 1, stderr[-3000:]
+    assert "PROBLEM: interrupted: tencent stopped by a signal" in stdout
+    (report_path,) = (tmp_path / "archive" / "runs").rglob("*.json")
+    report = json.loads(report_path.read_text())
+    assert report["status"] == "interrupted" and report["exit_status"] == 1
+    assert report["sites"]["tencent"]["close_reason"] == "shutdown"
+    # The next run starts where the last *finished* one did: there is none, so no mark.
+    assert not (tmp_path / "archive" / "state" / "tencent" / "runs").exists()
+    lock = SiteLock(tmp_path / "locks", "tencent")
+    assert lock.acquire(), "the interrupted crawl's lock must be released"
+    lock.release()

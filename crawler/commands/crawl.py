@@ -76,6 +76,7 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         skipped_locked=skipped,
         discovery=not urls,
         max_failure_ratio=config.crawl.max_failure_ratio,
+        retry_attempts=config.retry.max_attempts,
     )
     return finish_run(summary, config, store, started, command="crawl")
 

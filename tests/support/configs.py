@@ -45,9 +45,14 @@ lock_dir = "{archive_dir.parent / "locks"}"
 
 
 def discovery_config(
-    tmp_path: Path, mirror: MirrorServer, crawl: dict[str, object] | None = None, **futu: object
+    tmp_path: Path,
+    mirror: MirrorServer,
+    crawl: dict[str, object] | None = None,
+    retry: dict[str, object] | None = None,
+    **futu: object,
 ) -> Path:
-    """A config crawling the mirror; `crawl` and `futu` add settings to those sections."""
+    """A config crawling the mirror; `crawl`, `retry` and `futu` add settings to those
+    sections."""
     crawl_values = {"lock_dir": str(tmp_path / "locks"), **(crawl or {})}  # not the checkout's
     crawl_extra = "".join(f"{k} = {toml_value(v)}\n" for k, v in crawl_values.items())
     extra: dict[str, dict[str, object]] = {
@@ -65,6 +70,8 @@ download_delay = 0
 autothrottle = false
 concurrent_requests_per_domain = 8
 {crawl_extra}
+[retry]
+{"".join(f"{k} = {toml_value(v)}" + chr(10) for k, v in (retry or {}).items())}
 {sites_toml(mirror, extra)}""",
         encoding="utf-8",
     )
