@@ -13,13 +13,15 @@ Config from `crawler.settings[NEWSARCHIVE]` and take plain values from it.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings
 
 from crawler.config import Config, ConfigError, load_config
-from crawler.rendering import render_settings
+from crawler.rendering import chromium_problem, render_settings
+from crawler.watchdog import STALL_TIMEOUT
 from pipelines.archive import ARCHIVE_SETTING
 
 NEWSARCHIVE = "NEWSARCHIVE"  # the validated Config of this run
@@ -38,6 +40,15 @@ def ensure_config(settings: BaseSettings) -> Config:
         raise UsageError(str(error)) from None
     settings.set(NEWSARCHIVE, config, priority="cmdline")
     return config
+
+
+def check_render_setup(settings: BaseSettings, config: Config) -> None:
+    """Rendering asked for with no usable browser is a configuration error (exit 2), found
+    before any fetch, not a crawl full of pages reported blocked."""
+    if settings.getbool(RENDER_CHALLENGES) or config.crawl.render_challenges:
+        problem = chromium_problem(config.crawl.chromium_path)
+        if problem:
+            raise UsageError(problem)
 
 
 def config_of(crawler: Crawler) -> Config:
@@ -61,6 +72,7 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "DOWNLOAD_TIMEOUT": crawl.download_timeout,
         "LOG_LEVEL": crawl.log_level,
         RENDER_CHALLENGES: crawl.render_challenges,
+        STALL_TIMEOUT: crawl.stall_timeout,
         ARCHIVE_SETTING: config.archive,
     }
 
@@ -79,6 +91,9 @@ class NewsarchiveAddon:
         config = ensure_config(settings)
         settings.setdict(scrapy_settings(config), priority="addon")
         # Rendering is per spider: only a site whose parser knows when a page is ready.
-        ready = getattr(self.crawler.spidercls, "ready_selector", None)
+        spider = self.crawler.spidercls
+        ready = getattr(spider, "ready_selector", None)
         if settings.getbool(RENDER_CHALLENGES) and ready:
-            settings.setdict(render_settings(config.crawl), priority="addon")
+            site = config.site(spider.name)
+            schemes = {urlsplit(url).scheme for url in site.base_urls().values()}
+            settings.setdict(render_settings(config.crawl, schemes), priority="addon")

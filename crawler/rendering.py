@@ -10,6 +10,8 @@ it. The browser is Debian's `chromium` package, never a browser downloaded by Pl
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,13 +33,21 @@ CHROMIUM_ARGS = (
 # What a page needs to run its challenge: the document, scripts and their XHR. Pictures,
 # fonts and styles are refused, so a render loads nothing the parser does not read.
 SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet", "texttrack", "manifest"})
-PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+PLAYWRIGHT_HANDLER = "crawler.render_handler.BoundedRenderHandler"
+# Request meta: the seconds after which a rendered fetch is cancelled (render_handler.py).
+RENDER_DEADLINE = "newsarchive_render_deadline"
+# Beyond render_timeout: launching the browser, opening the page, reading the DOM.
+RENDER_MARGIN_SECONDS = 10
 
 
-def render_settings(crawl: CrawlConfig) -> dict[str, Any]:
-    """Scrapy settings that make `playwright=True` requests go through Chromium."""
+def render_settings(crawl: CrawlConfig, schemes: Iterable[str]) -> dict[str, Any]:
+    """Scrapy settings that make `playwright=True` requests go through Chromium.
+
+    Only the schemes the site is fetched over get the handler: Scrapy makes one handler per
+    scheme, and each would start its own Playwright driver.
+    """
     return {
-        "DOWNLOAD_HANDLERS": {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER},
+        "DOWNLOAD_HANDLERS": {scheme: PLAYWRIGHT_HANDLER for scheme in sorted(set(schemes))},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {
             "executable_path": crawl.chromium_path,
@@ -67,6 +77,7 @@ def render_meta(ready_selector: str, timeout_seconds: float) -> dict[str, Any]:
 
     return {
         "playwright": True,
+        RENDER_DEADLINE: timeout_seconds + RENDER_MARGIN_SECONDS,
         "playwright_page_methods": [
             PageMethod(
                 "wait_for_selector",
@@ -76,3 +87,15 @@ def render_meta(ready_selector: str, timeout_seconds: float) -> dict[str, Any]:
             )
         ],
     }
+
+
+def chromium_problem(chromium_path: str) -> str | None:
+    """Why rendering cannot work with this browser path (a configuration error), or None."""
+    if not os.path.isfile(chromium_path):
+        return (
+            f"setting 'crawl.chromium_path': no browser at {chromium_path} "
+            "(install Debian's chromium package, or point the setting at it)"
+        )
+    if not os.access(chromium_path, os.X_OK):
+        return f"setting 'crawl.chromium_path': {chromium_path} is not executable"
+    return None

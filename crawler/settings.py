@@ -33,7 +33,10 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {"pipelines.archive.ArchivePipeline": 300}
-EXTENSIONS = {"crawler.report_extension.RunReportExtension": 500}
+EXTENSIONS = {
+    "crawler.report_extension.RunReportExtension": 500,
+    "crawler.watchdog.Watchdog": 510,
+}
 
 # Path of the TOML config; None = $NEWSARCHIVE_CONFIG or ./config/newsarchive.toml.
 NEWSARCHIVE_CONFIG = None

@@ -11,7 +11,8 @@ from pathlib import Path
 from crawler.locks import SiteLock
 from crawler.mirror.catalog import Catalog
 from crawler.mirror.fixtures import iter_fixtures
-from crawler.mirror.server import MirrorServer
+from crawler.mirror.server import MirrorServer, Route, mirror_path
+from crawler.parsers import identify
 from tests.support.commands import newsarchive, start_newsarchive
 from tests.support.configs import discovery_config, records
 
@@ -71,3 +72,29 @@ def test_sigterm_half_way_is_reported_interrupted_and_stores_no_high_water_mark(
     lock = SiteLock(tmp_path / "locks", "tencent")
     assert lock.acquire(), "the interrupted crawl's lock must be released"
     lock.release()
+
+
+def test_a_stalled_crawl_is_stopped_by_the_watchdog_and_reported(tmp_path: Path) -> None:
+    """A server that accepts the request and answers after two minutes: the watchdog stops
+    the crawl after crawl.stall_timeout; the orderly close waits only for the request in
+    flight to time out (download_timeout), and the run says it was interrupted."""
+    catalog = Catalog(iter_fixtures())
+    item = next(i for i in catalog.items if i.site == "tencent" and i.is_article)
+    url = catalog.url(item)
+
+    def silence(*_: object) -> Route:
+        time.sleep(120)
+        return item.page
+
+    with MirrorServer({}, handlers={mirror_path(identify(url).url): silence}) as mirror:
+        config = discovery_config(
+            tmp_path, mirror, crawl={"stall_timeout": 10, "download_timeout": 20}
+        )
+        started = time.monotonic()
+        result = newsarchive("--config", str(config), "crawl", "--url", url)
+        took = time.monotonic() - started
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "PROBLEM: interrupted: tencent stopped by the watchdog" in result.stdout
+    assert took < 60, took
+    (report_path,) = (tmp_path / "archive" / "runs").rglob("*.json")
+    assert json.loads(report_path.read_text())["status"] == "interrupted"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,8 @@ import pytest
 
 from crawler.mirror.catalog import Catalog
 from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
-from crawler.mirror.server import MirrorServer, mirror_path
+from crawler.mirror.server import MirrorServer, Route, mirror_path
+from crawler.rendering import RENDER_MARGIN_SECONDS
 from tests.support.commands import newsarchive, scrapy
 from tests.support.configs import discovery_config, records, summary_line
 
@@ -99,6 +101,8 @@ def test_rendering_is_used_only_for_challenge_pages(
     assert "Spider closed (finished)" in result.stderr, result.stderr[-3000:]
     assert "'newsarchive/rendered': 1" in result.stderr
     assert "'playwright/request_count/navigation': 2" in result.stderr
+    # One Playwright driver for the crawl (Scrapy makes a handler per scheme it is given).
+    assert result.stderr.count("Starting download handler") == 1
     pages = Counter(p for p in gated_mirror.requests if "/post/" in p or "/flash/" in p)
     assert pages.pop(WAF_PATH) == 3
     assert pages and set(pages.values()) == {1}
@@ -120,3 +124,39 @@ def test_a_challenge_chromium_cannot_pass_is_kept_as_blocked(
     assert rejected["reason"] == "blocked" and "rendering failed" in rejected["detail"]
     raw = tmp_path / "archive" / rejected["raw_key"]
     assert gzip.decompress(raw.read_bytes()) == WAF.body
+
+
+def test_a_render_that_never_answers_is_cut_at_its_deadline(tmp_path: Path) -> None:
+    """Plain HTTP gets the challenge; Chromium's request then gets no answer for a minute.
+    The rendered fetch is abandoned at render_timeout plus the margin, the page is kept as
+    blocked, and the crawl ends (its lock released) instead of hanging."""
+    calls: list[int] = []
+
+    def challenge_then_silence(*_: object) -> Route:
+        calls.append(1)
+        if len(calls) > 1:
+            time.sleep(60)
+        return Route(WAF.status, WAF.headers, WAF.body)
+
+    with MirrorServer({}, handlers={WAF_PATH: challenge_then_silence}) as server:
+        started = time.monotonic()
+        result = crawl_challenge(tmp_path, server, "--render", render_timeout=2)
+        took = time.monotonic() - started
+    assert result.returncode == 1, result.stderr[-3000:]
+    futu = summary_line(result.stdout, "futu")
+    assert futu["blocked"] == 1 and futu["fetched"] == 1
+    assert took < 2 + RENDER_MARGIN_SECONDS + 20, took
+    (rejected,) = rejected_records(tmp_path)
+    assert "rendering failed" in rejected["detail"]
+
+
+def test_rendering_without_a_browser_is_a_configuration_error(
+    tmp_path: Path, mirror: MirrorServer
+) -> None:
+    result = crawl_challenge(tmp_path, mirror, "--render", chromium_path="/nonexistent/chromium")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "newsarchive: setting 'crawl.chromium_path': no browser at /nonexistent/chromium "
+        "(install Debian's chromium package, or point the setting at it)"
+    ]
+    assert not mirror.requests or WAF_PATH not in mirror.requests

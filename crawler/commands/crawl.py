@@ -12,6 +12,7 @@ from crawler.commands.common import UsageError, finish_run, log_file_settings, r
 from crawler.config import Config
 from crawler.items import parse_day
 from crawler.locks import SiteLock
+from crawler.rendering import chromium_problem
 from crawler.runner import group_by_site, run_crawl
 from crawler.sites import SITE_NAMES
 from crawler.stats import CrawlSummary, Exit
@@ -57,6 +58,10 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         plan: dict[str, list[str] | None] = dict(grouped)
     else:
         plan = {site: None for site in (args.site or SITE_NAMES)}
+    if args.render or config.crawl.render_challenges:
+        problem = chromium_problem(config.crawl.chromium_path)
+        if problem:
+            raise UsageError(problem)
     started = datetime.now(UTC)
     store = shared_store(config.archive)
     check_store(store)  # before any page is fetched

@@ -27,7 +27,7 @@ from twisted.internet.error import TCPTimedOutError
 from twisted.internet.error import TimeoutError as ConnectTimeout
 from twisted.python.failure import Failure
 
-from crawler.addon import RENDER_CHALLENGES, config_of, ensure_config
+from crawler.addon import RENDER_CHALLENGES, check_render_setup, config_of, ensure_config
 from crawler.config import Config
 from crawler.items import ArticleItem, FetchedPage, RejectedItem, beijing_midnight, parse_day
 from crawler.middlewares import OffsiteRedirect
@@ -86,7 +86,9 @@ class ArticleSpider(scrapy.Spider):
         Scrapy reports a bad setting cleanly (one line, exit 2) only at this point. The
         add-on (crawler/addon.py) applies it."""
         super().update_settings(settings)
-        ensure_config(settings)
+        config = ensure_config(settings)
+        if cls.ready_selector:
+            check_render_setup(settings, config)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
