@@ -22,6 +22,15 @@ class SiteLock:
         self.site = site
         self._handle: IO[str] | None = None
 
+    @staticmethod
+    def check_folder(directory: str | Path) -> None:
+        """The lock folder exists or can be made, and takes a file (OSError if not)."""
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+
     def acquire(self) -> bool:
         """Take the lock without waiting; False when another process holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)

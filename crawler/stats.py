@@ -55,6 +55,7 @@ class Stat(StrEnum):
     SPOOLED = "newsarchive/archive/spooled"
     FLUSHED = "newsarchive/archive/flushed"
     PENDING = "newsarchive/archive/pending"
+    LOST = "newsarchive/archive/lost"  # neither archived nor spooled: the run stops
 
     def __repr__(self) -> str:
         # Scrapy's end-of-crawl stats dump shows keys by repr: show the plain name.
@@ -98,11 +99,12 @@ ARCHIVE_COUNTERS: dict[str, Stat] = {
     "unsupported": Stat.UNSUPPORTED_URL,
     "gave_up": Stat.GAVE_UP,
     "spooled": Stat.SPOOLED,
+    "lost": Stat.LOST,
 }
 SUMMARY_ORDER = (
     *list(COUNTERS)[:-1], "fetched", "parsed", "archived", "new_versions", "unchanged",
     "not_articles", "blocked", "rendered", "parse_errors", "fetch_failed", "filtered",
-    "unsupported", "gave_up", "spooled",
+    "unsupported", "gave_up", "spooled", "lost",
 )  # fmt: skip
 # Pages that did not become what they should have: weighed against crawl.max_failure_ratio.
 FAILURES = ("parse_errors", "blocked", "fetch_failed")
@@ -208,6 +210,11 @@ class CrawlSummary:
                 )
             if counts["fetched"] and not any(counts[n] for n in (*ARTICLES, "not_articles")):
                 out.append(f"{site}: zero articles from {counts['fetched']} pages fetched")
+            if counts["lost"]:
+                out.append(
+                    f"{site}: {counts['lost']} parsed pages NOT KEPT: neither the archive nor "
+                    "the spool could be written (fix the spool folder, then re-run)"
+                )
             if counts["gave_up"]:
                 out.append(
                     f"{site}: gave up on {counts['gave_up']} pages after "

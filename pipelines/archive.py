@@ -9,21 +9,32 @@ next crawl opens, and the crawl's stats say how many items are still pending.
 from __future__ import annotations
 
 import asyncio
+import logging
 from functools import partial
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import run_in_thread
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import ArticleItem, RejectedItem
 from crawler.stats import Stat
 from pipelines.day_index import DayIndex
 from pipelines.spool import Spool
-from pipelines.store import ArchiveStore, StoreError, StoreOptions, check_store, shared_store
+from pipelines.store import (
+    ArchiveStore,
+    StoreError,
+    StoreOptions,
+    StoreUnavailable,
+    check_store,
+    shared_store,
+)
 from pipelines.writer import ArchiveResult, archive_article, archive_rejected
 
 # The setting that carries the archive's StoreOptions (set by crawler.addon from the config).
 ARCHIVE_SETTING = "NEWSARCHIVE_ARCHIVE"
+STORAGE_LOST = "storage_lost"  # the close reason when nothing can be written any more
+LOG = logging.getLogger("newsarchive.archive")
 
 
 class ArchivePipeline:
@@ -41,20 +52,37 @@ class ArchivePipeline:
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         options: StoreOptions = crawler.settings[ARCHIVE_SETTING]
         store = shared_store(options)
-        # Fail before any page is fetched: a wrong bucket or secret is a setup error.
-        check_store(store)
-        return cls(store, Spool(options.spool_dir), crawler, options.upload_concurrency)
+        # Fail before any page is fetched: a wrong bucket or secret is a setup error. An
+        # archive that is only down now is not: this run spools.
+        store_down = False
+        try:
+            check_store(store)
+        except StoreUnavailable as error:
+            LOG.warning("archive unavailable, this run spools: %s", error)
+            store_down = True
+        pipeline = cls(store, Spool(options.spool_dir), crawler, options.upload_concurrency)
+        pipeline.store_down = store_down
+        return pipeline
 
     async def open_spider(self) -> None:
-        if self.spool.pending():
-            indexer = partial(self.daily.add_article, self.store)
-            result = await run_in_thread(self.spool.flush, self.store, indexer)
-            self.crawler.stats.set_value(Stat.FLUSHED, result.uploaded)
-        await run_in_thread(self.daily.flush, self.store)  # lines a killed run journaled
+        if self.store_down:
+            return
+        try:
+            if self.spool.pending():
+                indexer = partial(self.daily.add_article, self.store)
+                result = await run_in_thread(self.spool.flush, self.store, indexer)
+                self.crawler.stats.set_value(Stat.FLUSHED, result.uploaded)
+            await run_in_thread(self.daily.flush, self.store)  # lines a killed run journaled
+        except StoreError as error:
+            LOG.warning("archive unavailable, this run spools: %s", error)
+            self.store_down = True
 
     async def close_spider(self) -> None:
         if not self.store_down:
-            await run_in_thread(self.daily.flush, self.store)
+            try:
+                await run_in_thread(self.daily.flush, self.store)
+            except StoreError as error:  # journaled: the next run publishes the lines
+                LOG.error("per-day index lines not published yet: %s", error)
         self.crawler.stats.set_value(Stat.PENDING, len(self.spool.pending()))
 
     def _archive(self, item: ArticleItem | RejectedItem) -> ArchiveResult:
@@ -69,19 +97,34 @@ class ArchivePipeline:
         if self.store_down:
             # Once the store has failed after botocore's retries, the rest of this run goes
             # straight to the spool instead of waiting out the same retries per item.
-            await run_in_thread(self.spool.add, item)
-            self.crawler.stats.inc_value(Stat.SPOOLED)
+            await self._spool(item)
             return item
         async with self.slots:
             try:
                 result: ArchiveResult = await run_in_thread(self._archive, item)
             except StoreError as error:
-                await run_in_thread(self.spool.add, item)
-                self.crawler.stats.inc_value(Stat.SPOOLED)
                 if not self.store_down:
-                    assert self.crawler.spider is not None
-                    self.crawler.spider.logger.error("archive unavailable, spooling: %s", error)
+                    LOG.error("archive unavailable, spooling: %s", error)
                 self.store_down = True
+                await self._spool(item)
                 return item
         self.crawler.stats.inc_value(Stat.of_archive_status(result.status))
         return item
+
+    async def _spool(self, item: ArticleItem | RejectedItem) -> None:
+        """Keep the item in the spool; if even that fails, count it lost and stop the run at
+        once: every further page would be lost the same way."""
+        try:
+            await run_in_thread(self.spool.add, item)
+        except OSError as error:
+            self.crawler.stats.inc_value(Stat.LOST)
+            if self.crawler.stats.get_value(Stat.CLOSE_REASON) != STORAGE_LOST:
+                LOG.critical(
+                    "neither the archive nor the spool (%s) can be written: %s; stopping",
+                    self.spool.directory, error.strerror or error,
+                )  # fmt: skip
+                self.crawler.stats.set_value(Stat.CLOSE_REASON, STORAGE_LOST)
+                if self.crawler.engine is not None:
+                    deferred_from_coro(self.crawler.engine.close_spider_async(reason=STORAGE_LOST))
+            return
+        self.crawler.stats.inc_value(Stat.SPOOLED)

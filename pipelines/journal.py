@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.files import process_alive
 from pipelines.store import ArchiveStore, StoreError
 
 SEGMENT_LINES = 1000
@@ -103,10 +104,6 @@ def read_segment(store: ArchiveStore, key: str) -> list[dict[str, Any]]:
 def _process_alive(token: str) -> bool:
     """Whether the process that named a journal `<stamp>-<pid>-<tag>` is still running."""
     try:
-        pid = int(token.split("-")[1])
-        os.kill(pid, 0)
-    except (IndexError, ValueError, ProcessLookupError):
+        return process_alive(int(token.split("-")[1]))
+    except (IndexError, ValueError):
         return False
-    except PermissionError:
-        return True
-    return True

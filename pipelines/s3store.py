@@ -18,17 +18,22 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
     PartialCredentialsError,
+    ReadTimeoutError,
 )
 from botocore.handlers import add_expect_header
 
-from pipelines.store import StoreError, StoreOptions
+from pipelines.store import StoreError, StoreOptions, StoreUnavailable
 
 # Codes meaning "the key already exists / another writer holds it" for a conditional put.
 CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+# Answers of a store that is there but struggling: an outage, not a configuration mistake.
+OUTAGE_CODES = {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown"}
 
 
 def parse_s3_location(location: str) -> tuple[str, str]:
@@ -93,7 +98,7 @@ class S3Store:
                 "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"
             ) from None
         except EndpointConnectionError:
-            raise StoreError(f"cannot reach the S3 endpoint for {where}") from None
+            raise StoreUnavailable(f"cannot reach the S3 endpoint for {where}") from None
         except ClientError as error:
             code = _code(error)
             if code in {"404", "NoSuchBucket", "NotFound"}:
@@ -102,7 +107,11 @@ class S3Store:
                 raise StoreError(
                     f"access to {where} refused: wrong or unauthorised credentials"
                 ) from None
+            if code in OUTAGE_CODES:
+                raise StoreUnavailable(f"{where} is not answering: {code}") from None
             raise StoreError(f"{where} is not usable: {code}") from None
+        except (ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError) as error:
+            raise StoreUnavailable(f"{where} is not answering: {type(error).__name__}") from None
         except BotoCoreError as error:
             raise StoreError(f"{where} is not usable: {type(error).__name__}") from None
 

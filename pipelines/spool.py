@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.items import Article, ArticleItem, FetchedPage, RejectedItem
+from pipelines.files import TMP_PREFIX, remove_dead_temps, write_temp
 from pipelines.layout import safe_name
 from pipelines.store import ArchiveStore, StoreError
 from pipelines.writer import ArchiveResult, archive_article, archive_rejected
@@ -47,18 +47,21 @@ class Spool:
             self.directory
             / f"{page.site}-{safe_name(page.page_id or page.source_url)}-{digest}.json"
         )
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(_encode(item), handle, ensure_ascii=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        data = json.dumps(_encode(item), ensure_ascii=False).encode("utf-8")
+        os.replace(write_temp(self.directory, data), path)
         return path
+
+    def check(self) -> None:
+        """Before a run: the spool folder exists or can be made, and takes a file (OSError
+        if not); temporary files of killed runs are removed."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        write_temp(self.directory, b"").unlink()
+        remove_dead_temps(self.directory)
 
     def pending(self) -> list[Path]:
         if not self.directory.is_dir():
             return []
-        return sorted(p for p in self.directory.glob("*.json") if not p.name.startswith(".tmp-"))
+        return sorted(p for p in self.directory.glob("*.json") if not p.name.startswith(TMP_PREFIX))
 
     def flush(
         self,

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from pipelines.files import TMP_PREFIX, remove_dead_temps, write_temp
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ class StoreOptions:
 
 class StoreError(Exception):
     """The archive cannot be used (unreachable, refused, misconfigured)."""
+
+
+class StoreUnavailable(StoreError):
+    """The archive is set up right but cannot be reached now (an outage, not a mistake):
+    a crawl goes on into the spool instead of stopping."""
 
 
 class ArchiveStore(Protocol):
@@ -64,12 +70,32 @@ class ArchiveStore(Protocol):
         """Keys under a prefix, in lexical order."""
 
 
+TMP_DIR = ".tmp"  # a local archive's temporary files, one folder: cheap to clean
+
+
 class LocalStore:
-    """A folder laid out exactly like the bucket: key `a/b/c.json` is file `<root>/a/b/c.json`."""
+    """A folder laid out exactly like the bucket: key `a/b/c.json` is file `<root>/a/b/c.json`.
+
+    Any OSError (a full disk, a read-only mount, the location being a file) is a StoreError,
+    so a crawl spools the item instead of dropping it.
+    """
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.location = str(self.root)
+
+    def check(self) -> None:
+        """Before a run writes: the folder exists or can be made, and takes a file. Removes
+        the temporary files of killed writers."""
+        temp = self.root / TMP_DIR
+        try:
+            temp.mkdir(parents=True, exist_ok=True)
+            write_temp(temp, b"").unlink()
+            remove_dead_temps(temp)
+        except OSError as error:
+            raise StoreError(
+                f"archive folder {self.root} is not writable: {_reason(error)}"
+            ) from None
 
     def _path(self, key: str) -> Path:
         if key.startswith("/") or ".." in key.split("/"):
@@ -85,24 +111,24 @@ class LocalStore:
         metadata: Mapping[str, str] | None = None,
     ) -> bool:
         path = self._path(key)
-        if path.exists():
-            return False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write to a temporary file, then hard-link it into place: link() fails if the name
-        # exists, which makes the publish atomic and create-only, and a crash never leaves a
-        # half-written file under the real name.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            if path.exists():
+                return False
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp = self.root / TMP_DIR
+            temp.mkdir(exist_ok=True)
+            # Write to a temporary file, then hard-link it into place: link() fails if the
+            # name exists, which makes the publish atomic and create-only, and a crash never
+            # leaves a half-written file under the real name.
+            tmp = write_temp(temp, data)
             try:
                 os.link(tmp, path)
             except FileExistsError:
                 return False
-        finally:
-            os.unlink(tmp)
+            finally:
+                os.unlink(tmp)
+        except OSError as error:
+            raise StoreError(f"cannot write {key} in {self.root}: {_reason(error)}") from None
         return True
 
     def get(self, key: str) -> bytes | None:
@@ -110,9 +136,14 @@ class LocalStore:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as error:
+            raise StoreError(f"cannot read {key} in {self.root}: {_reason(error)}") from None
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+        try:
+            return self._path(key).is_file()
+        except OSError as error:
+            raise StoreError(f"cannot read {self.root}: {_reason(error)}") from None
 
     def list(self, prefix: str) -> Iterator[str]:
         # Walk only the folder the prefix names, not the whole archive.
@@ -121,10 +152,14 @@ class LocalStore:
         if not start.is_dir():
             return
         for path in sorted(start.rglob("*")):
-            if path.is_file() and not path.name.startswith(".tmp-"):
+            if path.is_file() and not path.name.startswith(TMP_PREFIX):
                 key = path.relative_to(self.root).as_posix()
-                if key.startswith(prefix):
+                if key.startswith(prefix) and not key.startswith(f"{TMP_DIR}/"):
                     yield key
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__
 
 
 def open_store(options: StoreOptions) -> ArchiveStore:

@@ -158,16 +158,15 @@ def test_changed_article_gets_a_second_version_next_to_the_first(
     [
         ("wrong-secret", "refused: wrong or unauthorised credentials"),
         ("missing-bucket", "does not exist"),
-        ("no-endpoint", "cannot reach the S3 endpoint"),
     ],
 )
 def test_misconfigured_target_fails_before_crawling(
     tmp_path: Path, mirror: MirrorServer, weed: WeedMini, bucket: str, setup: str, message: str
 ) -> None:
     env = weed.env("not-the-secret-Xy7" if setup == "wrong-secret" else SECRET_KEY)
+    # (An endpoint that does not answer is an outage, not a mistake: the run spools, see
+    # tests/test_storage_faults.py.)
     target = "no-such-bucket" if setup == "missing-bucket" else bucket
-    if setup == "no-endpoint":
-        env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
     config = s3_config(tmp_path, mirror, target, attempts=1)
     requests_before = len(mirror.requests)
     result = newsarchive("--config", str(config), "crawl", "--url", FUTU_EN.url, env=env)

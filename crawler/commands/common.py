@@ -2,18 +2,51 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.config import Config
+from crawler.locks import SiteLock
 from crawler.reports import write_report
 from crawler.stats import CrawlSummary, Exit
-from pipelines.store import ArchiveStore, StoreError
+from pipelines.spool import Spool
+from pipelines.store import ArchiveStore, StoreError, StoreUnavailable, check_store
 
 
 class UsageError(Exception):
     """Bad command-line use; reported in one line with exit status 2."""
+
+
+def check_run_places(config: Config, store: ArchiveStore, log_file: Path | None) -> None:
+    """Every place a run writes, checked before any fetch: one line and exit 2 for a
+    mistake (unwritable folder, wrong bucket or credentials). An archive that is set up
+    right but down now is not a mistake: the run goes on into the spool, and says so."""
+    try:
+        Spool(config.archive.spool_dir).check()
+    except OSError as error:
+        raise UsageError(
+            f"setting 'archive.spool_dir': cannot write {config.archive.spool_dir}: "
+            f"{error.strerror or error}"
+        ) from None
+    try:
+        SiteLock.check_folder(config.crawl.lock_dir)
+    except OSError as error:
+        raise UsageError(
+            f"setting 'crawl.lock_dir': cannot write {config.crawl.lock_dir}: "
+            f"{error.strerror or error}"
+        ) from None
+    if log_file is not None:
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            log_file.open("a").close()
+        except OSError as error:
+            raise UsageError(f"--log-file {log_file}: {error.strerror or error}") from None
+    try:
+        check_store(store)
+    except StoreUnavailable as error:
+        print(f"newsarchive: WARNING: {error}; articles go to the spool", file=sys.stderr)
 
 
 def log_file_settings(path: Path | None) -> dict[str, object]:
@@ -35,11 +68,16 @@ def redact_location(location: str) -> str:
 
 
 def print_summary(summary: CrawlSummary, config: Config) -> Exit:
-    for line in summary.lines():
-        print(line)
-    for problem in summary.problems:
-        print(f"PROBLEM: {problem}")
-    print(f"archive: {redact_location(config.archive.location)}")
+    """Print the summary; its exit status, even when stdout is closed early (`| head -1`)."""
+    try:
+        for line in summary.lines():
+            print(line)
+        for problem in summary.problems:
+            print(f"PROBLEM: {problem}")
+        print(f"archive: {redact_location(config.archive.location)}")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return summary.exit_status
 
 

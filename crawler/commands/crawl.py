@@ -8,7 +8,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from crawler.commands.common import UsageError, finish_run, log_file_settings, redact_location
+from crawler.commands.common import (
+    UsageError,
+    check_run_places,
+    finish_run,
+    log_file_settings,
+    redact_location,
+)
 from crawler.config import Config
 from crawler.items import parse_day
 from crawler.locks import SiteLock
@@ -64,7 +70,7 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
             raise UsageError(problem)
     started = datetime.now(UTC)
     store = shared_store(config.archive)
-    check_store(store)  # before any page is fetched
+    check_run_places(config, store, args.log_file)  # before any page is fetched
     overrides = log_file_settings(args.log_file)
     locks = {site: SiteLock(config.crawl.lock_dir, site) for site in plan}
     skipped = {site: lock.holder() for site, lock in locks.items() if not lock.acquire()}

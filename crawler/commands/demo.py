@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.commands.common import finish_run, log_file_settings
+from crawler.commands.common import check_run_places, finish_run, log_file_settings
 from crawler.commands.read import ls_line
 from crawler.config import Config
 from crawler.sites import SITE_NAMES
 from crawler.stats import CrawlSummary, Exit
 from pipelines.reader import ArchiveReader
-from pipelines.store import check_store, shared_store
+from pipelines.store import shared_store
 
 DEMO_LS_LINES = 5
 
@@ -55,7 +55,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
 
     catalog = Catalog(iter_fixtures())
     store = shared_store(config.archive)
-    check_store(store)
+    check_run_places(config, store, args.log_file)
     started = datetime.now(UTC)
     with MirrorServer(catalog.routes(), handlers=catalog.handlers()) as mirror:
         print(f"mirror of {len(catalog.items)} listed articles on {mirror.url}", file=sys.stderr)

@@ -149,7 +149,11 @@ class ArticleSpider(scrapy.Spider):
             retry.lookback_days,
             frozenset(name for name, entry in OUTCOMES.items() if entry.retried),
         )
-        ledger = self.state.retry_ledger(self.site, policy)
+        try:
+            ledger = self.state.retry_ledger(self.site, policy)
+        except Exception as error:  # the archive is down: the next run retries them
+            self.logger.error("retry ledger not readable, no retries this run: %s", error)
+            return []
         for given_up in ledger.exhausted:
             self.give_up(given_up)
         if ledger.due or ledger.waiting:
@@ -282,7 +286,11 @@ class ArticleSpider(scrapy.Spider):
             self.logger.error("high-water mark not stored: %s", error)
 
     def _last_high_water(self) -> datetime | None:
-        mark = self.state.last_high_water(self.site)
+        try:
+            mark = self.state.last_high_water(self.site)
+        except Exception as error:  # the archive is down: read every listing page this time
+            self.logger.error("high-water mark not readable, reading all listings: %s", error)
+            return None
         return mark - HIGH_WATER_OVERLAP if mark else None
 
     def parse_article(
