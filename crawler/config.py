@@ -168,6 +168,12 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
         if environ.get(variable):
             values[section][key] = environ[variable]
     archive = build(StoreOptions, "archive", values["archive"])
+    if "://" in archive.location and "@" in archive.location.split("://", 1)[1].split("/", 1)[0]:
+        # Never echoed: it holds a secret. Credentials come from the environment or a profile.
+        raise ConfigError(
+            "setting 'archive.location' must not carry credentials (user:secret@): set "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or an AWS profile"
+        )
     crawl = build(CrawlConfig, "crawl", values["crawl"])
     retry = build(RetryConfig, "retry", values["retry"])
     schedule = _schedule(values["schedule"], path)

@@ -16,6 +16,12 @@ def rebase_url(base_url: str, canonical: str) -> str:
 
 
 def read_urls_file(path: str | Path) -> list[str]:
-    """One URL per line; blank lines and `#` comments skipped."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    """One URL per line; blank lines and `#` comments skipped. A file that is not UTF-8 text
+    raises ValueError naming it."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a UTF-8 text file of URLs") from None
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]

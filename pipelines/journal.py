@@ -13,6 +13,7 @@ Used by the per-day index (day_index.py) and the fetch-outcome log (state.py).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import uuid
@@ -26,6 +27,7 @@ from pipelines.files import process_alive
 from pipelines.store import ArchiveStore, StoreError
 
 SEGMENT_LINES = 1000
+LOG = logging.getLogger("newsarchive.journal")
 # (entry, journal name) -> the key of the segment that line belongs in
 SegmentKey = Callable[[dict[str, Any], str], str]
 
@@ -96,9 +98,22 @@ class Journal:
 
 
 def read_segment(store: ArchiveStore, key: str) -> list[dict[str, Any]]:
-    """The lines of one published segment."""
+    """The lines of one published segment. A damaged line (a disk error, a hand edit) is
+    skipped with a warning naming it: one bad line must not hide the rest of the log."""
     body = store.get(key) or b""
-    return [json.loads(line) for line in body.decode("utf-8").splitlines() if line.strip()]
+    lines = []
+    for number, line in enumerate(body.decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        if not isinstance(entry, dict):
+            LOG.warning("%s line %d is not a JSON object: skipped", key, number)
+            continue
+        lines.append(entry)
+    return lines
 
 
 def _process_alive(token: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from datetime import UTC, datetime
@@ -17,6 +18,17 @@ from pipelines.store import ArchiveStore, StoreError, StoreUnavailable, check_st
 
 class UsageError(Exception):
     """Bad command-line use; reported in one line with exit status 2."""
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (argparse turns the error into exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def check_run_places(config: Config, store: ArchiveStore, log_file: Path | None) -> None:

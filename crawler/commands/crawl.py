@@ -51,7 +51,10 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
     if args.urls_file:
         if not args.urls_file.is_file():
             raise UsageError(f"no such file: {args.urls_file}")
-        urls += read_urls_file(args.urls_file)
+        try:
+            urls += read_urls_file(args.urls_file)
+        except ValueError as error:
+            raise UsageError(f"--urls-file: {error}") from None
     spider_args = {"since": args.since, "full": args.full}
     if args.since:
         try:

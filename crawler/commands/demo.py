@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.commands.common import check_run_places, finish_run, log_file_settings
+from crawler.commands.common import UsageError, check_run_places, finish_run, log_file_settings
 from crawler.commands.read import ls_line
 from crawler.config import Config
 from crawler.sites import SITE_NAMES
@@ -34,7 +34,12 @@ def cmd_mirror(args: argparse.Namespace, config: Config) -> int:
     from crawler.mirror.server import MirrorServer
 
     catalog = Catalog(iter_fixtures(), args.articles)
-    server = MirrorServer(catalog.routes(), port=args.port, handlers=catalog.handlers())
+    try:
+        server = MirrorServer(catalog.routes(), port=args.port, handlers=catalog.handlers())
+    except OSError as error:
+        raise UsageError(
+            f"mirror: cannot listen on 127.0.0.1:{args.port}: {error.strerror}"
+        ) from None
     print(f"mirror of {len(catalog.items)} articles on {server.url}", file=sys.stderr)
     for site, table in site_tables(server).items():
         for key, url in table.items():

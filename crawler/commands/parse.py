@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler.commands.common import UsageError
 from crawler.config import Config
@@ -28,6 +29,12 @@ def add_arguments(commands: Any) -> None:
         default=[],
         metavar="'NAME: VALUE'",
         help="saved page's response header, repeatable ('Content-Type: text/html; charset=gbk')",
+    )
+    p.add_argument(
+        "--headers",
+        type=Path,
+        metavar="FILE",
+        help="JSON with the saved page's 'url' and 'headers' (default: a meta.json beside FILE)",
     )
 
 
@@ -53,8 +60,7 @@ def _page_to_parse(args: argparse.Namespace, config: Config) -> tuple[str, bytes
         return (args.url, *_fetch(args.url, config))
     if not args.file.is_file():
         raise UsageError(f"no such file: {args.file}")
-    meta_path = args.file.parent / "meta.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    meta = _saved_meta(args.headers or args.file.parent / "meta.json", named=bool(args.headers))
     url = args.url or meta.get("url")
     if not url:
         raise UsageError("parse FILE needs --url URL (the page's address decides the site)")
@@ -72,15 +78,51 @@ def _page_to_parse(args: argparse.Namespace, config: Config) -> tuple[str, bytes
     return url, args.file.read_bytes(), headers
 
 
+def _saved_meta(path: Path, named: bool) -> dict[str, Any]:
+    """The saved page's URL and headers; a meta.json found beside the file is read too, and
+    said so on stderr (it changes what the parser sees)."""
+    if not path.is_file():
+        if named:
+            raise UsageError(f"--headers: no such file: {path}")
+        return {}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path}: not a JSON object with 'url' and 'headers': {error}") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("headers", {}), dict):
+        raise UsageError(f"{path}: not a JSON object with 'url' and 'headers'")
+    if not named:
+        print(f"newsarchive: reading the URL and headers in {path} (--headers FILE to name "
+              "another)", file=sys.stderr)  # fmt: skip
+    return meta
+
+
+class _SameSiteRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to the hosts the site is fetched from."""
+
+    def __init__(self, hosts: set[str]) -> None:
+        self.hosts = hosts
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> Any:  # fmt: skip
+        host = urlsplit(newurl).hostname or ""
+        if host not in self.hosts:
+            raise UsageError(f"{req.full_url} redirects off-site to {newurl}: not followed")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def _fetch(url: str, config: Config) -> tuple[bytes, dict[str, str]]:
     try:
         ref = identify(url)
     except UnsupportedURL as error:
         raise UsageError(str(error)) from None
-    target = rebase_url(config.site(ref.site).base_url, ref.url)
+    settings = config.site(ref.site)
+    target = rebase_url(settings.base_url, ref.url)
+    hosts = {urlsplit(base).hostname or "" for base in settings.base_urls().values()}
+    opener = urllib.request.build_opener(_SameSiteRedirects(hosts))
     request = urllib.request.Request(target, headers={"User-Agent": config.crawl.user_agent})
     try:
-        with urllib.request.urlopen(request, timeout=config.crawl.download_timeout) as response:
+        with opener.open(request, timeout=config.crawl.download_timeout) as response:
             return response.read(), dict(response.headers.items())
     except OSError as error:
         raise UsageError(f"cannot fetch {target}: {error}") from None

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from crawler.commands.common import UsageError
+from crawler.commands.common import UsageError, positive_int
 from crawler.config import Config
 from crawler.items import parse_day
 from crawler.reports import recent_reports, report_line
@@ -46,7 +46,7 @@ def add_arguments(commands: Any) -> None:
     view.add_argument("--json", action="store_true", help="the full JSON record")
     view.add_argument("--text", action="store_true", help="the clean text only")
     view.add_argument("--raw", action="store_true", help="the page exactly as served")
-    show.add_argument("--version", type=int, help="a given version (default: the newest)")
+    show.add_argument("--version", type=positive_int, help="a given version (default: the newest)")
 
     export = commands.add_parser("export", help="write articles with their text to stdout")
     add_filters(export)
@@ -58,7 +58,7 @@ def add_arguments(commands: Any) -> None:
     add_filters(reparse)
 
     runs = commands.add_parser("runs", help="list recent crawl runs and how they went")
-    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--limit", type=positive_int, default=20, help="how many runs (at least 1)")
     runs.add_argument("--json", action="store_true", help="the full reports, one per line")
 
 

@@ -56,4 +56,7 @@ def parser_for(url: str) -> SiteParser:
 
 def parse(url: str, body: bytes, headers: Mapping[str, str] | None = None) -> Article:
     """Parse a page as served; raises a PageRejected subclass when there is no article."""
-    return parser_for(url).parse(url, body, headers or {})
+    parser = parser_for(url)
+    if not body.strip():
+        raise ParseError(url, "body", "the page is empty")
+    return parser.parse(url, body, headers or {})
