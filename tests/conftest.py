@@ -13,6 +13,19 @@ from crawler.mirror.server import MirrorServer, fixture_routes
 from tests.support.configs import mirror_config as write_mirror_config
 from tests.support.s3server import WeedMini
 
+CHECKOUT_STATE = ("archive", "spool", "locks", "logs")  # the default config's folders
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def checkout_state_untouched() -> Iterator[None]:
+    """Tests never use the checkout's own state folders: a crawl running in this checkout
+    must not fail them, and they must not write into its archive."""
+    before = {name for name in CHECKOUT_STATE if (REPO / name).exists()}
+    yield
+    created = {name for name in CHECKOUT_STATE if (REPO / name).exists()} - before
+    assert not created, f"the test wrote the checkout's own {sorted(created)}"
+
 
 @pytest.fixture(scope="session")
 def mirror() -> Iterator[MirrorServer]:

@@ -48,7 +48,8 @@ def test_parse_rejected_page_exits_1_with_the_reason() -> None:
     fixture = load_fixture(FIXTURES_DIR / "tencent" / "paywalled")
     result = newsarchive("parse", str(fixture.path / "page.html"))
     assert result.returncode == 1
-    assert result.stderr.startswith("newsarchive: not_article: not a text article: paywalled")
+    *_, last = result.stderr.strip().splitlines()
+    assert last.startswith("newsarchive: not_article: not a text article: paywalled")
     assert result.stdout == ""
 
 

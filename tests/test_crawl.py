@@ -201,14 +201,19 @@ def test_demo_archives_the_mirror_then_finds_nothing_new(
     tmp_path: Path, mirror: MirrorServer
 ) -> None:
     archive = tmp_path / "demo-archive"
-    env = {"NEWSARCHIVE_ARCHIVE": str(archive)}
-    first = newsarchive("demo", env=env)
+    config = tmp_path / "demo.toml"
+    config.write_text(
+        f'[archive]\nlocation = "{archive}"\nspool_dir = "{tmp_path / "spool"}"\n'
+        f'[crawl]\nlock_dir = "{tmp_path / "locks"}"\n',
+        encoding="utf-8",
+    )
+    first = newsarchive("--config", str(config), "demo")
     assert first.returncode == 0, first.stderr[-3000:]
     futu, tencent = (line for line in first.stdout.splitlines() if ": discovered " in line)
     assert "fetched 9, parsed 7, archived 7" in futu
     assert "fetched 8, parsed 4, archived 4" in tencent
     assert "$ newsarchive ls   (newest 5 of 11)" in first.stdout
     assert len(list((archive / "articles").rglob("*.json"))) == 11
-    second = newsarchive("demo", env=env)
+    second = newsarchive("--config", str(config), "demo")
     assert "nothing new" in second.stdout
     assert "archived 0" in second.stdout
