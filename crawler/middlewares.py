@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
@@ -34,8 +35,15 @@ class OffsiteRedirect(IgnoreRequest):
 
 
 class OffsiteRedirectGuard:
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
-        allowed = getattr(spider, "allowed_domains", None)
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OffsiteRedirectGuard:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        allowed = getattr(self.crawler.spider, "allowed_domains", None)
         if response.status not in REDIRECT_STATUSES or not allowed:
             return response
         location = response.headers.get(b"Location")

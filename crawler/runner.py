@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import defaultdict
 from collections.abc import Mapping
@@ -25,6 +26,31 @@ def group_by_site(urls: list[str]) -> tuple[dict[str, list[str]], list[str]]:
     return dict(grouped), unsupported
 
 
+# Scrapy's start-up and shut-down dumps (versions, overridden settings, every enabled
+# component, the full stats): 100-400 lines per crawl on a cron mail. `newsarchive crawl`
+# prints its own summary and stores the run report; crawl.log_level = "DEBUG" shows them.
+STARTUP_LOGGERS = (
+    "scrapy.utils.log",
+    "scrapy.crawler",
+    "scrapy.middleware",
+    "scrapy.addons",
+    "scrapy.statscollectors",
+    "scrapy.extensions.logstats",
+)
+
+
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
+def quiet_startup() -> None:
+    """A filter, not a level: Scrapy's logging set-up resets the levels of its loggers."""
+    for name in STARTUP_LOGGERS:
+        logger = logging.getLogger(name)
+        if _warnings_only not in logger.filters:
+            logger.addFilter(_warnings_only)
+
+
 def run_crawl(
     urls_by_site: Mapping[str, list[str] | None],
     config: Config,
@@ -46,6 +72,8 @@ def run_crawl(
     from crawler.addon import NEWSARCHIVE, RENDER_CHALLENGES
     from crawler.report_extension import RUN_REPORT
 
+    if config.crawl.log_level != "DEBUG":
+        quiet_startup()
     settings = get_project_settings()
     # One report for the whole run, written by the caller (not one per spider).
     settings.set(RUN_REPORT, False, priority="cmdline")

@@ -217,3 +217,14 @@ def test_demo_archives_the_mirror_then_finds_nothing_new(
     second = newsarchive("--config", str(config), "demo")
     assert "nothing new" in second.stdout
     assert "archived 0" in second.stdout
+
+
+def test_a_crawl_prints_its_summary_not_scrapys_start_up_dump(
+    mirror_config: Path, archive_dir: Path
+) -> None:
+    result = newsarchive("--config", str(mirror_config), "crawl", "--url", TENCENT_NOW.url)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for dump in ("Versions:", "Overridden settings", "Enabled extensions", "Dumping Scrapy stats"):
+        assert dump not in result.stderr
+    assert "Deprecat" not in result.stderr
+    assert len(result.stderr.splitlines()) < 10, result.stderr
