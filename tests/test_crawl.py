@@ -214,8 +214,17 @@ def test_demo_archives_the_mirror_then_finds_nothing_new(
     assert "fetched 8, parsed 4, archived 4" in tencent
     assert "$ newsarchive ls   (newest 5 of 11)" in first.stdout
     assert len(list((archive / "articles").rglob("*.json"))) == 11
+    # It says which pages fail on purpose, and why; shows one clean article; says what next.
+    assert "serves pages that must not become articles, on purpose:" in first.stdout
+    assert "futu/waf-challenge: Futu's JavaScript challenge" in first.stdout
+    assert "https://news.futunn.com/en/post/79436146 (on purpose)" in first.stdout
+    assert "$ newsarchive show 76365874-zh-HK" in first.stdout
+    assert "報告指出，持牌消費金融公司的資產質量在過去一年持續改善" in first.stdout
+    assert "\nNext:\n  newsarchive ls" in first.stdout
+    assert "PROBLEM:" not in first.stdout
     second = newsarchive("--config", str(config), "demo")
     assert "nothing new" in second.stdout
+    assert "PROBLEM:" not in second.stdout  # nothing contradicts "nothing new"
     assert "archived 0" in second.stdout
 
 

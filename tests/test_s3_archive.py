@@ -37,6 +37,7 @@ retry_attempts = {attempts}
 [crawl]
 download_delay = 0
 concurrent_requests_per_domain = 1
+lock_dir = "{tmp_path / "locks"}"
 [sites.futu]
 base_url = "{mirror.base_url("https://news.futunn.com")}"
 [sites.tencent]

@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.commands.common import UsageError, check_run_places, finish_run, log_file_settings
 from crawler.commands.read import ls_line
@@ -16,7 +16,11 @@ from crawler.stats import CrawlSummary, Exit
 from pipelines.reader import ArchiveReader
 from pipelines.store import shared_store
 
+if TYPE_CHECKING:
+    from crawler.mirror.fixtures import Fixture
+
 DEMO_LS_LINES = 5
+DEMO_TEXT_CHARS = 400
 
 
 def add_arguments(commands: Any) -> None:
@@ -56,9 +60,12 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from crawler.mirror.catalog import Catalog, mirrored
     from crawler.mirror.fixtures import iter_fixtures
     from crawler.mirror.server import MirrorServer
+    from crawler.parsers import identify
     from crawler.runner import run_crawl
 
-    catalog = Catalog(iter_fixtures())
+    fixtures = list(iter_fixtures())
+    catalog = Catalog(fixtures)
+    on_purpose = {identify(f.url).url: f for f in fixtures if f.demo_note}
     store = shared_store(config.archive)
     check_run_places(config, store, args.log_file)
     started = datetime.now(UTC)
@@ -68,18 +75,52 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         overrides.update(log_file_settings(args.log_file))
         plan: dict[str, list[str] | None] = {site: None for site in SITE_NAMES}
         runs = run_crawl(plan, mirrored(config, mirror), overrides)
-    summary = CrawlSummary(runs)
+    summary = CrawlSummary(runs, expected_failures=frozenset(on_purpose))
     finish_run(summary, config, store, started, command="demo")
     archived = sum(run.counts["archived"] + run.counts["new_versions"] for run in runs.values())
     if archived == 0:
         print("nothing new: every listed article is already in the archive")
-    newest = sorted(ArchiveReader(store).articles(), key=lambda a: a.published, reverse=True)
+    print_on_purpose(on_purpose, catalog.demo_notes())
+    reader = ArchiveReader(store)
+    newest = sorted(reader.articles(), key=lambda a: a.published, reverse=True)
     print(f"\n$ newsarchive ls   (newest {min(DEMO_LS_LINES, len(newest))} of {len(newest)})")
     for article in newest[:DEMO_LS_LINES]:
         print(ls_line(article))
-    # The mirror lists a challenge page, a deleted page, videos and an off-site link on
-    # purpose; they are reported above, and the demo itself succeeded.
+    if newest:
+        print_one_article(reader, newest[0].id, newest[0].site)
+    print(NEXT_STEPS)
     return Exit.OK
+
+
+NEXT_STEPS = """
+Next:
+  newsarchive ls --site tencent --since 2025-01-01     list what is archived
+  newsarchive show ID --text                           one article's clean text (--raw: as served)
+  newsarchive runs                                     what each run did
+  newsarchive crawl --url URL                          archive one real article page
+  newsarchive crawl                                    a nightly discovery run (cron: see README)
+  newsarchive schedule list                            the scheduler's jobs and next run times"""
+
+
+def print_on_purpose(pages: dict[str, Fixture], notes: list[str]) -> None:
+    """The demo's deliberate failures, and why each is there."""
+    print("\nThe mirror also serves pages that must not become articles, on purpose:")
+    for url, fixture in sorted(pages.items()):
+        print(f"  {fixture.name}: {fixture.demo_note}\n    {url}")
+    for note in notes:
+        print(f"  {note}")
+    print("A real night with such pages reports them as PROBLEM lines and exits 1.")
+
+
+def print_one_article(reader: ArchiveReader, article_id: str, site: str) -> None:
+    """What `newsarchive show` prints, for the newest article: the text without boilerplate."""
+    (record, *_) = reversed(reader.find(article_id, site))
+    text = str(record["text"])
+    shown = text if len(text) <= DEMO_TEXT_CHARS else text[:DEMO_TEXT_CHARS].rstrip() + " ..."
+    print(
+        f"\n$ newsarchive show {article_id}   (its text: no disclaimers, share or comment widgets)"
+    )
+    print(f"{record['title']}\n{record['published']}  {record['url']}\n\n{shown}")
 
 
 COMMANDS = {"mirror": cmd_mirror, "demo": cmd_demo}

@@ -66,6 +66,10 @@ class Catalog:
     def routes(self) -> dict[str, Route]:
         return {mirror_path(identify(self.url(i)).url): i.page for i in self.items}
 
+    def demo_notes(self) -> list[str]:
+        """What each site's mirror does on purpose besides its pages (`DEMO_NOTES`)."""
+        return [note for m in self.mirrors.values() for note in getattr(m, "DEMO_NOTES", ())]
+
     def handlers(self) -> dict[str, Handler]:
         out: dict[str, Handler] = {}
         for module in self.mirrors.values():

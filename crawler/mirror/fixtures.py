@@ -32,6 +32,8 @@ class Fixture:
     body: bytes
     # A challenge page's article, as served once its script has run (meta.json after_challenge).
     after_challenge: bytes | None = None
+    # Why the demo serves this page although it fails on purpose (meta.json demo_note).
+    demo_note: str | None = None
 
     @property
     def name(self) -> str:
@@ -62,6 +64,7 @@ def load_fixture(path: Path) -> Fixture:
         after_challenge=(path / meta["after_challenge"]).read_bytes()
         if meta.get("after_challenge")
         else None,
+        demo_note=meta.get("demo_note"),
     )
 
 

@@ -25,6 +25,7 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 # Real headline lists point off-site too (src=12 went to WeChat).
 OFFSITE_URL = "https://mp.weixin.qq.com/s/Qm9vZ3VzT2Zmc2l0ZQ"
+DEMO_NOTES = [f"futu market listing: a link off the site ({OFFSITE_URL}): refused, never fetched"]
 # The cookie the challenge script sets before reloading (waf-challenge fixture).
 WAF_COOKIE = "wafToken"
 SITEMAPS = ("zhhans-index-test-48hours", "zhhans-index-test-quality-48hours",
