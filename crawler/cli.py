@@ -9,16 +9,28 @@ dispatches, and maps errors to exit statuses.
 
 from __future__ import annotations
 
-import argparse
-import os
+import signal
 import sys
-from pathlib import Path
 
-from crawler.commands import crawl, demo, parse, read, schedule
-from crawler.commands.common import UsageError
-from crawler.config import ConfigError, load_config
-from crawler.stats import Exit
-from pipelines.store import StoreError
+
+def _stopped_early(signum: int, frame: object) -> None:
+    """SIGTERM before a crawl has installed Scrapy's own handler (start-up, imports): said
+    as an interruption, exit 1, like a crawl stopped later."""
+    print("PROBLEM: interrupted: stopped by a signal", flush=True)
+    raise SystemExit(1)
+
+
+signal.signal(signal.SIGTERM, _stopped_early)
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from crawler.commands import crawl, demo, parse, read, schedule  # noqa: E402
+from crawler.commands.common import UsageError  # noqa: E402
+from crawler.config import ConfigError, load_config  # noqa: E402
+from crawler.stats import Exit  # noqa: E402
+from pipelines.store import StoreError  # noqa: E402
 
 GROUPS = (parse, crawl, demo, read, schedule)
 

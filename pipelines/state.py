@@ -44,6 +44,7 @@ class ArchiveState:
     def __init__(self, store: ArchiveStore, spool_dir: str | Path) -> None:
         self.store = store
         self.log = Journal(Path(spool_dir) / JOURNAL_DIR, _segment_key)
+        self.unreachable = False
 
     @classmethod
     def of(cls, options: StoreOptions) -> ArchiveState:
@@ -57,9 +58,12 @@ class ArchiveState:
     def archived_or_unknown(self, site: str, article_id: str) -> bool | None:
         """Like is_archived, but None when the archive cannot answer (it is down): the
         caller fetches anyway; the write spools and exactly-once writes prevent a copy."""
+        if self.unreachable:
+            return None  # once down, not asked again this run (each ask waits out retries)
         try:
             return self.is_archived(site, article_id)
         except StoreError:
+            self.unreachable = True
             return None
 
     def last_high_water(self, site: str) -> datetime | None:

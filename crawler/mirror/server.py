@@ -7,6 +7,7 @@ mirror with exactly the code that crawls the live site.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -71,7 +72,7 @@ class MirrorServer:
         self.requests: list[str] = []
         self.request_log: list[tuple[str, dict[str, str], bytes]] = []  # path, headers, body
         handler = _handler_for(self)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd = _QuietServer(("127.0.0.1", port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
@@ -96,6 +97,14 @@ class MirrorServer:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (a killed crawl, a timeout) is not the mirror's error."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def _handler_for(server: MirrorServer) -> type[BaseHTTPRequestHandler]:

@@ -1,0 +1,429 @@
+"""Fault injection: the nights that go wrong, and whether anything was lost or duplicated.
+
+    python bench/faults.py [--articles 40] [--kills 20] [--only NAME]
+
+Each row is one fault, played against the local mirror (Tencent discovery: the fixture pages
+plus N generated articles) and, for storage faults, a real `weed mini` S3 server. A fault is a
+sequence of runs as a user would make them: the faulty night, then what the README says to
+do next (the next nightly run, or `newsarchive flush`). Then the archive is read back:
+
+    expected    articles the listings hold that must end up archived
+    archived    distinct article ids in the archive after the last run
+    lost        expected - archived
+    duplicated  ids stored more than once (a second record or a second version)
+    exits       exit status of each run, in order
+    seconds     wall time of the whole row
+
+Target: 0 lost, 0 duplicated, no hang (every run has a timeout here; a hang shows as exit
+"T"). Numbers are printed, not asserted: the test suite checks behaviour, this measures it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crawler.mirror.catalog import Catalog  # noqa: E402
+from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture  # noqa: E402
+from crawler.mirror.server import MirrorServer, Route, mirror_path  # noqa: E402
+from crawler.parsers import identify  # noqa: E402
+from tests.support.configs import sites_toml  # noqa: E402
+from tests.support.s3server import WeedMini  # noqa: E402
+
+PROBLEMS: list[str] = []  # the PROBLEM lines of the last run, shown under a row
+RUN_TIMEOUT = 300  # seconds: a run that takes longer counts as a hang ("T")
+BUSY = Route(503, {"Content-Type": "text/plain"}, b"busy")
+
+
+@dataclass
+class Row:
+    fault: str
+    expected: int
+    archived: int = 0
+    duplicated: int = 0
+    exits: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    note: str = ""
+    measured: tuple[int, int] | None = None  # (archived, duplicated) a scenario counted itself
+
+    @property
+    def lost(self) -> int:
+        return max(self.expected - self.archived, 0)
+
+
+class Faults:
+    """Per-article-path fault injection on top of the catalog's pages."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.attempts: Counter[str] = Counter()
+        self.rule: Callable[[str, int], Route | None] = lambda path, attempt: None
+        self.paths = {
+            mirror_path(identify(catalog.url(i)).url): i.page
+            for i in catalog.items
+            if i.site == "tencent"
+        }
+
+    def handlers(self) -> dict[str, Callable[..., Route]]:
+        def serve(path: str) -> Callable[..., Route]:
+            def answer(*_: object) -> Route:
+                self.attempts[path] += 1
+                return self.rule(path, self.attempts[path]) or self.paths[path]
+
+            return answer
+
+        return {**self.catalog.handlers(), **{path: serve(path) for path in self.paths}}
+
+
+def expected_ids(catalog: Catalog) -> set[str]:
+    return {
+        identify(catalog.url(i)).id
+        for i in catalog.items
+        if i.site == "tencent" and i.is_article and i.channel
+    }
+
+
+def write_config(work: Path, mirror: MirrorServer, archive: str, **crawl: object) -> Path:
+    values = {"download_delay": 0, "autothrottle": False, "concurrent_requests_per_domain": 8,
+              "lock_dir": str(work / "locks"), "retry_times": 1, **crawl}  # fmt: skip
+    crawl_toml = "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+    s3 = ""
+    if archive.startswith("s3://"):
+        s3 = 'addressing_style = "path"\nregion = "us-east-1"\nretry_attempts = 2\n'
+    path = work / "faults.toml"
+    path.write_text(
+        f'[archive]\nlocation = "{archive}"\nspool_dir = "{work / "spool"}"\n{s3}'
+        f"[crawl]\n{crawl_toml}[retry]\nbackoff_minutes = 0\nmax_attempts = 6\n"
+        f"{sites_toml(mirror, {'tencent': {'item_count': 7, 'max_pages': 50}})}",
+        encoding="utf-8",
+    )
+    return path
+
+
+def newsarchive(config: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run one command; its exit status as text ("T" when it had to be killed)."""
+    command = [sys.executable, "-m", "crawler.cli", "--config", str(config), *args]
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=_env(env), capture_output=True,
+                              timeout=RUN_TIMEOUT)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return "T"
+    PROBLEMS[:] = [line for line in done.stdout.decode().splitlines() if "PROBLEM" in line]
+    return str(done.returncode)
+
+
+def start(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "crawler.cli", "--config", str(config), *args]
+    return subprocess.Popen(command, cwd=ROOT, env=_env(env), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def finish(process: subprocess.Popen[bytes]) -> str:
+    try:
+        return str(process.wait(timeout=RUN_TIMEOUT))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return "T"
+
+
+def _env(extra: dict[str, str] | None) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSARCHIVE_", "AWS_"))}
+    return {**base, **(extra or {})}
+
+
+def archived_ids(work: Path, weed: WeedMini | None, bucket: str | None) -> Counter[str]:
+    """How many records each article id has in the archive (local folder or bucket)."""
+    if weed is None or bucket is None:
+        keys = [p.relative_to(work / "archive").as_posix()
+                for p in (work / "archive" / "articles").rglob("*.json")]  # fmt: skip
+    else:
+        pages = weed.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        keys = [o["Key"].removeprefix("news/") for p in pages for o in p.get("Contents", [])]
+    ids = [k.rsplit("/", 1)[1].split(".")[0] for k in keys if k.startswith("articles/tencent/")]
+    return Counter(ids)
+
+
+def wait_for(
+    condition: Callable[[], bool], process: subprocess.Popen[bytes], seconds: float = 60
+) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Bench:
+    def __init__(self, articles: int, kills: int) -> None:
+        self.articles = articles
+        self.kill_count = kills
+        self.weed: WeedMini | None = None
+        self.buckets = 0
+
+    def bucket(self) -> str:
+        assert self.weed is not None
+        self.buckets += 1
+        name = f"faults-{self.buckets}"
+        self.weed.client().create_bucket(Bucket=name)
+        return name
+
+    def play(self, name: str, scenario: Callable[..., list[str]], s3: bool = False,
+             delay: float = 0.0) -> Row:  # fmt: skip
+        catalog = Catalog(iter_fixtures(), extra_articles=self.articles)
+        faults = Faults(catalog)
+        work = Path(tempfile.mkdtemp(prefix=f"faults-{name}-"))
+        row = Row(name, len(expected_ids(catalog)))
+        started = time.monotonic()
+        bucket = self.bucket() if s3 else None
+        with MirrorServer(catalog.routes(), handlers=faults.handlers(), delay=delay) as mirror:
+            archive = f"s3://{bucket}/news" if bucket else str(work / "archive")
+            row.exits = scenario(work=work, mirror=mirror, faults=faults, archive=archive,
+                                 row=row)  # fmt: skip
+        if row.measured is not None:
+            row.archived, row.duplicated = row.measured
+        else:
+            counts = archived_ids(work, self.weed if s3 else None, bucket)
+            row.archived = len(set(counts) & expected_ids(catalog))
+            row.duplicated = sum(1 for n in counts.values() if n > 1)
+        row.seconds = time.monotonic() - started
+        shutil.rmtree(work, ignore_errors=True)
+        return row
+
+    # --- the faults ----------------------------------------------------------------------
+
+    def storage_down_at_start(self, work: Path, mirror: MirrorServer, archive: str,
+                              **_: object) -> list[str]:  # fmt: skip
+        assert self.weed is not None
+        config = write_config(work, mirror, archive)
+        self.weed.stop()
+        first = newsarchive(config, "crawl", "--site", "tencent", env=self.weed.env())
+        self.weed.start()
+        second = newsarchive(config, "crawl", "--site", "tencent", env=self.weed.env())
+        return [first, second]
+
+    def storage_down_whole_run_then_flush(self, work: Path, mirror: MirrorServer,
+                                          archive: str, **_: object) -> list[str]:  # fmt: skip
+        assert self.weed is not None
+        config = write_config(work, mirror, archive)
+        self.weed.stop()
+        first = newsarchive(config, "crawl", "--site", "tencent", env=self.weed.env())
+        self.weed.start()
+        return [first, newsarchive(config, "flush", env=self.weed.env())]
+
+    def storage_down_mid_run(self, work: Path, mirror: MirrorServer, archive: str,
+                             **_: object) -> list[str]:  # fmt: skip
+        assert self.weed is not None
+        config = write_config(work, mirror, archive)
+        crawl = start(config, "crawl", "--site", "tencent", env=self.weed.env())
+        bucket = archive.split("/")[2]
+        wait_for(lambda: len(archived_ids(work, self.weed, bucket)) >= 5, crawl)
+        self.weed.stop()
+        first = finish(crawl)
+        self.weed.start()
+        return [first, newsarchive(config, "flush", env=self.weed.env())]
+
+    def spool_unwritable(self, work: Path, mirror: MirrorServer, archive: str,
+                         **_: object) -> list[str]:  # fmt: skip
+        config = write_config(work, mirror, archive)
+        text = config.read_text().replace(f'location = "{archive}"', 'location = "s3://down/x"')
+        text = text.replace(
+            "[archive]\n",
+            f'[archive]\nendpoint_url = "http://127.0.0.1:{closed_port()}"\n'
+            'addressing_style = "path"\nregion = "us-east-1"\nretry_attempts = 1\n',
+        )
+        down = work / "down.toml"
+        down.write_text(text)
+        spool = work / "spool"
+        crawl = start(
+            down,
+            "crawl",
+            "--site",
+            "tencent",
+            env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+        )
+        wait_for(lambda: len(list(spool.glob("tencent-*.json"))) >= 2, crawl)
+        shutil.move(spool, work / "spool-saved")
+        spool.write_text("not a folder")
+        first = finish(crawl)
+        # The fix a person makes: the spool folder back (with what it held), archive up.
+        spool.unlink()
+        shutil.move(work / "spool-saved", spool)
+        return [first, newsarchive(config, "crawl", "--site", "tencent")]
+
+    def nightly(self, runs: int) -> Callable[..., list[str]]:
+        """`runs` discovery runs in a row on a faulty mirror (the retry ledger's job)."""
+
+        def scenario(work: Path, mirror: MirrorServer, archive: str, **_: object) -> list[str]:
+            config = write_config(work, mirror, archive, download_timeout=2)
+            return [newsarchive(config, "crawl", "--site", "tencent") for _ in range(runs)]
+
+        return scenario
+
+    def killed(self, sig: signal.Signals, count: int) -> Callable[..., list[str]]:
+        """`count` crawls, each into a fresh archive, each stopped by `sig` at a random
+        point of its run, each followed by one normal run; every archive is checked."""
+
+        def scenario(
+            work: Path, mirror: MirrorServer, archive: str, row: Row, faults: Faults, **_: object
+        ) -> list[str]:
+            exits: list[str] = []
+            rng = random.Random(20261126)
+            lost = duplicated = 0
+            expected = expected_ids(faults.catalog)
+            # How long an undisturbed crawl takes: the kills land within it.
+            (work / "timing").mkdir()
+            timing = write_config(work / "timing", mirror, str(work / "timing" / "archive"))
+            began = time.monotonic()
+            newsarchive(timing, "crawl", "--site", "tencent")
+            duration = time.monotonic() - began
+            for n in range(count):
+                folder = work / f"kill-{n}"
+                folder.mkdir()
+                config = write_config(folder, mirror, str(folder / "archive"))
+                crawl = start(config, "crawl", "--site", "tencent")
+                time.sleep(rng.uniform(0.1, 0.9) * duration)
+                killed = crawl.poll() is None
+                if killed:
+                    crawl.send_signal(sig)
+                exits.append(finish(crawl) + ("" if killed else "(done)"))
+                exits.append(newsarchive(config, "crawl", "--site", "tencent"))
+                counts = archived_ids(folder, None, None)
+                lost += len(expected - set(counts))
+                duplicated += sum(1 for c in counts.values() if c > 1)
+            row.expected *= count
+            row.measured = (row.expected - lost, duplicated)
+            return exits
+
+        return scenario
+
+    def chromium_never_passes(self, work: Path, mirror: MirrorServer, archive: str,
+                              row: Row, **_: object) -> list[str]:  # fmt: skip
+        waf = load_fixture(FIXTURES_DIR / "futu" / "waf-challenge")
+        config = write_config(work, mirror, archive, render_timeout=3)
+        challenge = Route(waf.status, waf.headers, waf.body)
+        mirror.handlers[mirror_path(identify(waf.url).url)] = lambda *_: challenge
+        row.expected = 0
+        row.note = "the challenge page is kept raw as blocked"
+        return [newsarchive(config, "crawl", "--render", "--url", waf.url)]
+
+    def corrupted_index_line(self, work: Path, mirror: MirrorServer, archive: str,
+                             row: Row, **_: object) -> list[str]:  # fmt: skip
+        config = write_config(work, mirror, archive)
+        exits = [newsarchive(config, "crawl", "--site", "tencent")]
+        segment = next((work / "archive" / "daily").rglob("*.jsonl"))
+        segment.write_bytes(segment.read_bytes() + b'{"id": "broken\n')
+        for command in (["ls"], ["export", "--format", "jsonl"], ["reparse", "--site", "tencent"]):
+            exits.append(newsarchive(config, *command))
+        row.note = "ls / export / reparse skip the damaged line with a warning"
+        return exits
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=40)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--only", help="run one fault (its name in the table)")
+    args = parser.parse_args()
+    bench = Bench(args.articles, args.kills)
+
+    def storm(path: str, attempt: int) -> Route | None:
+        return BUSY if attempt <= 2 and zlib.crc32(path.encode()) % 2 else None
+
+    def slow(path: str, attempt: int) -> Route | None:
+        if attempt <= 2 and zlib.crc32(path.encode()) % 3 == 0:
+            time.sleep(3)  # past download_timeout = 2
+        return None
+
+    def truncated(path: str, attempt: int) -> Route | None:
+        if attempt <= 2 and zlib.crc32(path.encode()) % 3 == 1:
+            return Route(200, {"Content-Type": "text/html"}, b"<html><body>cut", truncated=True)
+        return None
+
+    def loop(path: str, attempt: int) -> Route | None:
+        return (
+            Route(302, {"Location": path}, b"")
+            if attempt <= 25 and zlib.crc32(path.encode()) % 4 == 0
+            else None
+        )
+
+    table: list[
+        tuple[str, Callable[..., list[str]], bool, Callable[[str, int], Route | None] | None]
+    ] = [
+        ("storage down at start", bench.storage_down_at_start, True, None),
+        ("storage down whole run, flush", bench.storage_down_whole_run_then_flush, True, None),
+        ("storage down mid-run", bench.storage_down_mid_run, True, None),
+        ("archive and spool unwritable", bench.spool_unwritable, False, None),
+        ("503 storm (half the pages)", bench.nightly(2), False, storm),
+        ("slow responses (timeouts)", bench.nightly(2), False, slow),
+        ("truncated responses", bench.nightly(3), False, truncated),
+        ("redirect loops", bench.nightly(2), False, loop),
+        (
+            f"SIGKILL x{args.kills}, each then a run",
+            bench.killed(signal.SIGKILL, args.kills),
+            False,
+            None,
+        ),
+        ("SIGTERM x5, each then a run", bench.killed(signal.SIGTERM, 5), False, None),
+        ("Chromium never passes", bench.chromium_never_passes, False, None),
+        ("corrupted index line", bench.corrupted_index_line, False, None),
+    ]
+    chosen = [entry for entry in table if not args.only or entry[0].startswith(args.only)]
+    with tempfile.TemporaryDirectory() as weed_dir:
+        if any(s3 for _, _, s3, _ in chosen):
+            bench.weed = WeedMini(Path(weed_dir)).start()
+        print(f"{'fault':36} {'expected':>8} {'archived':>8} {'lost':>5} {'dup':>4} "
+              f"{'seconds':>8}  exits")  # fmt: skip
+        try:
+            for name, scenario, s3, rule in chosen:
+                delay = (
+                    0.2
+                    if "SIG" in name
+                    else 0.05
+                    if "mid-run" in name or "unwritable" in name
+                    else 0
+                )
+                wrapped = scenario
+                if rule is not None:
+
+                    def wrapped(
+                        faults: Faults, _scenario=scenario, _rule=rule, **kw: object
+                    ) -> list[str]:
+                        faults.rule = _rule
+                        return _scenario(faults=faults, **kw)
+
+                row = bench.play(name, wrapped, s3=s3, delay=delay)
+                print(f"{row.fault:36} {row.expected:>8} {row.archived:>8} {row.lost:>5} "
+                      f"{row.duplicated:>4} {row.seconds:>8.1f}  {' '.join(row.exits)}"
+                      f"{'  (' + row.note + ')' if row.note else ''}", flush=True)  # fmt: skip
+                if row.exits and row.exits[-1] != "0":
+                    for line in PROBLEMS:
+                        print(f"{'':38}last run: {line}")
+        finally:
+            if bench.weed is not None:
+                bench.weed.stop()
+
+
+if __name__ == "__main__":
+    main()
