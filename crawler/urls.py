@@ -7,12 +7,29 @@ from urllib.parse import urlsplit, urlunsplit
 
 
 def rebase_url(base_url: str, canonical: str) -> str:
-    """The canonical URL on the configured base (the live site or the local mirror):
-    the real origin swapped for the base, path and query kept."""
+    """The canonical URL on the configured base (the live site or the local mirror).
+
+    The base's origin stands in for the real one, path and query kept. A page on another
+    host of the same site (tech.qq.com beside news.qq.com) keeps its own host: on the live
+    site it is fetched there; on a mirror, whose base ends in `/<real host>`, under that
+    host's folder (`<mirror>/tech.qq.com/a/...`).
+    """
     base = urlsplit(base_url)
     real = urlsplit(canonical)
-    path = base.path.rstrip("/") + real.path
-    return urlunsplit((base.scheme, base.netloc, path, real.query, ""))
+    prefix = base.path.rstrip("/")
+    folder, _, last = prefix.rpartition("/")
+    if "." in last:  # a mirror: the real host is the base's last folder
+        if last != real.netloc:
+            prefix = f"{folder}/{real.netloc}"
+        return urlunsplit((base.scheme, base.netloc, prefix + real.path, real.query, ""))
+    if real.netloc != base.netloc and _same_site(real.netloc, base.netloc):
+        return urlunsplit((real.scheme, real.netloc, real.path, real.query, ""))
+    return urlunsplit((base.scheme, base.netloc, prefix + real.path, real.query, ""))
+
+
+def _same_site(host: str, other: str) -> bool:
+    """Two hosts under one registrable domain (the last two labels: qq.com, futunn.com)."""
+    return host.split(".")[-2:] == other.split(".")[-2:]
 
 
 def read_urls_file(path: str | Path) -> list[str]:

@@ -96,9 +96,9 @@ def test_tencent_urls_file_keeps_rejected_pages_raw_and_counts_them(
     assert TENCENT_HEADLINE.url in result.stderr  # the failure is logged with its URL
 
     stored = files(archive_dir)
-    gbk_text = stored["text/tencent/2016/09/07/20160907003042.txt"].read_text(encoding="utf-8")
+    gbk_text = stored["text/tencent/2016/09/07/news-20160907003042.txt"].read_text(encoding="utf-8")
     assert "镕、喆、堃" in gbk_text
-    raw = stored["raw/tencent/2016/09/07/20160907003042.html.gz"].read_bytes()
+    raw = stored["raw/tencent/2016/09/07/news-20160907003042.html.gz"].read_bytes()
     assert gzip.decompress(raw) == TENCENT_GBK.body  # still GBK bytes, never re-encoded
 
     rejected = {k: v for k, v in stored.items() if k.startswith("rejected/")}

@@ -42,6 +42,6 @@ def test_spooled_items_flush_into_the_archive_once(tmp_path: Path) -> None:
     assert sum(r.pending for r in results) == 0
     keys = list(store.list(""))
     assert len([k for k in keys if k.startswith("articles/")]) == 1
-    raw = store.get("raw/tencent/2016/09/07/20160907003042.html.gz")
+    raw = store.get("raw/tencent/2016/09/07/news-20160907003042.html.gz")
     assert raw is not None and gzip.decompress(raw) == page.body
     assert len([k for k in keys if k.startswith("rejected/")]) == 2

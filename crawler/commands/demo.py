@@ -94,7 +94,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
 
 NEXT_STEPS = """
 Next:
-  newsarchive ls --site tencent --since 2025-01-01     list what is archived
+  newsarchive ls --since 2025-01-01                    list what is archived
   newsarchive show ID --text                           one article's clean text (--raw: as served)
   newsarchive runs                                     what each run did
   newsarchive crawl --url URL                          archive one real article page

@@ -146,13 +146,16 @@ def fragment_root(fragment_html: str) -> _Element:
     return lxml_html.fragment_fromstring(fragment_html, create_parent="div")
 
 
-def image_sources(root: _Element) -> list[str]:
-    """Absolute-ish image URLs in document order; protocol-relative ones get https:."""
+def image_sources(root: _Element, noise: Noise | None = None) -> list[str]:
+    """Absolute-ish image URLs in document order; protocol-relative ones get https:. Images
+    inside noise (a video widget's poster) and inline `data:` placeholders are not kept."""
     sources = []
     for img in root.iter("img"):
+        if noise is not None and any(noise(parent) for parent in img.iterancestors()):
+            continue
         src = img.get("src") or img.get("data-src") or ""
         if src.startswith("//"):
             src = "https:" + src
-        if src and src not in sources:
+        if src and not src.startswith("data:") and src not in sources:
             sources.append(src)
     return sources

@@ -24,7 +24,10 @@ WITH_YEAR = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
     "%m/%d/%Y %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
     "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日%H:%M:%S",  # 2009-2018 qq.com pages: no space before the time
+    "%Y年%m月%d日%H:%M",
     "%b %d, %Y %H:%M",
 )
 WITHOUT_YEAR = ("%b %d %H:%M", "%m/%d %H:%M", "%m月%d日 %H:%M")

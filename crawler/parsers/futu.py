@@ -25,7 +25,14 @@ from crawler.parsers.base import PageRef, first, parse_document, select_text, se
 from crawler.parsers.blocks import Noise, remove, text_blocks
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.errors import BlockedByChallenge, ParseError
-from crawler.parsers.text import Boilerplate, compile_all, decode_page, first_match, sentences
+from crawler.parsers.text import (
+    Boilerplate,
+    compile_all,
+    decode_page,
+    first_match,
+    is_mojibake,
+    sentences,
+)
 from crawler.sites import FUTU_LANGUAGES
 
 
@@ -174,6 +181,8 @@ class FutuParser:
         if ref is None:
             raise ParseError(url, "url", "not a Futu post or flash URL")
         _, page = decode_page(body, headers)
+        if is_mojibake(page):
+            raise ParseError(url, "encoding", "no candidate charset decodes the page cleanly")
         root = parse_document(page)
         container = first(root, CONTAINERS)
         if container is None:

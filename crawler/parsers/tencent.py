@@ -15,7 +15,6 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from lxml.etree import _Element
 
@@ -29,17 +28,38 @@ from crawler.parsers.text import (
     compile_all,
     decode_page,
     first_match,
+    is_mojibake,
     sentences,
     squash,
 )
 
+# Every URL form of a Tencent article, as data: the pattern, and how its groups make the id.
+# Ids of today's pages (rain, omn, cmsn, view.inews, xw cmsid) are global; a 2009-2018 page is
+# a date and a serial per channel, so its id carries the channel: tech.qq.com/a/20161014/
+# 006270.htm is `tech-20161014006270`, a different article from finance's 006270 that day.
+_ID = r"(?P<id>[0-9A-Za-z]{10,30})"
 URL_PATTERNS = (
-    re.compile(r"^https?://(?:news|new)\.qq\.com/rain/a/(?P<id>[0-9A-Za-z]{10,24})(?:[/?#]|$)"),
-    re.compile(r"^https?://view\.inews\.qq\.com/(?:a|k)/(?P<id>[0-9A-Za-z]{10,24})(?:[/?#]|$)"),
-    re.compile(r"^https?://new\.qq\.com/omn/(?:\d{8}/)?(?P<id>[0-9A-Za-z]{10,24})(?:\.html)?"),
-    re.compile(r"^https?://xw\.qq\.com/(?:cmsid|a)/(?P<id>[0-9A-Za-z]{10,24})(?:[/?#]|$)"),
-    # 2017 and earlier: news.qq.com/a/<YYYYMMDD>/<serial>.htm, GB2312 pages.
-    re.compile(r"^https?://(?:news|[a-z]+)\.qq\.com/a/(?P<date>\d{8})/(?P<serial>\d{6})\.s?htm"),
+    re.compile(rf"^https?://(?:news|new)\.qq\.com/rain/a/{_ID}(?:[/?#]|$)"),
+    re.compile(rf"^https?://view\.inews\.qq\.com/(?:a|k)/{_ID}(?:[/?#]|$)"),
+    # omn/<YYYYMMDD>/<id>.html, omn/<id>.html, omn/<first 8 of the id>/<TWF... id>.html
+    re.compile(
+        rf"^https?://new\.qq\.com/(?P<omn>omn)/(?:[0-9A-Za-z]{{8}}/)?{_ID}(?:\.html)?(?:[?#]|$)"
+    ),
+    # cmsn/<YYYYMMDD>/<YYYYMMDD><NNNNNN>[.html], cmsn/NEW<...>/NEW<...>.html
+    re.compile(
+        rf"^https?://new\.qq\.com/(?P<cmsn>cmsn)/(?:[0-9A-Za-z]{{8,16}}/)?{_ID}(?:\.html)?"
+        r"(?:[?#]|$)"
+    ),
+    re.compile(rf"^https?://xw\.qq\.com/(?:cmsid|a)/{_ID}(?:[/?#]|$)"),
+    # The mobile twins of a legacy desktop page: xw.qq.com/{c,a}/<channel>/<YYYYMMDD><NNNNNN>
+    re.compile(
+        r"^https?://xw\.qq\.com/(?:c|a)/(?P<channel>[a-z]+)/(?P<date>\d{8})(?P<serial>\d{6})"
+        r"(?:[/?#]|$)"
+    ),
+    # 2009-2018: <channel>.qq.com/a/<YYYYMMDD>/<NNNNNN>.htm, GB2312/GBK pages.
+    re.compile(
+        r"^https?://(?P<channel>[a-z]+)\.qq\.com/a/(?P<date>\d{8})/(?P<serial>\d{6})\.s?htm"
+    ),
 )
 WINDOW_DATA = re.compile(r"window\.DATA\s*=\s*")
 _JSON = json.JSONDecoder()
@@ -50,18 +70,39 @@ BODY_CONTAINERS = selectors(
     ".content-article",
     "#Cnt-Main-Article-QQ",
 )
-BODY_NOISE = Noise("#Status", ".qqnews-ad", ".article-ad", "#LeftTool", "script", "style")
+BODY_NOISE = Noise(
+    "#Status", ".qqnews-ad", ".article-ad", "#LeftTool", "script", "style", "iframe",
+    # 2019-2024 omn pages: the standfirst (导语) belongs in `summary`, not in the text.
+    ".introduction",
+    # 2009-2018 pages: the "转播到腾讯微博" share overlay on images, the related-video
+    # widget (精彩视频推荐 / 自动播放 / 正在加载...), the hidden selection-share tip.
+    ".mbArticleSharePic", ".rv-root-v2", "#tipsWBzf",
+)  # fmt: skip
+# Pictures that are not the article's: the related-video widget's (the share overlay wraps
+# the article's own picture, so it is text noise only).
+IMAGE_NOISE = Noise(".rv-root-v2", ".introduction")
 TITLE = selectors("h1#article-title", "#article-title", ".LEFT h1", ".hd h1", "h1", "title")
 MEDIA = selectors(
-    ".media-info .media-name", ".a_source a", ".a_source", "meta[name='source']@content"
+    ".media-info .media-name",
+    ".a_source a",
+    ".a_source",
+    ".infoCol .where",
+    "meta[name='source']@content",
 )
 PUBTIME = selectors(
     ".media-meta span",
     ".a_time",
+    "span.pubTime",
     "meta[name='pubdate']@content",
     "meta[property='article:published_time']@content",
 )
-SUMMARY = selectors("meta[name='description']@content")
+SUMMARY = selectors(
+    ".content-article .introduction",
+    "meta[name='description']@content",
+    "meta[name='Description']@content",  # 2009-2018 pages capitalise it
+)
+# 2009-2018 pages: `ARTICLE_INFO = window.ARTICLE_INFO || { ..., pubtime: '2016年10月14日07:17' }`
+ARTICLE_INFO_PUBTIME = re.compile(r"ARTICLE_INFO\b.{0,2000}?\bpubtime\s*:\s*'([^']{6,40})'", re.S)
 EDITOR = selectors(".qq_editor")
 TITLE_SUFFIX = re.compile(r"\s*[_|-]\s*腾讯(?:新闻|网)\s*$")
 
@@ -88,6 +129,8 @@ BOILERPLATE = Boilerplate(
             r"本文为《[^》]{1,30}》原创(?:内容|文章).{0,80}未经授权不得转载.{0,40}",
             r"\**免责声明[:：]在任何情况下，本文中的信息或所表述的意见，均不构成对任何人的投资建议。?\**",
             r"(?:点击|扫码)?关注.{0,20}(?:公众号|腾讯新闻).{0,20}",
+            r"精彩视频推荐",
+            r"【[^】]{0,120}未经授权[，,]?不得转载[^】]{0,60}】",
         ]
     ),
     sentences=sentences(
@@ -119,12 +162,12 @@ class TencentParser:
             if match:
                 groups = match.groupdict()
                 if groups.get("date"):
-                    ident = groups["date"] + groups["serial"]
-                    host = urlsplit(url).netloc
-                    canonical = f"https://{host}/a/{groups['date']}/{groups['serial']}.htm"
+                    channel, day, serial = groups["channel"], groups["date"], groups["serial"]
+                    ident = f"{channel}-{day}{serial}"
+                    canonical = f"https://{channel}.qq.com/a/{day}/{serial}.htm"
                 else:
                     ident = groups["id"]
-                    canonical = f"https://news.qq.com/rain/a/{ident}"
+                    canonical = _canonical(ident, groups)
                 kind = "video" if re.fullmatch(r"\d{8}V\w+", ident) else "article"
                 return PageRef(self.site, ident, canonical, "zh-CN", kind)
         return None
@@ -135,6 +178,8 @@ class TencentParser:
         if ref is None:
             raise ParseError(url, "url", "not a Tencent news article URL")
         _, page = decode_page(body, headers)
+        if is_mojibake(page):
+            raise ParseError(url, "encoding", "no candidate charset decodes the page cleanly")
         data = find_window_data(page)
         root = parse_document(page)
         _reject_non_articles(url, ref, data)
@@ -167,7 +212,7 @@ class TencentParser:
             found = first_match(EDITOR_LINE, [select_text(root, EDITOR) or ""])
             editor = found[1]["editor"].strip() if found else None
 
-        pubtime = _str(data.get("pubtime")) or select_text(root, PUBTIME)
+        pubtime = _str(data.get("pubtime")) or select_text(root, PUBTIME) or _info_pubtime(page)
         published = parse_local_time(pubtime, headers) if pubtime else None
         if published is None:
             raise ParseError(url, "published", f"no usable publication time ({pubtime!r})")
@@ -183,13 +228,28 @@ class TencentParser:
             outlet=_str(data.get("media")) or select_text(root, MEDIA),
             source=source,
             editor=editor,
-            summary=_str(data.get("desc")) or _str(data.get("abstract")) or _summary(root),
+            summary=_str(data.get("desc"))
+            or _str(data.get("abstract"))
+            or _str(data.get("introduction"))
+            or _summary(root),
             tags=_tags(data.get("tags")),
             images=tuple(images),
             parser=self.name,
             parser_version=self.version,
             extra=_extra(data),
         )
+
+
+def _canonical(ident: str, groups: Mapping[str, str | None]) -> str:
+    """Where an article with a global id is fetched: /rain/a/ for the dated ids Tencent
+    serves there (omn and the mobile forms redirect to it); the omn and cmsn forms of the
+    other id families (TWF..., NEW..., cmsn serials) stay as they are, folder = the first
+    eight characters of the id."""
+    if groups.get("cmsn"):
+        return f"https://new.qq.com/cmsn/{ident[:8]}/{ident}.html"
+    if groups.get("omn") and not ident[:8].isdigit():
+        return f"https://new.qq.com/omn/{ident[:8]}/{ident}.html"
+    return f"https://news.qq.com/rain/a/{ident}"
 
 
 def find_window_data(page: str) -> dict[str, Any]:
@@ -244,7 +304,7 @@ def _body(data: Mapping[str, Any], root: _Element) -> tuple[list[str], list[str]
     container = first(root, BODY_CONTAINERS)
     if container is None:
         return [], []
-    return text_blocks(container, BODY_NOISE), image_sources(container)
+    return text_blocks(container, BODY_NOISE), image_sources(container, IMAGE_NOISE)
 
 
 def _tags(raw: Any) -> tuple[str, ...]:
@@ -259,6 +319,11 @@ def _tags(raw: Any) -> tuple[str, ...]:
     else:
         items = []
     return tuple(dict.fromkeys(t.strip() for t in items if t and t.strip()))
+
+
+def _info_pubtime(page: str) -> str | None:
+    found = ARTICLE_INFO_PUBTIME.search(page)
+    return found[1].strip() if found else None
 
 
 def _summary(root: _Element) -> str | None:

@@ -6,7 +6,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    html_to_unicode,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+)
 
 # str.split() already splits on every Unicode space (NBSP, ideographic space...); only the
 # zero-width characters, which are not whitespace to Python, are deleted first.
@@ -22,14 +28,60 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def decode_page(body: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
-    """Decode like a browser: HTTP charset, then BOM and <meta charset>, then UTF-8.
+# Declared charsets that a browser-saved page often keeps after being re-saved as UTF-8.
+LEGACY_CHARSETS = frozenset({"gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp936"})
+# Candidates tried, in order, when the chosen decoding is full of replacement characters.
+FALLBACK_ENCODINGS = ("utf-8", "gb18030", "big5")
+MOJIBAKE_SHARE = 0.005  # replacement characters per character above which a decoding failed
 
-    w3lib maps the legacy Chinese labels (gb2312, gbk) to gb18030, their superset, so a page
-    declared GB2312 that uses characters only GBK has still decodes without replacement marks.
+
+def decode_page(body: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
+    """Decode like a browser, and like a person reading a saved file.
+
+    1. The HTTP header's charset, as browsers do (a live response).
+    2. No header (a saved file): a BOM; then the page's declared charset, except that a
+       legacy Chinese declaration (gb2312/gbk/big5) loses to bytes that decode strictly as
+       UTF-8 and hold multibyte text (a page re-saved as UTF-8 keeps its old meta tag).
+    3. Neither: strict UTF-8 if the bytes allow it, else GB18030.
+    gb2312 and gbk are always read as GB18030, their superset (w3lib's mapping). When the
+    result is full of replacement characters, the other candidates are tried and the
+    cleanest wins; `is_mojibake` says when even that one failed.
     """
-    encoding, text = html_to_unicode(header_value(headers, "content-type"), body)
+    content_type = header_value(headers, "content-type")
+    if http_content_type_encoding(content_type):
+        encoding, text = html_to_unicode(content_type, body)
+    elif read_bom(body)[0]:
+        encoding, text = html_to_unicode(None, body)
+    else:
+        declared = html_body_declared_encoding(body)
+        resolved = resolve_encoding(declared) if declared else None
+        if (resolved in LEGACY_CHARSETS or not declared) and _utf8_text(body):
+            encoding, text = "utf-8", body.decode("utf-8")
+        elif declared:
+            encoding, text = html_to_unicode(None, body)
+        else:
+            encoding, text = "gb18030", body.decode("gb18030", errors="replace")
+    if is_mojibake(text):
+        candidates = [(name, body.decode(name, errors="replace")) for name in FALLBACK_ENCODINGS]
+        encoding, text = min(candidates, key=lambda pair: pair[1].count("\ufffd"))
     return encoding, text
+
+
+def is_mojibake(text: str) -> bool:
+    """Whether a decoded page is mostly broken: replacement characters above MOJIBAKE_SHARE."""
+    marks = text.count("\ufffd")
+    return marks > 3 and marks / max(len(text), 1) > MOJIBAKE_SHARE
+
+
+def _utf8_text(body: bytes) -> bool:
+    """Bytes that are valid UTF-8 and hold non-ASCII text (pure ASCII proves nothing)."""
+    if body.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def squash(text: str) -> str:

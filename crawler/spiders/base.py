@@ -207,6 +207,11 @@ class ArticleSpider(scrapy.Spider):
         if retry:
             stats.inc_value(Stat.RETRIED)
         url = rebase_url(self.base_url, ref.url)
+        host = urlsplit(url).hostname or ""
+        if host and host not in self.allowed_domains:
+            # Another host of this site (an identified article URL on tech.qq.com, say):
+            # Scrapy's offsite filter re-reads allowed_domains when it changes.
+            self.allowed_domains.append(host)
         limit = self.settings.getint("URLLENGTH_LIMIT")
         if limit and len(url) > limit:
             self.account("url_too_long", ref.url, ref.id, f"{len(url)} characters")

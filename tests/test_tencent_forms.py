@@ -1,0 +1,112 @@
+"""Every Tencent URL form to one article id, and the decoding rules of saved and served pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.parsers import PARSERS, ParseError, parse
+from crawler.parsers.dates import parse_local_time
+from crawler.parsers.text import decode_page, is_mojibake
+
+TENCENT = PARSERS["tencent"]
+
+# (URL as found in the wild, its id, where it is fetched)
+FORMS = [
+    ("https://news.qq.com/rain/a/20251016A07W8J00", "20251016A07W8J00",
+     "https://news.qq.com/rain/a/20251016A07W8J00"),
+    ("https://new.qq.com/rain/a/20240920A07Y5Y00?refer=cp_1009#detail", "20240920A07Y5Y00",
+     "https://news.qq.com/rain/a/20240920A07Y5Y00"),
+    ("https://new.qq.com/omn/20190907/20190907A081B000.html", "20190907A081B000",
+     "https://news.qq.com/rain/a/20190907A081B000"),
+    ("https://new.qq.com/omn/20181102/20181102A0S7X3.html", "20181102A0S7X3",
+     "https://news.qq.com/rain/a/20181102A0S7X3"),
+    ("https://new.qq.com/omn/TWF20190/TWF2019071500123400.html", "TWF2019071500123400",
+     "https://new.qq.com/omn/TWF20190/TWF2019071500123400.html"),
+    ("https://new.qq.com/cmsn/20161014/20161014006270", "20161014006270",
+     "https://new.qq.com/cmsn/20161014/20161014006270.html"),
+    ("https://new.qq.com/cmsn/NEW20181/NEW2018110200123400.html", "NEW2018110200123400",
+     "https://new.qq.com/cmsn/NEW20181/NEW2018110200123400.html"),
+    ("https://view.inews.qq.com/a/20261001V0BR0200?source=feed", "20261001V0BR0200",
+     "https://news.qq.com/rain/a/20261001V0BR0200"),
+    ("https://xw.qq.com/cmsid/20190907A081B000", "20190907A081B000",
+     "https://news.qq.com/rain/a/20190907A081B000"),
+    ("https://xw.qq.com/c/tech/20161014006270", "tech-20161014006270",
+     "https://tech.qq.com/a/20161014/006270.htm"),
+    ("https://xw.qq.com/a/finance/20161014006270", "finance-20161014006270",
+     "https://finance.qq.com/a/20161014/006270.htm"),
+    ("http://tech.qq.com/a/20161014/006270.htm", "tech-20161014006270",
+     "https://tech.qq.com/a/20161014/006270.htm"),
+    ("http://finance.qq.com/a/20161014/006270.htm", "finance-20161014006270",
+     "https://finance.qq.com/a/20161014/006270.htm"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("url", "article_id", "fetched"), FORMS)
+def test_every_url_form_maps_to_one_id(url: str, article_id: str, fetched: str) -> None:
+    ref = TENCENT.identify(url)
+    assert ref is not None and (ref.id, ref.url) == (article_id, fetched)
+    again = TENCENT.identify(ref.url)  # the fetch URL is a form of the same article
+    assert again is not None and again.id == article_id
+
+
+def test_legacy_pages_of_two_channels_on_one_day_are_two_articles() -> None:
+    tech = TENCENT.identify("http://tech.qq.com/a/20161014/006270.htm")
+    finance = TENCENT.identify("http://finance.qq.com/a/20161014/006270.htm")
+    assert tech is not None and finance is not None and tech.id != finance.id
+
+
+@pytest.mark.parametrize(
+    "url", ["https://news.qq.com/ch/tech/", "https://new.qq.com/omn/author/abc", "https://qq.com/"]
+)
+def test_no_known_form_is_unsupported(url: str) -> None:
+    assert TENCENT.identify(url) is None
+
+
+GB_PAGE = '<html><head><meta charset="gb2312"><title>外汇储备</title></head><body>镕</body></html>'
+
+
+def test_a_served_header_charset_wins() -> None:
+    body = GB_PAGE.encode("gb18030")
+    encoding, text = decode_page(body, {"Content-Type": "text/html; charset=GBK"})
+    assert encoding == "gb18030" and "外汇储备" in text and "镕" in text
+
+
+def test_a_saved_utf8_page_that_still_declares_gb2312_is_read_as_utf8() -> None:
+    encoding, text = decode_page(GB_PAGE.encode("utf-8"), {})
+    assert encoding == "utf-8" and "外汇储备" in text
+
+
+def test_a_saved_gb_page_that_declares_gb2312_is_read_as_gb18030() -> None:
+    encoding, text = decode_page(GB_PAGE.encode("gb18030"), {})
+    assert encoding == "gb18030" and "镕" in text  # outside GB2312, inside GB18030
+
+
+def test_with_neither_header_nor_declaration_utf8_then_gb18030() -> None:
+    plain = "<html><body>芯片出口</body></html>"
+    assert decode_page(plain.encode("utf-8"), {}) == ("utf-8", plain)
+    encoding, text = decode_page(plain.encode("gb18030"), {})
+    assert encoding == "gb18030" and "芯片出口" in text
+
+
+def test_a_page_no_charset_decodes_is_rejected_not_archived_as_mojibake() -> None:
+    noise = bytes(range(0x80, 0x100)) * 40
+    body = b"<html><body><p>" + noise + b"</p></body></html>"
+    assert is_mojibake(decode_page(body, {"Content-Type": "text/html; charset=utf-8"})[1])
+    with pytest.raises(ParseError) as rejected:
+        parse("https://news.qq.com/rain/a/20251016A07W8J00", body,
+              {"Content-Type": "text/html; charset=utf-8"})  # fmt: skip
+    assert rejected.value.field == "encoding"
+
+
+@pytest.mark.parametrize(
+    ("shown", "iso"),
+    [
+        ("2016年10月14日07:17", "2016-10-14T07:17:00+08:00"),
+        ("2016年10月14日 07:17", "2016-10-14T07:17:00+08:00"),
+        ("2019-09-07 19:02:26", "2019-09-07T19:02:26+08:00"),
+        ("2016年10月14日07:17:05", "2016-10-14T07:17:05+08:00"),
+    ],
+)
+def test_every_printed_time_form_is_beijing_time(shown: str, iso: str) -> None:
+    parsed = parse_local_time(shown, {})
+    assert parsed is not None and parsed.isoformat() == iso
