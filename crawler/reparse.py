@@ -5,6 +5,7 @@ reaches the whole archive without fetching anything again.
 
 from __future__ import annotations
 
+import gzip
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ class ReparseSummary:
 
     def line(self) -> str:
         names = ("reparsed", "new_version", "unchanged", "failed")
+        if "recovered" in self.counts:  # a run over rejected pages
+            names = ("reparsed", "recovered", "unchanged", "failed")
         return ", ".join(f"{name.replace('_', ' ')} {self.counts[name]}" for name in names)
 
 
@@ -65,6 +68,59 @@ def reparse(
             )
     daily.flush(store)
     return summary
+
+
+# Rejections that a parser fix can turn into articles (crawler/outcomes.py: kept raw, not
+# refetched). Challenge pages and non-articles stay what they are.
+RECOVERABLE = frozenset({"parse_error", "layout_changed"})
+
+
+def reparse_rejected(
+    store: ArchiveStore,
+    rejected: Iterable[dict[str, Any]],
+    daily: DayIndex,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> ReparseSummary:
+    """Parse the kept raw pages of parse errors and layout changes again with today's
+    parsers; archive those that now give an article, exactly once (create-only keys: a
+    second run, or a page another run archived since, stores nothing new)."""
+    summary = ReparseSummary()
+    summary.counts["recovered"] = 0
+    for record in rejected:
+        if progress is not None:
+            progress(record)
+        if record.get("reason") not in RECOVERABLE:
+            continue
+        summary.counts["reparsed"] += 1
+        page = _rejected_page(store, record)
+        try:
+            article = parse(page.url, page.body, page.headers)
+        except PageRejected as still:
+            summary.counts["failed"] += 1
+            summary.failures.append(f"{page.site} {page.page_id}: {still.reason}: {still}")
+            continue
+        item = ArticleItem(page=page, article=article)
+        result = archive_article(store, item, partial(daily.add_article, store, item))
+        summary.counts["recovered" if result.status == "archived" else result.status] += 1
+        summary.changes.append(f"{page.site} {article.id}: recovered from {record['key']}")
+    daily.flush(store)
+    return summary
+
+
+def _rejected_page(store: ArchiveStore, record: dict[str, Any]) -> FetchedPage:
+    raw = store.get(record["raw_key"]) or b""
+    return FetchedPage(
+        site=record["site"],
+        page_id=record.get("page_id") or record.get("id"),
+        url=record.get("url") or record["source_url"],  # records before 2026-11 lack it
+        source_url=record["source_url"],
+        fetched_url=record["fetched_url"],
+        status=record["http_status"],
+        headers=dict(record["http_headers"]),
+        body=gzip.decompress(raw),
+        fetched_at=datetime.fromisoformat(record["fetched_at"]),
+        rendered_by=record.get("rendered_by"),
+    )
 
 
 def _page_of(archived: ArchivedArticle, record: dict[str, Any]) -> FetchedPage:

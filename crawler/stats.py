@@ -86,7 +86,8 @@ COUNTERS: dict[str, Stat] = {
 OUTCOME_GROUPS: dict[str, tuple[str, ...]] = {
     "parsed": (PARSED,),
     "not_articles": names_of(Kind.NOT_ARTICLE),
-    "parse_errors": ("parse_error", "layout_changed"),
+    "parse_errors": ("parse_error",),
+    "layout_changed": ("layout_changed",),
     "blocked": ("blocked",),
     "fetch_failed": names_of(Kind.FAILED),
     "filtered": names_of(Kind.FILTERED),
@@ -103,11 +104,12 @@ ARCHIVE_COUNTERS: dict[str, Stat] = {
 }
 SUMMARY_ORDER = (
     *list(COUNTERS)[:-1], "fetched", "parsed", "archived", "new_versions", "unchanged",
-    "not_articles", "blocked", "rendered", "parse_errors", "fetch_failed", "filtered",
+    "not_articles", "blocked", "rendered", "parse_errors", "layout_changed", "fetch_failed",
+    "filtered",
     "unsupported", "gave_up", "spooled", "lost",
 )  # fmt: skip
 # Pages that did not become what they should have: weighed against crawl.max_failure_ratio.
-FAILURES = ("parse_errors", "blocked", "fetch_failed")
+FAILURES = ("parse_errors", "layout_changed", "blocked", "fetch_failed")
 ARTICLES = ("archived", "new_versions", "unchanged")
 MAX_LISTED_FAILURES = 500
 
@@ -212,11 +214,21 @@ class CrawlSummary:
                 out.append(
                     f"{site}: {failed} of {pages} pages failed, above "
                     f"{self.max_failure_ratio:.0%} (parse errors {counts['parse_errors']}, "
-                    f"blocked {counts['blocked']}, fetch failed {counts['fetch_failed']})"
+                    f"layout changed {counts['layout_changed']}, blocked {counts['blocked']}, "
+                    f"fetch failed {counts['fetch_failed']})"
                 )
             fetched = counts["fetched"] - expected
             if fetched > 0 and not any(counts[n] for n in (*ARTICLES, "not_articles")):
                 out.append(f"{site}: zero articles from {counts['fetched']} pages fetched")
+            changed = counts["layout_changed"] - sum(
+                1 for f in run.failures
+                if f["reason"] == "layout_changed" and f["url"] in self.expected_failures
+            )  # fmt: skip
+            if changed > 0:
+                out.append(
+                    f"{site}: {changed} pages match no known layout: the site's layout may have "
+                    "changed (fix the parser, then `newsarchive reparse --rejected`)"
+                )
             if counts["lost"]:
                 out.append(
                     f"{site}: {counts['lost']} parsed pages NOT KEPT: neither the archive nor "

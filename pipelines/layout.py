@@ -96,7 +96,8 @@ def daily_segment_key(site: str, published: datetime, segment: str) -> str:
 
 
 def segment_day(key: str) -> date | None:
-    """The day a `daily/` or `state/<site>/log/` segment key is filed under."""
+    """The day a `daily/` or `state/<site>/log/` segment key, or a `rejected/` key, is filed
+    under."""
     parts = key.split("/")
     first = 3 if parts[0] == "state" else 2
     try:
@@ -125,6 +126,11 @@ def _month_prefix(root: str, year: int | None, month: int | None) -> str:
     if month is None:
         return f"{root}{year:04d}/"
     return f"{root}{year:04d}/{month:02d}/"
+
+
+def rejected_prefix(site: str, year: int | None = None, month: int | None = None) -> str:
+    """`rejected/<site>/`, or the prefix of one year or month of it (UTC fetch dates)."""
+    return _month_prefix(f"rejected/{site}/", year, month)
 
 
 def rejected_keys(site: str, name: str, fetched_at: datetime) -> tuple[str, str]:

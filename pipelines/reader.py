@@ -28,7 +28,7 @@ from crawler.items import BEIJING
 from crawler.sites import SITE_NAMES
 from pipelines.day_index import IndexEntry
 from pipelines.journal import read_segment
-from pipelines.layout import article_keys, daily_prefix, index_key, segment_day
+from pipelines.layout import article_keys, daily_prefix, index_key, rejected_prefix, segment_day
 from pipelines.store import ArchiveStore, StoreOptions, open_store
 
 
@@ -96,6 +96,27 @@ class ArchiveReader:
                 day = segment_day(key)
                 if day is not None and _in_range_day(day, since, until):
                     yield key
+
+    def rejected(
+        self, site: str | None = None, since: date | None = None, until: date | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Records of the pages kept raw with their reason, fetched from `since` to `until`
+        (UTC fetch days: a rejected page has no trusted publication date)."""
+        for name in [site] if site else SITE_NAMES:
+            if since is None:
+                prefixes = [rejected_prefix(name)]
+            else:
+                last = until or datetime.now(BEIJING).date()
+                prefixes = [rejected_prefix(name, y, m) for y, m in _months(since, last)]
+            for prefix in prefixes:
+                for key in self.store.list(prefix):
+                    day = segment_day(key)
+                    if not key.endswith(".json") or day is None:
+                        continue
+                    if _in_range_day(day, since, until):
+                        body = self.store.get(key)
+                        if body is not None:
+                            yield {"key": key, "site": name, **json.loads(body)}
 
     def find(self, article_id: str, site: str | None = None) -> list[dict[str, Any]]:
         """Every version's record of one article id, oldest first (empty if unknown)."""

@@ -103,6 +103,9 @@ def archive_rejected(store: ArchiveStore, item: RejectedItem) -> ArchiveResult:
     name = page.page_id or page.source_url
     record_key, raw_key = rejected_keys(page.site, f"{name}.{item.reason}", page.fetched_at)
     record = {
+        "site": page.site,
+        "page_id": page.page_id,
+        "url": page.url,
         "reason": item.reason,
         "detail": item.detail,
         "field": item.field,

@@ -210,7 +210,7 @@ def test_demo_archives_the_mirror_then_finds_nothing_new(
     first = newsarchive("--config", str(config), "demo")
     assert first.returncode == 0, first.stderr[-3000:]
     futu, tencent = (line for line in first.stdout.splitlines() if ": discovered " in line)
-    assert "fetched 9, parsed 7, archived 7" in futu
+    assert "fetched 10, parsed 7, archived 7" in futu
     assert "fetched 8, parsed 4, archived 4" in tencent
     assert "$ newsarchive ls   (newest 5 of 11)" in first.stdout
     assert len(list((archive / "articles").rglob("*.json"))) == 11

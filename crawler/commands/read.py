@@ -13,6 +13,7 @@ import gzip
 import json
 import sys
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from crawler.commands.common import UsageError, positive_int
@@ -56,6 +57,11 @@ def add_arguments(commands: Any) -> None:
         "reparse", help="re-run today's parsers on archived pages; store what changed"
     )
     add_filters(reparse)
+    reparse.add_argument(
+        "--rejected",
+        action="store_true",
+        help="parse the kept raw pages of parse errors and layout changes again (by fetch day)",
+    )
 
     runs = commands.add_parser("runs", help="list recent crawl runs and how they went")
     runs.add_argument("--limit", type=positive_int, default=20, help="how many runs (at least 1)")
@@ -66,12 +72,17 @@ def reader_for(config: Config) -> ArchiveReader:
     return ArchiveReader(shared_store(config.archive))
 
 
-def filtered(reader: ArchiveReader, args: argparse.Namespace) -> Iterator[ArchivedArticle]:
+def _day_range(args: argparse.Namespace) -> tuple[date | None, date | None]:
     try:
         since = parse_day(args.since) if args.since else None
         until = parse_day(args.until) if args.until else None
     except ValueError as error:
         raise UsageError(str(error)) from None
+    return since, until
+
+
+def filtered(reader: ArchiveReader, args: argparse.Namespace) -> Iterator[ArchivedArticle]:
+    since, until = _day_range(args)
     return reader.articles(site=args.site, since=since, until=until, ticker=args.ticker)
 
 
@@ -159,6 +170,8 @@ def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
     from pipelines.day_index import DayIndex
 
     reader = reader_for(config)
+    if args.rejected:
+        return _reparse_rejected(args, config, reader)
     articles = list(filtered(reader, args))
     bar = tqdm(total=len(articles), desc="reparse", unit="article", file=sys.stderr, disable=None)
     summary = reparse(
@@ -168,6 +181,22 @@ def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
         progress=lambda _: bar.update(),
     )
     bar.close()
+    for line in summary_lines(summary):
+        print(line)
+    return 1 if summary.counts["failed"] else 0
+
+
+def _reparse_rejected(args: argparse.Namespace, config: Config, reader: ArchiveReader) -> int:
+    """`reparse --rejected`: recover a night's pages after a parser fix, without fetching."""
+    from crawler.reparse import reparse_rejected, summary_lines
+    from pipelines.day_index import DayIndex
+
+    if args.ticker:
+        raise UsageError("--ticker does not apply to rejected pages (they have no article)")
+    since, until = _day_range(args)
+    summary = reparse_rejected(
+        reader.store, reader.rejected(args.site, since, until), DayIndex(config.archive.spool_dir)
+    )
     for line in summary_lines(summary):
         print(line)
     return 1 if summary.counts["failed"] else 0

@@ -30,6 +30,14 @@ class ParseError(PageRejected):
         self.field = field
 
 
+class LayoutChanged(PageRejected):
+    """A real page of the site (not a challenge) that matches no known layout: no article
+    container, or less text than any real page of its kind has. Counted apart from parse
+    errors, because it usually means the site changed its pages, not that one page is odd."""
+
+    reason = "layout_changed"
+
+
 class BlockedByChallenge(PageRejected):
     """The site answered with an anti-bot JavaScript challenge instead of the article."""
 

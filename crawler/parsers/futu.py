@@ -24,7 +24,7 @@ from crawler.items import Article
 from crawler.parsers.base import PageRef, first, parse_document, select_text, selectors, union
 from crawler.parsers.blocks import Noise, remove, text_blocks
 from crawler.parsers.dates import parse_local_time
-from crawler.parsers.errors import BlockedByChallenge, ParseError
+from crawler.parsers.errors import BlockedByChallenge, LayoutChanged, ParseError
 from crawler.parsers.text import (
     Boilerplate,
     compile_all,
@@ -146,6 +146,10 @@ EDITOR = compile_all(
 TICKER = re.compile(r"\$[^$\n]{1,80}?\((?P<code>\.?[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Z]{2,4})\)\$")
 # A challenge shell has scripts and almost no readable text; a real error page has text.
 CHALLENGE_MAX_TEXT = 200
+# Less article text than any real page of its kind carries: the container is there but the
+# text moved elsewhere (a layout change), not a short article. A real flash item can be 40
+# characters of Chinese; posts run to hundreds.
+MIN_TEXT_CHARS = {"flash": 15, "post": 60}
 SCRIPTS = union("script", "style", "noscript")
 
 
@@ -188,7 +192,7 @@ class FutuParser:
         if container is None:
             if _looks_like_challenge(root):
                 raise BlockedByChallenge(url, "Futu answered with a JavaScript challenge page")
-            raise ParseError(url, "body", "no article container (.origin_content)")
+            raise LayoutChanged(url, "no article container (.origin_content): layout changed?")
 
         title = select_text(root, TITLE)
         if not title:
@@ -213,8 +217,11 @@ class FutuParser:
             index, match = found
             editor = match["editor"]
             del blocks[len(blocks) - min(3, len(blocks)) + index]
-        if not blocks:
-            raise ParseError(url, "body", "article container holds no text")
+        shortest = MIN_TEXT_CHARS[ref.kind]
+        if sum(len(block) for block in blocks) < shortest:
+            raise LayoutChanged(
+                url, f"under {shortest} characters of text in the container: layout changed?"
+            )
 
         original_title = select_text(root, ORIGINAL_TITLE)
         tickers = tuple(dict.fromkeys(m["code"] for b in blocks for m in TICKER.finditer(b)))
