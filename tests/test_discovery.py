@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -55,7 +56,10 @@ def test_pagination_language_headers_and_referer(
     flash = [(p, h) for p, h, _ in listing_mirror.request_log if "get-flash-list" in p]
     assert {h["x-news-site-lang"] for _, h in flash} == {"0", "1", "2"}
     assert all(h["referer"].endswith("/main/live") for _, h in flash)
-    assert any("lastTime=0" not in p for p, _ in flash)  # followed lastTime to older pages
+    # Paged by the cursor each answer hands back, until hasMore is 0; no page asked twice.
+    cursors = [p.split("seqMark=")[1] for p, _ in flash if "seqMark=" in p]
+    assert cursors and all("_" in unquote(c) for c in cursors)
+    assert len(flash) == len({(p, h["x-news-site-lang"]) for p, h in flash})
     feeds = [json.loads(b) for p, _, b in listing_mirror.request_log if "getPCList" in p]
     finance_pages = sorted(f["flush_num"] for f in feeds if f["channel_id"] == "news_news_finance")
     assert finance_pages[:3] == [1, 2, 3]  # paged by flush_num until an empty page
@@ -116,31 +120,42 @@ def test_robots_txt_disallow_is_honoured(tmp_path: Path, listing_mirror: MirrorS
     assert "Forbidden by robots.txt" in result.stderr
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "ctype"),
-    [
-        (
-            "/i.news.qq.com/web_feed/getPCList",
-            b"<html><body>403 Forbidden</body></html>",
-            "text/html",
-        ),
-        ("/i.news.qq.com/web_feed/getPCList", b'{"code": 0, "list": []}', "application/json"),
-        (
-            "/r.inews.qq.com/gw/event/hot_ranking_list",
-            b'{"ret": 0, "idlist": []}',
-            "application/json",
-        ),
+LISTINGS = {
+    "tencent": ["/i.news.qq.com/web_feed/getPCList", "/r.inews.qq.com/gw/event/hot_ranking_list"],
+    "futu": [
+        "/news.futunn.com/news-site-api/main/get-flash-list",
+        "/news.futunn.com/news-site-api/main/get-market-list",
+        "/news.futunn.com/sitemap.xml",
     ],
+}
+WRONG_SHAPES = {
+    "json array": (b"[1, 2, 3]", "application/json"),
+    "html": (b"<html><body>403 Forbidden</body></html>", "text/html"),
+    "truncated json": (b'{"code": 0, "data": {"data": {"news": [{"id": "1"', "application/json"),
+    "json of another shape": (
+        b'{"code": 0, "ret": 0, "list": [], "idlist": [7]}',
+        "application/json",
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(WRONG_SHAPES))
+@pytest.mark.parametrize(
+    ("site", "path"), [(site, path) for site, paths in LISTINGS.items() for path in paths]
 )
 def test_listing_shape_drift_is_a_reported_error_not_no_news(
-    tmp_path: Path, listing_mirror: MirrorServer, path: str, body: bytes, ctype: str
+    tmp_path: Path, listing_mirror: MirrorServer, site: str, path: str, shape: str
 ) -> None:
+    """Any body of the wrong shape is a counted discovery error with its URL, never an
+    exception in a callback, never taken for a quiet night."""
+    body, ctype = WRONG_SHAPES[shape]
     listing_mirror.handlers[path] = lambda q, h, b: Route(200, {"Content-Type": ctype}, body)
     config = discovery_config(tmp_path, listing_mirror)
-    result = newsarchive("--config", str(config), "crawl", "--site", "tencent")
+    result = newsarchive("--config", str(config), "crawl", "--site", site)
+    assert "Traceback" not in result.stderr and "Spider error" not in result.stderr
     assert result.returncode == 1
-    assert "tencent: DISCOVERY BROKEN" in result.stdout
+    assert f"{site}: DISCOVERY BROKEN" in result.stdout
     assert f"discovery broken at {listing_mirror.url}{path}" in result.stderr
-    assert summary_line(result.stdout, "tencent")["discovery_errors"] >= 1
+    assert summary_line(result.stdout, site)["discovery_errors"] >= 1
     # no high-water mark from a broken run
-    assert not (tmp_path / "archive" / "state" / "tencent" / "runs").exists()
+    assert not (tmp_path / "archive" / "state" / site / "runs").exists()

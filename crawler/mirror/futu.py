@@ -1,7 +1,8 @@
 """Futu's listings on the mirror, in the shapes the real site serves: the sitemap index and
 its 48-hour Google-News sitemaps, the `news-site-api` headline and flash lists (language by
-`x-news-site-lang`, flash paging by `lastTime`), and the WAF cookie gate in front of a
-challenge page.
+`x-news-site-lang`; the flash list nested as the real API nests it, paged by its `seqMark`
+cursor and `hasMore`, ids and times as strings, `detailUrl` a path with a slug), and the WAF
+cookie gate in front of a challenge page.
 """
 
 from __future__ import annotations
@@ -118,19 +119,31 @@ def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
     def flash_list(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
         language = LANGUAGE_BY_HEADER.get(headers.get("x-news-site-lang", "0"), "zh-CN")
         size = int(query_value(query, "pageSize", "30"))
-        last = int(query_value(query, "lastTime", "0"))
-        flashes = [
-            i for i in mine
-            if i.kind == "flash" and i.language == language
-            and (last == 0 or i.published.timestamp() < last)
-        ][:size]  # fmt: skip
+        cursor = query_value(query, "seqMark", "")
+        ordered = sorted(
+            (i for i in mine if i.kind == "flash" and i.language == language),
+            key=lambda i: (int(i.published.timestamp()), int(i.num)),
+            reverse=True,
+        )
+        if cursor:  # "<oldest time>_<oldest id>" of the previous page: strictly older ones
+            mark = tuple(int(part) for part in cursor.split("_", 1))
+            ordered = [i for i in ordered if (int(i.published.timestamp()), int(i.num)) < mark]
+        page, rest = ordered[:size], ordered[size:]
         news = [
-            {"id": int(i.num), "newsUniqueId": f"n{i.num}", "title": i.title, "content": i.title,
-             "time": int(i.published.timestamp()), "detailUrl": f"{article_url(i)}?src=48",
-             "source": i.outlet, "level": 0, "isAutoTranslated": i.language == "en"}
-            for i in flashes
+            {"id": i.num, "newsUniqueId": f"n{i.num}", "title": i.title, "content": i.title,
+             "time": str(int(i.published.timestamp())),
+             "detailUrl": f"/flash/{i.num}/flash-news-{i.num}", "targetUrlQuery": "src=48",
+             "source": i.outlet, "level": 0, "isAutoTranslated": int(i.language == "en")}
+            for i in page
         ]  # fmt: skip
-        return json_route({"code": 0, "message": "", "data": {"data": {"news": news}}})
+        oldest = page[-1] if page else None
+        inner = {
+            "seqMark": f"{int(oldest.published.timestamp())}_{oldest.num}" if oldest else "",
+            "hasMore": 1 if rest else 0,
+            "news": news,
+        }
+        return json_route({"code": 0, "message": "", "data": {
+            "code": 0, "message": "", "stockColor": 1, "data": inner}})  # fmt: skip
 
     routes: dict[str, Handler] = {
         f"{HOST}/sitemap.xml": sitemap_index,

@@ -74,11 +74,19 @@ def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
     def hot_list(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
         size = int(query_value(query, "page_size", "20"))
         hot = [i for i in mine if i.channel == "hot"][:size]
-        newslist = [{"id": "TIP2026112600000000", "articletype": "560", "title": "提示"}]
+        newslist: list[dict[str, object]] = [
+            {"id": "TIP2026112600000000", "articletype": "560", "title": "提示"}
+        ]
+        # As the real list answers: the item URLs end in `?#`; a `timestamp` (epoch seconds)
+        # beside the printed `time`; the ranking in `hotEvent`.
         newslist += [
-            {"id": i.num, "title": i.title, "url": f"https://view.inews.qq.com/a/{i.num}",
-             "time": f"{i.published:%Y-%m-%d %H:%M:%S}", "source": i.outlet, "articletype": "0"}
-            for i in hot
+            {"id": i.num, "title": i.title, "url": f"https://view.inews.qq.com/a/{i.num}?#",
+             "surl": f"https://view.inews.qq.com/k/{i.num}?#",
+             "shareUrl": f"https://view.inews.qq.com/a/{i.num}?#",
+             "time": f"{i.published:%Y-%m-%d %H:%M:%S}", "timestamp": int(i.published.timestamp()),
+             "source": i.outlet, "articletype": "0",
+             "hotEvent": {"ranking": rank, "hotScore": 1000 - rank, "title": i.title}}
+            for rank, i in enumerate(hot, 1)
         ]  # fmt: skip
         return json_route(
             {"ret": 0, "idlist": [{"ids_hash": "", "has_more": 0, "newslist": newslist}]}

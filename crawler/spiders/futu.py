@@ -4,7 +4,8 @@ Discovery: the 48-hour Google-News sitemaps listed in https://news.futunn.com/si
 (not behind the WAF challenge; they carry publication time, title and outlet, in the format of
 https://developers.google.com/search/docs/crawling-indexing/sitemaps/news-sitemap),
 the `news-site-api` headline list per language (`x-news-site-lang` 0/1/2) and the flash list
-per language, paged with `lastTime` and sent with the Referer it needs.
+per language, paged with the `seqMark` cursor each response hands back (`"<time>_<id>"` of its
+oldest item) until `hasMore` is false, as other clients of this API page it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urljoin
 
 import scrapy
 from lxml import etree
@@ -47,7 +49,7 @@ class FutuSpider(ArticleSpider):
                 url = self.endpoint("base_url", f"/news-site-api/main/get-market-list?size={size}")
                 yield self._listing(url, self.parse_headlines, headers, language=language)
             if "flash" in sources:
-                yield self._flash_request(language, last_time=0, page=1)
+                yield self._flash_request(language, cursor=None, page=1)
 
     def _listing(
         self, url: str, callback: Any, headers: dict[str, str] | None = None, **kwargs: Any
@@ -57,11 +59,10 @@ class FutuSpider(ArticleSpider):
             cb_kwargs=kwargs, dont_filter=True,
         )  # fmt: skip
 
-    def _flash_request(self, language: str, last_time: int, page: int) -> scrapy.Request:
+    def _flash_request(self, language: str, cursor: str | None, page: int) -> scrapy.Request:
         size = self.site_settings.flash_page_size
-        url = self.endpoint(
-            "base_url", f"/news-site-api/main/get-flash-list?pageSize={size}&lastTime={last_time}"
-        )
+        query = f"pageSize={size}" + (f"&seqMark={quote(cursor)}" if cursor else "")
+        url = self.endpoint("base_url", f"/news-site-api/main/get-flash-list?{query}")
         headers = {
             **API_HEADERS,
             "x-news-site-lang": LANGUAGES[language].api_header,
@@ -123,27 +124,35 @@ class FutuSpider(ArticleSpider):
     async def parse_flash(
         self, response: Response, language: str, page: int
     ) -> AsyncIterator[scrapy.Request]:
+        """`{code, message, data: {code, message, stockColor, data: {seqMark, hasMore,
+        news: [{id, time, detailUrl, targetUrlQuery, level, isAutoTranslated, ...}]}}}`;
+        `id` and `time` (epoch seconds) are strings, `detailUrl` a path."""
         data = self.json_of(response)
-        news = _dig(data, "data", "data", "news")
+        payload = _dig(data, "data", "data")
+        news = payload.get("news") if isinstance(payload, dict) else None
         if data is None or not isinstance(news, list):
             if data is not None:
                 self.discovery_error(response, "expected {data: {data: {news: [...]}}}")
             return
-        oldest = None
+        oldest: datetime | None = None
         for item in news:
-            if not isinstance(item, dict) or "detailUrl" not in item:
+            if not isinstance(item, dict) or not isinstance(item.get("detailUrl"), str):
                 self.discovery_error(response, "flash item without 'detailUrl'")
                 continue
             published = _epoch(item.get("time"))
-            oldest = item.get("time") if oldest is None else min(oldest, item.get("time") or oldest)
-            url = _with_language(item["detailUrl"], language)
+            if published is not None:
+                oldest = published if oldest is None else min(oldest, published)
+            url = _with_language(urljoin(f"{ORIGIN}/", item["detailUrl"]), language)
             request = await self.discovered(url, published, response.url)
             if request is not None:
                 yield request
-        oldest_time = _epoch(oldest)
-        older_wanted = self.since is None or (oldest_time is not None and oldest_time >= self.since)
-        if news and oldest and page < self.site_settings.max_pages and older_wanted:
-            yield self._flash_request(language, last_time=int(oldest), page=page + 1)
+        cursor, more = payload.get("seqMark"), payload.get("hasMore") in (True, 1, "1", "true")
+        if more and not isinstance(cursor, str):
+            self.discovery_error(response, "hasMore without a seqMark cursor")
+            return
+        older_wanted = self.since is None or (oldest is not None and oldest >= self.since)
+        if more and page < self.site_settings.max_pages and older_wanted:
+            yield self._flash_request(language, cursor=cursor, page=page + 1)
 
 
 def _xml(response: Response) -> Any:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import scrapy
 from scrapy.http import Response
 
+from crawler.items import BEIJING
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.tencent import LISTED_NON_ARTICLES
 from crawler.sites import TENCENT
@@ -79,16 +80,26 @@ class TencentSpider(ArticleSpider):
             yield self._feed_request(channel, page + 1, device)
 
     async def parse_hot(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        """`{ret: 0, idlist: [{newslist: [{id, url (ends in ?#), time, timestamp,
+        hotEvent, ...}]}]}`; anything else is a counted discovery error."""
         data = self.json_of(response)
         if data is None:
             return
         idlist = data.get("idlist") if isinstance(data, dict) else None
-        if data.get("ret") != 0 or not isinstance(idlist, list) or not idlist:
+        if not isinstance(data, dict) or data.get("ret") != 0 or not isinstance(idlist, list):
             self.discovery_error(response, "expected {ret: 0, idlist: [{newslist: [...]}]}")
             return
-        for block in idlist:
-            for item in block.get("newslist") or []:
-                request = await self._listed(item, _time(item.get("time")), response)
+        blocks = [b for b in idlist if isinstance(b, dict) and isinstance(b.get("newslist"), list)]
+        if not blocks:
+            self.discovery_error(response, "hot ranking list without a newslist")
+            return
+        for block in blocks:
+            for item in block["newslist"]:
+                if not isinstance(item, dict):
+                    self.discovery_error(response, "hot ranking item that is not an object")
+                    continue
+                published = _time(item.get("time")) or _epoch(item.get("timestamp"))
+                request = await self._listed(item, published, response)
                 if request is not None:
                     yield request
 
@@ -103,8 +114,9 @@ class TencentSpider(ArticleSpider):
         if kind or str(ident).startswith("TIP"):
             self.crawler.stats.inc_value(Stat.LISTED_NON_ARTICLES)
             return None
-        link = (item.get("link_info") or {}).get("url") or item.get("url")
-        url = link or f"https://news.qq.com/rain/a/{ident}"
+        link_info = item.get("link_info")
+        link = (link_info.get("url") if isinstance(link_info, dict) else None) or item.get("url")
+        url = link if isinstance(link, str) and link else f"https://news.qq.com/rain/a/{ident}"
         return await self.discovered(url, published, response.url)
 
 
@@ -121,3 +133,12 @@ def _flatten(items: list) -> Iterable[dict]:
 
 def _time(value: object) -> datetime | None:
     return parse_local_time(value, {}) if isinstance(value, str) and value else None
+
+
+def _epoch(value: object) -> datetime | None:
+    if not isinstance(value, (int, str)) or isinstance(value, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(int(value), UTC).astimezone(BEIJING)
+    except (TypeError, ValueError, OverflowError):
+        return None
