@@ -159,3 +159,26 @@ def test_listing_shape_drift_is_a_reported_error_not_no_news(
     assert summary_line(result.stdout, site)["discovery_errors"] >= 1
     # no high-water mark from a broken run
     assert not (tmp_path / "archive" / "state" / site / "runs").exists()
+
+
+def test_sitemaps_are_followed_index_to_index_to_urlset_gzipped_or_not(
+    tmp_path: Path, listing_mirror: MirrorServer
+) -> None:
+    """Sitemaps only: the index lists a zhhans sitemap that is an index itself, a zhhant urlset,
+    an English urlset served gzipped, and a quality sitemap that is skipped."""
+    config = discovery_config(tmp_path, listing_mirror, sources=["sitemaps"])
+    result = newsarchive("--config", str(config), "crawl", "--site", "futu")
+    futu = summary_line(result.stdout, "futu")
+    assert futu["discovery_errors"] == 0, result.stderr[-3000:]
+    fetched = set(listing_mirror.requests)
+    assert "/news.futunn.com/sitemap-news-zhhans-index-test-48hours-part1.xml" in fetched
+    assert "/news.futunn.com/sitemap-news-en-index-test-48hours.xml.gz" in fetched
+    assert not [p for p in fetched if "quality" in p]
+    catalog = listing_mirror.catalog  # type: ignore[attr-defined]
+    posts = {i.num for i in catalog.items if i.site == "futu" and i.kind == "post" and i.is_article}
+    stored = {json.loads(p.read_text())["id"].split("-")[0] for p in records(tmp_path, "futu")}
+    assert stored == posts and futu["archived"] == len(records(tmp_path, "futu"))
+    # Every language's post came through its own sitemap, published time and all.
+    assert {json.loads(p.read_text())["language"] for p in records(tmp_path, "futu")} == {
+        "zh-CN", "zh-HK", "en",
+    }  # fmt: skip

@@ -7,6 +7,7 @@ cookie gate in front of a challenge page.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Sequence
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -29,8 +30,10 @@ OFFSITE_URL = "https://mp.weixin.qq.com/s/Qm9vZ3VzT2Zmc2l0ZQ"
 DEMO_NOTES = [f"futu market listing: a link off the site ({OFFSITE_URL}): refused, never fetched"]
 # The cookie the challenge script sets before reloading (waf-challenge fixture).
 WAF_COOKIE = "wafToken"
+# The index lists these; the zhhans one is an index itself (index -> index -> urlset), the
+# English one is served gzipped, the quality one is listed but not served here.
 SITEMAPS = ("zhhans-index-test-48hours", "zhhans-index-test-quality-48hours",
-            "zhhant-index-test-48hours")  # fmt: skip
+            "zhhant-index-test-48hours", "en-index-test-48hours")  # fmt: skip
 
 
 def listed(fixture: Fixture) -> Listed | None:
@@ -66,17 +69,23 @@ def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
     """The listing endpoints over the catalog's Futu items (newest first)."""
     mine = [i for i in items if i.site == FUTU.name]
 
-    def sitemap_index(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
-        locs = "".join(
-            f"<sitemap><loc>https://news.futunn.com/sitemap-news-{n}.xml</loc></sitemap>"
-            for n in SITEMAPS
-            if "quality" not in n  # listed by the real index, served empty/404 here
-        )
-        xml = (
-            f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="{SITEMAP_NS}">'
-            f"{locs}</sitemapindex>"
-        )
-        return Route(200, {"Content-Type": "application/xml; charset=utf-8"}, xml.encode())
+    def index_of(locs: list[str]) -> Handler:
+        def serve(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
+            entries = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
+            xml = (
+                f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="{SITEMAP_NS}">'
+                f"{entries}</sitemapindex>"
+            )
+            return Route(200, {"Content-Type": "application/xml; charset=utf-8"}, xml.encode())
+
+        return serve
+
+    def gzipped(handler: Handler) -> Handler:
+        def serve(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
+            plain = handler(query, headers, body)
+            return Route(200, {"Content-Type": "application/x-gzip"}, gzip.compress(plain.body))
+
+        return serve
 
     def sitemap(language: str, news_language: str) -> Handler:
         def serve(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
@@ -145,10 +154,17 @@ def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
         return json_route({"code": 0, "message": "", "data": {
             "code": 0, "message": "", "stockColor": 1, "data": inner}})  # fmt: skip
 
+    origin = FUTU.origins["base_url"]
+    top = [f"{origin}/sitemap-news-{name}.xml" for name in SITEMAPS]
+    top[-1] += ".gz"
     routes: dict[str, Handler] = {
-        f"{HOST}/sitemap.xml": sitemap_index,
-        f"{HOST}/sitemap-news-zhhans-index-test-48hours.xml": sitemap("zh-CN", "zh-cn"),
+        f"{HOST}/sitemap.xml": index_of(top),
+        f"{HOST}/sitemap-news-zhhans-index-test-48hours.xml": index_of(
+            [f"{origin}/sitemap-news-zhhans-index-test-48hours-part1.xml"]
+        ),
+        f"{HOST}/sitemap-news-zhhans-index-test-48hours-part1.xml": sitemap("zh-CN", "zh-cn"),
         f"{HOST}/sitemap-news-zhhant-index-test-48hours.xml": sitemap("zh-HK", "zh-tw"),
+        f"{HOST}/sitemap-news-en-index-test-48hours.xml.gz": gzipped(sitemap("en", "en")),
         f"{HOST}/news-site-api/main/get-market-list": market_list,
         f"{HOST}/news-site-api/main/get-flash-list": flash_list,
     }

@@ -49,7 +49,7 @@ LANGUAGES = {"zh-CN": Language("", "0"), "zh-HK": Language("/hk", "1"), "en": La
 if set(LANGUAGES) != set(FUTU_LANGUAGES):  # the settings' choices come from crawler/sites.py
     raise ValueError("LANGUAGES must describe exactly the languages crawler.sites allows")
 # Which news sitemap lists which language (zhhans = Simplified, zhhant = Traditional).
-SITEMAP_LANGUAGE = {"zhhans": "zh-CN", "zhhant": "zh-HK"}
+SITEMAP_LANGUAGE = {"zhhans": "zh-CN", "zhhant": "zh-HK", "en": "en"}
 
 URL_PATTERN = re.compile(
     r"^https?://(?P<host>news\.futunn\.com|www\.moomoo\.com/news|news\.moomoo\.com)"

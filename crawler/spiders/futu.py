@@ -13,22 +13,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
 import scrapy
-from lxml import etree
 from scrapy.http import Response
 
 from crawler.items import BEIJING
 from crawler.parsers.futu import LANGUAGES, SITEMAP_LANGUAGE
 from crawler.sites import FUTU
 from crawler.spiders.base import ArticleSpider
+from crawler.spiders.sitemaps import MAX_DEPTH, read_sitemap
 
 ORIGIN = FUTU.origins["base_url"]
-NS = {
-    "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
-    "news": "http://www.google.com/schemas/sitemap-news/0.9",
-}
 API_HEADERS = {"Accept": "application/json, text/plain, */*"}
 
 
@@ -41,7 +37,7 @@ class FutuSpider(ArticleSpider):
         settings = self.site_settings
         sources, languages = settings.sources, settings.languages
         if "sitemaps" in sources:
-            yield self._listing(self.endpoint("base_url", "/sitemap.xml"), self.parse_sitemap_index)
+            yield self._listing(self.endpoint("base_url", "/sitemap.xml"), self.parse_sitemap)
         for language in languages:
             headers = {**API_HEADERS, "x-news-site-lang": LANGUAGES[language].api_header}
             if "headlines" in sources:
@@ -70,36 +66,40 @@ class FutuSpider(ArticleSpider):
         }
         return self._listing(url, self.parse_flash, headers, language=language, page=page)
 
-    async def parse_sitemap_index(self, response: Response) -> AsyncIterator[scrapy.Request]:
-        root = _xml(response)
-        locs = root.xpath("//sm:sitemap/sm:loc/text()", namespaces=NS) if root is not None else []
-        if not locs:
+    async def parse_sitemap(
+        self, response: Response, language: str | None = None, depth: int = 0
+    ) -> AsyncIterator[scrapy.Request]:
+        """An index (of indexes, of urlsets) or a urlset of the 48-hour news sitemaps. The
+        language comes from the sitemap's name (`-zhhans-`, `-zhhant-`, `-en-`); every
+        language's urlset lists pages as `/post/<id>/<slug>`."""
+        sitemap = read_sitemap(response)
+        if sitemap is None:
+            self.discovery_error(response, "not a sitemap (index or urlset)")
+            return
+        if not sitemap.entries and sitemap.kind == "sitemapindex":
             self.discovery_error(response, "sitemap index lists no sitemaps")
             return
-        wanted = set(self.site_settings.languages)
-        for loc in locs:
-            name = loc.rsplit("/", 1)[-1]
-            language = next((v for k, v in SITEMAP_LANGUAGE.items() if f"-{k}-" in name), None)
-            if language in wanted and "quality" not in name:
-                path = "/" + loc.split("/", 3)[3]
-                url = self.endpoint("base_url", path)
-                yield self._listing(url, self.parse_news_sitemap, language=language)
-
-    async def parse_news_sitemap(
-        self, response: Response, language: str
-    ) -> AsyncIterator[scrapy.Request]:
-        root = _xml(response)
-        if root is None or root.tag != f"{{{NS['sm']}}}urlset":
-            self.discovery_error(response, "not a news sitemap <urlset>")
+        if sitemap.kind == "sitemapindex":
+            if depth >= MAX_DEPTH:
+                self.discovery_error(response, f"sitemap indexes nested deeper than {MAX_DEPTH}")
+                return
+            wanted = set(self.site_settings.languages)
+            for entry in sitemap:
+                name = entry.loc.rsplit("/", 1)[-1]
+                named = next((v for k, v in SITEMAP_LANGUAGE.items() if f"-{k}-" in name), None)
+                chosen = named or language
+                if "quality" in name or (chosen is not None and chosen not in wanted):
+                    continue
+                url = self.endpoint("base_url", urlsplit(entry.loc).path)
+                yield self._listing(url, self.parse_sitemap, language=chosen, depth=depth + 1)
             return
-        for entry in root.iterfind("sm:url", NS):
-            loc = entry.findtext("sm:loc", namespaces=NS)
-            when = entry.findtext("news:news/news:publication_date", namespaces=NS)
-            if not loc:
-                self.discovery_error(response, "sitemap <url> without <loc>")
-                continue
-            url = _with_language(loc, language)
-            request = await self.discovered(url, _iso(when), response.url)
+        if language is None:
+            self.discovery_error(response, "a urlset whose language no sitemap name gives")
+            return
+        for entry in sitemap:
+            request = await self.discovered(
+                _with_language(entry.loc, language), entry.published, response.url
+            )
             if request is not None:
                 yield request
 
@@ -155,13 +155,6 @@ class FutuSpider(ArticleSpider):
             yield self._flash_request(language, cursor=cursor, page=page + 1)
 
 
-def _xml(response: Response) -> Any:
-    try:
-        return etree.fromstring(response.body, parser=etree.XMLParser(resolve_entities=False))
-    except etree.XMLSyntaxError:
-        return None
-
-
 def _with_language(url: str, language: str) -> str:
     """The list's language decides the page variant; sitemaps list every language as /post/."""
     for prefix in ("/en/", "/hk/"):
@@ -181,11 +174,4 @@ def _epoch(value: Any) -> datetime | None:
     try:
         return datetime.fromtimestamp(int(value), UTC).astimezone(BEIJING)
     except (TypeError, ValueError, OverflowError):
-        return None
-
-
-def _iso(value: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except ValueError:
         return None
