@@ -120,6 +120,9 @@ class TencentSettings(SiteSettings):
     channels: tuple[str, ...] = ("news_news_finance", "news_news_tech")
     hot_ranking: bool = True
     item_count: int = 20
+    # news.qq.com/sitemap/index.xml -> sitemap_N.xml: every listed article, without dates, so
+    # each run asks the archive about every id: off for nightly runs, on for a backfill.
+    sitemaps: bool = False
 
 
 FUTU = Site(

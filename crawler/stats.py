@@ -44,6 +44,8 @@ class Stat(StrEnum):
     UNSUPPORTED_URL = "newsarchive/unsupported_url"
     # Pages that failed, with URLs, for the run report (a list, not a count).
     FAILURE_LIST = "newsarchive/failure_list"
+    # 1 when a run asked for articles older than any of its discovery sources lists.
+    BEYOND_REACH = "newsarchive/beyond_reach"
     # Why the spider closed ("finished", "shutdown" for SIGTERM, "stalled", ...).
     CLOSE_REASON = "newsarchive/close_reason"
     # What the archive pipeline did with each item (pipelines/writer.py ArchiveResult.status).
@@ -154,6 +156,7 @@ class SiteRun:
     outcomes: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, str]] = field(default_factory=list)
     close_reason: str = "finished"
+    beyond_reach: bool = False  # asked for older articles than any source of it lists
 
     @classmethod
     def of(cls, stats: Mapping[str, Any]) -> SiteRun:
@@ -162,6 +165,7 @@ class SiteRun:
             outcome_counts(stats),
             failures_of(stats),
             str(stats.get(Stat.CLOSE_REASON) or "finished"),
+            bool(stats.get(Stat.BEYOND_REACH)),
         )
 
     @property
@@ -228,6 +232,11 @@ class CrawlSummary:
                 out.append(
                     f"{site}: {changed} pages match no known layout: the site's layout may have "
                     "changed (fix the parser, then `newsarchive reparse --rejected`)"
+                )
+            if run.beyond_reach:
+                out.append(
+                    f"{site}: --since is older than any of its discovery sources lists (see the "
+                    "log); older articles need a URL list (crawl --urls-file)"
                 )
             if counts["lost"]:
                 out.append(

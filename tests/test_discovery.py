@@ -182,3 +182,39 @@ def test_sitemaps_are_followed_index_to_index_to_urlset_gzipped_or_not(
     assert {json.loads(p.read_text())["language"] for p in records(tmp_path, "futu")} == {
         "zh-CN", "zh-HK", "en",
     }  # fmt: skip
+
+
+def test_tencent_sitemaps_are_a_discovery_source(
+    tmp_path: Path, listing_mirror: MirrorServer
+) -> None:
+    config = discovery_config(
+        tmp_path, listing_mirror, tencent={"channels": [], "hot_ranking": False, "sitemaps": True}
+    )
+    result = newsarchive("--config", str(config), "crawl", "--site", "tencent")
+    tencent = summary_line(result.stdout, "tencent")
+    assert tencent["discovery_errors"] == 0, result.stderr[-3000:]
+    assert "/news.qq.com/sitemap/sitemap_2.xml" in listing_mirror.requests
+    assert not [p for p in listing_mirror.requests if "getPCList" in p or "hot_ranking" in p]
+    catalog = listing_mirror.catalog  # type: ignore[attr-defined]
+    listed = {i.num for i in catalog.items if i.site == "tencent" and i.is_article and i.channel}
+    assert {json.loads(p.read_text())["id"] for p in records(tmp_path, "tencent")} == listed
+
+
+def test_a_since_older_than_every_source_reaches_is_said(
+    tmp_path: Path, listing_mirror: MirrorServer
+) -> None:
+    config = discovery_config(tmp_path, listing_mirror)
+    result = newsarchive(
+        "--config", str(config), "crawl", "--site", "futu", "--since", "2020-01-01"
+    )
+    assert result.returncode == 1
+    assert (
+        "PROBLEM: futu: --since is older than any of its discovery sources lists" in result.stdout
+    )
+    assert "sitemaps: the 48-hour news sitemaps" in result.stderr
+    # A source that keeps its whole history reaches any date: no such problem.
+    config = discovery_config(tmp_path, listing_mirror, tencent={"sitemaps": True})
+    result = newsarchive(
+        "--config", str(config), "crawl", "--site", "tencent", "--since", "2020-01-01"
+    )
+    assert "discovery sources lists" not in result.stdout

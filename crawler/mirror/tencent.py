@@ -1,6 +1,7 @@
 """Tencent's listings on the mirror, in the shapes the real site serves: the
-`web_feed/getPCList` channel feeds (POST, `flush_num` paging) and `gw/event/hot_ranking_list`
-(with its `TIP…` placeholder first).
+`web_feed/getPCList` channel feeds (POST, `flush_num` paging), `gw/event/hot_ranking_list`
+(with its `TIP…` placeholder first, URLs ending in `?#`) and the sitemaps
+(`/sitemap/index.xml` -> `sitemap_N.xml`, locs `/rain/a/<id>`, undated).
 """
 
 from __future__ import annotations
@@ -92,10 +93,40 @@ def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
             {"ret": 0, "idlist": [{"ids_hash": "", "has_more": 0, "newslist": newslist}]}
         )
 
+    listed_articles = [i for i in mine if i.channel]
+    half = (len(listed_articles) + 1) // 2
+    parts = [listed_articles[:half], listed_articles[half:]]
+
+    def sitemap_index(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
+        locs = "".join(
+            f"<sitemap><loc>https://news.qq.com/sitemap/sitemap_{n}.xml</loc></sitemap>"
+            for n in range(1, len(parts) + 1)
+        )
+        return _xml_route(f'<sitemapindex xmlns="{SITEMAP_NS}">{locs}</sitemapindex>')
+
+    def sitemap_part(items: list[Listed]) -> Handler:
+        def serve(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
+            urls = "".join(f"<url><loc>{article_url(i)}</loc></url>" for i in items)
+            return _xml_route(f'<urlset xmlns="{SITEMAP_NS}">{urls}</urlset>')
+
+        return serve
+
+    sitemaps: dict[str, Handler] = {"/news.qq.com/sitemap/index.xml": sitemap_index}
+    for n, items in enumerate(parts, 1):
+        sitemaps[f"/news.qq.com/sitemap/sitemap_{n}.xml"] = sitemap_part(items)
     return {
+        **sitemaps,
         "/i.news.qq.com/web_feed/getPCList": pc_list,
         "/r.inews.qq.com/gw/event/hot_ranking_list": hot_list,
     }
+
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+def _xml_route(xml: str) -> Route:
+    text = f'<?xml version="1.0" encoding="UTF-8"?>{xml}'
+    return Route(200, {"Content-Type": "application/xml; charset=utf-8"}, text.encode())
 
 
 def _base36(n: int) -> str:

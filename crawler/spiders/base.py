@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -44,6 +45,19 @@ from pipelines.state import ArchiveState, RetryDue, RetryPolicy
 HIGH_WATER_OVERLAP = timedelta(hours=1)
 
 
+@dataclass(frozen=True)
+class DiscoverySource:
+    """One way a site lists its articles, and how far back it reaches: the source owns its
+    date range, and a run (or a backfill) asking for older articles is told so."""
+
+    name: str
+    reach: timedelta | None  # how far back it lists; None: its whole history
+    covers: str  # what it lists, for people
+
+    def reaches(self, since: datetime, now: datetime) -> bool:
+        return self.reach is None or since >= now - self.reach
+
+
 class ArticleSpider(scrapy.Spider):
     """Base for the site spiders.
 
@@ -53,6 +67,8 @@ class ArticleSpider(scrapy.Spider):
     """
 
     site: ClassVar[str]
+    # The site's discovery sources by name, and the ones this run's settings turn on.
+    SOURCES: ClassVar[dict[str, DiscoverySource]] = {}
     # CSS marking a Chromium-rendered page as loaded (the parser's); None: never rendered.
     ready_selector: ClassVar[str | None] = None
 
@@ -76,6 +92,7 @@ class ArticleSpider(scrapy.Spider):
             self.since = beijing_midnight(parse_day(since)) if since else None
         except ValueError as error:
             raise UsageError(str(error)) from None
+        self.since_asked = since is not None  # `--since` given, not the last run's mark
         self.full = str(full).lower() in ("1", "true", "yes")
         self.high_water: datetime | None = None
         self.requested_ids: set[str] = set()  # one request per article per run
@@ -136,8 +153,26 @@ class ArticleSpider(scrapy.Spider):
             self.since = await run_in_thread(self._last_high_water)
         if self.since is not None:
             self.logger.info("discovering %s articles published since %s", self.site, self.since)
+        if self.since is not None and self.since_asked:
+            self.warn_beyond_reach(self.since)
         for request in self.discovery_requests():
             yield request
+
+    def active_sources(self) -> list[DiscoverySource]:
+        """The sources this run's settings turn on (each spider says how)."""
+        return list(self.SOURCES.values())
+
+    def warn_beyond_reach(self, since: datetime) -> None:
+        """Say it when no active source lists articles as old as `since`."""
+        now = datetime.now(UTC)
+        sources = self.active_sources()
+        if sources and not any(source.reaches(since, now) for source in sources):
+            reach = "; ".join(f"{s.name}: {s.covers}" for s in sources)
+            self.logger.warning(
+                "%s: no discovery source reaches back to %s (%s); older articles need a URL "
+                "list (crawl --urls-file)", self.site, since.date(), reach,
+            )  # fmt: skip
+            self.crawler.stats.set_value(Stat.BEYOND_REACH, 1)
 
     def retry_requests(self) -> list[scrapy.Request]:
         """Pages earlier runs failed on and may fetch again now (the retry ledger), whatever

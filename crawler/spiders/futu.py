@@ -11,7 +11,7 @@ oldest item) until `hasMore` is false, as other clients of this API page it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -21,7 +21,7 @@ from scrapy.http import Response
 from crawler.items import BEIJING
 from crawler.parsers.futu import LANGUAGES, SITEMAP_LANGUAGE
 from crawler.sites import FUTU
-from crawler.spiders.base import ArticleSpider
+from crawler.spiders.base import ArticleSpider, DiscoverySource
 from crawler.spiders.sitemaps import MAX_DEPTH, read_sitemap
 
 ORIGIN = FUTU.origins["base_url"]
@@ -32,6 +32,18 @@ class FutuSpider(ArticleSpider):
     """`scrapy crawl futu` (discovery) or `scrapy crawl futu -a url=...` (manual)."""
 
     name = site = FUTU.name
+    SOURCES = {
+        "sitemaps": DiscoverySource("sitemaps", timedelta(hours=48), "the 48-hour news sitemaps"),
+        "headlines": DiscoverySource(
+            "headlines", timedelta(days=2), "the newest headline_size headlines (about 2 days)"
+        ),
+        "flash": DiscoverySource(
+            "flash", timedelta(days=1), "max_pages x flash_page_size newest flashes (hours)"
+        ),
+    }
+
+    def active_sources(self) -> list[DiscoverySource]:
+        return [self.SOURCES[name] for name in self.site_settings.sources]
 
     def discovery_requests(self) -> Iterable[scrapy.Request]:
         settings = self.site_settings

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -20,7 +21,8 @@ from crawler.items import BEIJING
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.tencent import LISTED_NON_ARTICLES
 from crawler.sites import TENCENT
-from crawler.spiders.base import ArticleSpider
+from crawler.spiders.base import ArticleSpider, DiscoverySource
+from crawler.spiders.sitemaps import MAX_DEPTH, read_sitemap
 from crawler.stats import Stat
 
 REFERER = TENCENT.origins["base_url"] + "/"
@@ -30,11 +32,29 @@ class TencentSpider(ArticleSpider):
     """`scrapy crawl tencent` (discovery) or `scrapy crawl tencent -a url=...` (manual)."""
 
     name = site = TENCENT.name
+    SOURCES = {
+        "feeds": DiscoverySource(
+            "feeds", timedelta(days=2), "max_pages x item_count newest per channel (about 2 days)"
+        ),
+        "hot": DiscoverySource("hot", timedelta(days=1), "today's hot ranking"),
+        "sitemaps": DiscoverySource("sitemaps", None, "news.qq.com/sitemap/index.xml, undated"),
+    }
+
+    def active_sources(self) -> list[DiscoverySource]:
+        settings = self.site_settings
+        wanted = {"feeds": bool(settings.channels), "hot": settings.hot_ranking,
+                  "sitemaps": settings.sitemaps}  # fmt: skip
+        return [source for name, source in self.SOURCES.items() if wanted[name]]
 
     def discovery_requests(self) -> Iterable[scrapy.Request]:
         device = uuid.uuid4().hex  # feeds want some device id; a random one per run works
         for channel in self.site_settings.channels:
             yield self._feed_request(channel, page=1, device=device)
+        if self.site_settings.sitemaps:
+            yield scrapy.Request(
+                self.endpoint("base_url", "/sitemap/index.xml"), callback=self.parse_sitemap,
+                errback=self.listing_failed, dont_filter=True,
+            )  # fmt: skip
         if self.site_settings.hot_ranking:
             size = self.site_settings.item_count
             yield scrapy.Request(
@@ -102,6 +122,30 @@ class TencentSpider(ArticleSpider):
                 request = await self._listed(item, published, response)
                 if request is not None:
                     yield request
+
+    async def parse_sitemap(
+        self, response: Response, depth: int = 0
+    ) -> AsyncIterator[scrapy.Request]:
+        """news.qq.com/sitemap/index.xml -> sitemap_N.xml, whose locs are /rain/a/<id>."""
+        sitemap = read_sitemap(response)
+        if sitemap is None or (sitemap.kind == "sitemapindex" and not sitemap.entries):
+            self.discovery_error(response, "not a sitemap, or an index listing none")
+            return
+        if sitemap.kind == "sitemapindex":
+            if depth >= MAX_DEPTH:
+                self.discovery_error(response, f"sitemap indexes nested deeper than {MAX_DEPTH}")
+                return
+            for entry in sitemap:
+                yield scrapy.Request(
+                    self.endpoint("base_url", urlsplit(entry.loc).path),
+                    callback=self.parse_sitemap, errback=self.listing_failed,
+                    dont_filter=True, cb_kwargs={"depth": depth + 1},
+                )  # fmt: skip
+            return
+        for entry in sitemap:
+            request = await self.discovered(entry.loc, entry.published, response.url)
+            if request is not None:
+                yield request
 
     async def _listed(
         self, item: dict, published: datetime | None, response: Response

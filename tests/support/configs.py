@@ -49,15 +49,16 @@ def discovery_config(
     mirror: MirrorServer,
     crawl: dict[str, object] | None = None,
     retry: dict[str, object] | None = None,
+    tencent: dict[str, object] | None = None,
     **futu: object,
 ) -> Path:
-    """A config crawling the mirror; `crawl`, `retry` and `futu` add settings to those
-    sections."""
+    """A config crawling the mirror; `crawl`, `retry`, `tencent` and `futu` add settings to
+    those sections."""
     crawl_values = {"lock_dir": str(tmp_path / "locks"), **(crawl or {})}  # not the checkout's
     crawl_extra = "".join(f"{k} = {toml_value(v)}\n" for k, v in crawl_values.items())
     extra: dict[str, dict[str, object]] = {
         "futu": {"flash_page_size": 4, "max_pages": 50, **futu},
-        "tencent": {"item_count": 7, "max_pages": 50},
+        "tencent": {"item_count": 7, "max_pages": 50, **(tencent or {})},
     }
     path = tmp_path / "discover.toml"
     path.write_text(
