@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
+from crawler.mirror.server import MirrorServer, Route, mirror_path
 from crawler.parsers import PARSERS, ParseError, parse
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.text import decode_page, is_mojibake
+from tests.support.commands import newsarchive
+from tests.support.configs import mirror_config, records, summary_line
 
 TENCENT = PARSERS["tencent"]
 
@@ -110,3 +117,56 @@ def test_a_page_no_charset_decodes_is_rejected_not_archived_as_mojibake() -> Non
 def test_every_printed_time_form_is_beijing_time(shown: str, iso: str) -> None:
     parsed = parse_local_time(shown, {})
     assert parsed is not None and parsed.isoformat() == iso
+
+
+VIDEO_FIRST = load_fixture(FIXTURES_DIR / "tencent" / "video-first-article")
+
+
+def test_a_text_article_that_opens_with_a_video_is_an_article_from_the_dom_too() -> None:
+    """window.DATA without its body (the DOM fallback): the player is not text."""
+    page = VIDEO_FIRST.body.decode("utf-8")
+    start = page.index('"originContent"')
+    stripped = (
+        page[:start] + '"no_content": {}' + page[page.index("}", page.index("}", start) + 1) + 1 :]
+    )
+    article = parse(VIDEO_FIRST.url, stripped.encode(), VIDEO_FIRST.headers)
+    assert article.paragraphs[0].startswith("凌晨两点")
+    assert not [p for p in article.paragraphs if "播放" in p or "01:12" in p or "夜班作业现场" in p]
+
+
+INTERSTITIAL = (
+    b'<html><head><meta charset="utf-8"><title>\xe8\x85\xbe\xe8\xae\xaf\xe7\xbd\x91</title>'
+    b'<script>var target = "/rain/a/20161014A0ABCD00";'
+    b"location.replace('/rain/a/20161014A0ABCD00');</script></head><body></body></html>"
+)
+MOVED_FROM = "https://new.qq.com/cmsn/20161014/20161014006270"
+
+
+def test_the_redirect_interstitial_is_followed_to_the_article(tmp_path: Path) -> None:
+    article = load_fixture(FIXTURES_DIR / "tencent" / "current-window-data")
+    routes = {
+        mirror_path("https://new.qq.com/cmsn/20161014/20161014006270.html"): Route(
+            200, {"Content-Type": "text/html; charset=utf-8"}, INTERSTITIAL
+        ),
+        mirror_path("https://news.qq.com/rain/a/20161014A0ABCD00"): Route(
+            200, article.headers, article.body
+        ),
+    }
+    with MirrorServer(routes) as server:
+        config = mirror_config(tmp_path / "c.toml", server, tmp_path / "archive")
+        result = newsarchive("--config", str(config), "crawl", "--url", MOVED_FROM)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    tencent = summary_line(result.stdout, "tencent")
+    # The redirect page and the article: two pages fetched for one requested URL.
+    assert (tencent["requested"], tencent["fetched"], tencent["archived"]) == (1, 2, 1)
+    assert tencent["parsed"] == 1 and tencent["parse_errors"] == 0
+    (record,) = records(tmp_path, "tencent")
+    assert json.loads(record.read_text())["id"] == "20161014006270"
+
+
+def test_parse_of_a_saved_interstitial_says_where_the_article_is(tmp_path: Path) -> None:
+    saved = tmp_path / "page.html"
+    saved.write_bytes(INTERSTITIAL)
+    result = newsarchive("parse", str(saved), "--url", MOVED_FROM)
+    assert result.returncode == 1
+    assert "parse --url https://new.qq.com/rain/a/20161014A0ABCD00" in result.stderr

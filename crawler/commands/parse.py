@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from crawler.commands.common import UsageError
 from crawler.config import Config
-from crawler.parsers import PageRejected, UnsupportedURL, identify, parse
+from crawler.parsers import MovedTo, PageRejected, UnsupportedURL, identify, parse
 from crawler.stats import Exit
 from crawler.urls import rebase_url
 
@@ -42,6 +42,17 @@ def cmd_parse(args: argparse.Namespace, config: Config) -> int:
     url, body, headers = _page_to_parse(args, config)
     try:
         article = parse(url, body, headers)
+    except MovedTo as moved:
+        if args.file is not None:
+            print(f"newsarchive: {moved}: parse --url {moved.target}", file=sys.stderr)
+            return Exit.PROBLEMS
+        # Fetched here: follow it once, as a crawl does (the id stays the URL's).
+        body, headers = _fetch(moved.target, config)
+        try:
+            article = parse(url, body, headers)
+        except PageRejected as rejected:
+            print(f"newsarchive: {rejected.reason}: {rejected}", file=sys.stderr)
+            return Exit.PROBLEMS
     except PageRejected as rejected:
         print(f"newsarchive: {rejected.reason}: {rejected}", file=sys.stderr)
         return Exit.PROBLEMS

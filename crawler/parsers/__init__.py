@@ -13,6 +13,7 @@ from crawler.items import Article
 from crawler.parsers.base import PageRef, SiteParser
 from crawler.parsers.errors import (
     BlockedByChallenge,
+    MovedTo,
     NotAnArticle,
     PageRejected,
     ParseError,
@@ -29,6 +30,7 @@ __all__ = [
     "PARSERS",
     "Article",
     "BlockedByChallenge",
+    "MovedTo",
     "NotAnArticle",
     "PageRef",
     "PageRejected",

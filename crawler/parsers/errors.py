@@ -30,6 +30,17 @@ class ParseError(PageRejected):
         self.field = field
 
 
+class MovedTo(PageRejected):
+    """A redirect interstitial (a tiny page whose script sends the browser on): the article
+    is at `target`. The crawl follows it once; it is not a rejection of the article."""
+
+    reason = "moved"
+
+    def __init__(self, url: str, target: str) -> None:
+        super().__init__(url, f"a redirect page sending the browser to {target}")
+        self.target = target
+
+
 class LayoutChanged(PageRejected):
     """A real page of the site (not a challenge) that matches no known layout: no article
     container, or less text than any real page of its kind has. Counted apart from parse

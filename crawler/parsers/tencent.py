@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from lxml.etree import _Element
 
@@ -22,7 +23,7 @@ from crawler.items import Article
 from crawler.parsers.base import PageRef, first, parse_document, select_text, selectors
 from crawler.parsers.blocks import Noise, fragment_root, image_sources, text_blocks
 from crawler.parsers.dates import parse_local_time
-from crawler.parsers.errors import NotAnArticle, ParseError
+from crawler.parsers.errors import MovedTo, NotAnArticle, ParseError
 from crawler.parsers.text import (
     Boilerplate,
     compile_all,
@@ -70,6 +71,12 @@ BODY_CONTAINERS = selectors(
     ".content-article",
     "#Cnt-Main-Article-QQ",
 )
+# Tencent's `notfound.htm?uri=...` interstitial: a few hundred bytes whose script sends the
+# browser to the article's /rain/a/<id> page.
+INTERSTITIAL = re.compile(
+    r"""location(?:\.href\s*=|\.replace\s*\(|\s*=)\s*["']([^"']*/rain/a/[0-9A-Za-z]{10,30})"""
+)
+INTERSTITIAL_MAX_BYTES = 8192
 BODY_NOISE = Noise(
     "#Status", ".qqnews-ad", ".article-ad", "#LeftTool", "script", "style", "iframe",
     # 2019-2024 omn pages: the standfirst (导语) belongs in `summary`, not in the text.
@@ -77,6 +84,8 @@ BODY_NOISE = Noise(
     # 2009-2018 pages: the "转播到腾讯微博" share overlay on images, the related-video
     # widget (精彩视频推荐 / 自动播放 / 正在加载...), the hidden selection-share tip.
     ".mbArticleSharePic", ".rv-root-v2", "#tipsWBzf",
+    # A text article that opens with a video: the player and its caption are not text.
+    ".qqnews-video", ".txp_player",
 )  # fmt: skip
 # Pictures that are not the article's: the related-video widget's (the share overlay wraps
 # the article's own picture, so it is text noise only).
@@ -181,6 +190,10 @@ class TencentParser:
         if is_mojibake(page):
             raise ParseError(url, "encoding", "no candidate charset decodes the page cleanly")
         data = find_window_data(page)
+        if not data and len(body) < INTERSTITIAL_MAX_BYTES:
+            moved = INTERSTITIAL.search(page)
+            if moved:
+                raise MovedTo(url, urljoin(f"https://{urlsplit(url).netloc}/", moved[1]))
         root = parse_document(page)
         _reject_non_articles(url, ref, data)
 

@@ -33,7 +33,7 @@ from crawler.config import Config
 from crawler.items import ArticleItem, FetchedPage, RejectedItem, beijing_midnight, parse_day
 from crawler.middlewares import OffsiteRedirect
 from crawler.outcomes import GAVE_UP, OUTCOMES, PARSED, http_outcome, ignored_outcome, outcome
-from crawler.parsers import PARSERS, PageRejected
+from crawler.parsers import PARSERS, MovedTo, PageRejected
 from crawler.parsers.base import PageRef, SiteParser
 from crawler.rendering import render_meta
 from crawler.stats import MAX_LISTED_FAILURES, Stat
@@ -43,6 +43,7 @@ from pipelines.state import ArchiveState, RetryDue, RetryPolicy
 # A new run re-reads this much before the last high-water mark: late-listed items are caught,
 # and the per-id index keeps them from being fetched twice.
 HIGH_WATER_OVERLAP = timedelta(hours=1)
+FOLLOWED = "newsarchive_followed_interstitial"  # request meta: a redirect page was followed
 
 
 @dataclass(frozen=True)
@@ -358,6 +359,14 @@ class ArticleSpider(scrapy.Spider):
             return
         try:
             article = self.parser.parse(ref.url, response.body, page.headers)
+        except MovedTo as moved:
+            follow = self._follow_interstitial(response, moved)
+            if follow is not None:
+                yield follow
+                return
+            self.account("parse_error", page.url, ref.id, f"redirect page loop: {moved}")
+            yield RejectedItem(page=page, reason="parse_error", detail=str(moved))
+            return
         except PageRejected as rejected:
             if rejected.reason == "blocked" and self.renders_challenges and not rendered:
                 yield self._render_request(response, ref, source_url, page, rejected)
@@ -381,6 +390,20 @@ class ArticleSpider(scrapy.Spider):
             return
         self.account(PARSED, page.url, ref.id)
         yield ArticleItem(page=page, article=article, unindexed=unindexed)
+
+    def _follow_interstitial(self, response: Response, moved: MovedTo) -> scrapy.Request | None:
+        """The article a redirect page points to, fetched once in its place (same id, same
+        outcome accounting); None for a second interstitial or a target off the site."""
+        request = response.request
+        target = self.parser.identify(moved.target)
+        if request is None or request.meta.get(FOLLOWED) or target is None:
+            return None
+        self.logger.info("%s is a redirect page: following it to %s", response.url, target.url)
+        return request.replace(
+            url=rebase_url(self.base_url, target.url),
+            meta={**request.meta, FOLLOWED: True},
+            dont_filter=True,
+        )
 
     def _page(
         self, response: Response, ref: PageRef, source_url: str, rendered: bool = False
