@@ -72,7 +72,7 @@ def test_crawl_into_bucket_reads_back_byte_identical_and_recrawl_writes_nothing(
     assert first.returncode == 0, first.stdout + first.stderr[-3000:]
     keys = bucket_keys(weed, bucket)
     records = [k for k in keys if k.startswith("news/articles/")]
-    assert len(records) == len(ARTICLES) == 15
+    assert len(records) == len(ARTICLES) == 17
 
     client = weed.client()
     for fixture in ARTICLES:

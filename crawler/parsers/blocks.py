@@ -123,6 +123,16 @@ def text_blocks(root: _Element, noise: Noise | None = None) -> list[str]:
             row = " | ".join(cell for cell in cells if cell)
             if row:
                 blocks.append(row)
+        elif tag in BLOCK_TAGS and not len(element):
+            # The common case, a paragraph of plain text: no child walk, no buffer.
+            flush()
+            line = squash(element.text or "")
+            if line:
+                blocks.append(line)
+            tail = element.tail
+            if tail and not tail.isspace():  # after a block, blank space separates nothing
+                buffer.append(tail)
+            return
         else:
             is_block = tag in BLOCK_TAGS
             if is_block or tag == "br":

@@ -79,9 +79,13 @@ NOISE = Noise(
 TITLE = selectors(
     "#newsDetail h1.title", "h1.title", "h1", "meta[property='og:title']@content", "title"
 )
-ORIGINAL_TITLE = selectors("#newsDetail .origin-title", ".origin-title")
-OUTLET = selectors(".info-bar a.source", ".info-bar .source", ".info-bar a")
-PUBLISHED = selectors(".info-bar .publicTime", ".futu-news-time-stamp")
+ORIGINAL_TITLE = selectors(".origin-title")  # one walk: it is on few pages
+INFO_BAR = selectors(".info-bar")
+OUTLET = selectors("a.source", ".source", "a")  # inside the info bar
+PUBLISHED = selectors(
+    ".publicTime",
+)  # inside the info bar
+PUBLISHED_ELSEWHERE = selectors(".futu-news-time-stamp")
 TITLE_SUFFIX = re.compile(
     r"\s*[-|_–]\s*(?:富途牛牛|富途资讯|富途資訊|Futubull|Futu News|moomoo|Moomoo)\s*$"
 )
@@ -158,7 +162,7 @@ class FutuParser:
 
     site = "futu"
     name = "futu.article"
-    version = "1.0.0"
+    version = "1.1.0"
     # A rendered page is ready once the article container exists (see crawler/rendering.py).
     ready_selector = ", ".join(selector.css for selector in CONTAINERS)
 
@@ -194,11 +198,15 @@ class FutuParser:
                 raise BlockedByChallenge(url, "Futu answered with a JavaScript challenge page")
             raise LayoutChanged(url, "no article container (.origin_content): layout changed?")
 
+        # The info bar holds both the outlet and the time: found once, searched twice.
+        info = first(root, INFO_BAR)
         title = select_text(root, TITLE)
         if not title:
             raise ParseError(url, "title")
         title = TITLE_SUFFIX.sub("", title)
-        shown_time = select_text(root, PUBLISHED)
+        shown_time = (select_text(info, PUBLISHED) if info is not None else None) or select_text(
+            root, PUBLISHED_ELSEWHERE
+        )
         if not shown_time:
             raise ParseError(url, "published", "no publication time on the page")
         published = parse_local_time(shown_time, headers)
@@ -235,7 +243,7 @@ class FutuParser:
             published=published,
             language=ref.language,
             machine_translated=TRANSLATION_NOTICE.encode() in body,
-            outlet=select_text(root, OUTLET),
+            outlet=select_text(info, OUTLET) if info is not None else None,
             source=_clean(source),
             author=_clean(author),
             editor=editor,

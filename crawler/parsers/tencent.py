@@ -14,13 +14,22 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml.etree import _Element
 
 from crawler.items import Article
-from crawler.parsers.base import PageRef, first, parse_document, select_text, selectors
+from crawler.parsers.base import (
+    PageRef,
+    Selector,
+    first,
+    parse_document,
+    select_text,
+    selectors,
+)
 from crawler.parsers.blocks import Noise, fragment_root, image_sources, text_blocks
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.errors import MovedTo, NotAnArticle, ParseError
@@ -66,11 +75,6 @@ WINDOW_DATA = re.compile(r"window\.DATA\s*=\s*")
 _JSON = json.JSONDecoder()
 IMG_PLACEHOLDER = re.compile(r"<!--(IMG_\d+)-->")
 
-BODY_CONTAINERS = selectors(
-    "#article-content .rich_media_content",
-    ".content-article",
-    "#Cnt-Main-Article-QQ",
-)
 # Tencent's `notfound.htm?uri=...` interstitial: a few hundred bytes whose script sends the
 # browser to the article's /rain/a/<id> page.
 INTERSTITIAL = re.compile(
@@ -90,26 +94,90 @@ BODY_NOISE = Noise(
 # Pictures that are not the article's: the related-video widget's (the share overlay wraps
 # the article's own picture, so it is text noise only).
 IMAGE_NOISE = Noise(".rv-root-v2", ".introduction")
-TITLE = selectors("h1#article-title", "#article-title", ".LEFT h1", ".hd h1", "h1", "title")
-MEDIA = selectors(
-    ".media-info .media-name",
-    ".a_source a",
-    ".a_source",
-    ".infoCol .where",
-    "meta[name='source']@content",
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One era of the site's article pages (fundus-style): the dates it was served, how to
+    recognise it, and where each field sits in its DOM. `window.DATA` comes first for every
+    field whenever the page has it; these selectors are the DOM's say."""
+
+    name: str
+    served: tuple[date, date | None]  # first and last day seen (None: still served)
+    markers: tuple[str, ...]  # any of these in the page's HTML picks the layout
+    body: tuple[Selector, ...]
+    title: tuple[Selector, ...]
+    media: tuple[Selector, ...]
+    pubtime: tuple[Selector, ...]
+    summary: tuple[Selector, ...]
+    editor: tuple[Selector, ...] = selectors(".qq_editor")
+    legacy_url: bool = False  # chosen by the URL form <channel>.qq.com/a/<date>/<serial>.htm
+
+
+LAYOUTS = (
+    Layout(
+        name="legacy-2009",
+        served=(date(2009, 1, 1), date(2018, 12, 31)),
+        markers=('id="Cnt-Main-Article-QQ"',),
+        body=selectors("#Cnt-Main-Article-QQ"),
+        title=selectors(".hd h1", "h1", "title"),
+        media=selectors(".a_source a", ".a_source", ".infoCol .where"),
+        pubtime=selectors("span.pubTime", ".a_time"),
+        summary=selectors(
+            "meta[name='Description']@content",  # these pages capitalise it
+            "meta[name='description']@content",
+        ),
+        legacy_url=True,
+    ),
+    Layout(
+        name="rain-2024",
+        served=(date(2024, 4, 24), None),
+        markers=("rich_media_content", 'class="media-meta"'),
+        body=selectors("#article-content .rich_media_content", ".content-article"),
+        title=selectors("h1#article-title", "#article-title", "h1", "title"),
+        media=selectors(".media-info .media-name", "meta[name='source']@content"),
+        pubtime=selectors(
+            ".media-meta span",
+            "meta[name='pubdate']@content",
+            "meta[property='article:published_time']@content",
+        ),
+        summary=selectors("meta[name='description']@content"),
+    ),
+    Layout(
+        name="omn-2019",
+        served=(date(2019, 1, 1), date(2024, 4, 24)),
+        markers=('class="content-article"',),
+        body=selectors(".content-article"),
+        title=selectors(".LEFT h1", "h1", "title"),
+        media=selectors(".a_source a", ".a_source", "meta[name='source']@content"),
+        pubtime=selectors(".a_time", "meta[name='pubdate']@content"),
+        summary=selectors(".content-article .introduction", "meta[name='description']@content"),
+    ),
 )
-PUBTIME = selectors(
-    ".media-meta span",
-    ".a_time",
-    "span.pubTime",
-    "meta[name='pubdate']@content",
-    "meta[property='article:published_time']@content",
+# No marker at all (a page between eras, or one we have not met): every layout's selectors.
+UNKNOWN_LAYOUT = Layout(
+    name="unknown",
+    served=(date(2009, 1, 1), None),
+    markers=(),
+    body=tuple(s for layout in LAYOUTS for s in layout.body),
+    title=selectors("h1#article-title", "#article-title", ".LEFT h1", ".hd h1", "h1", "title"),
+    media=tuple(dict.fromkeys(s for layout in LAYOUTS for s in layout.media)),
+    pubtime=tuple(dict.fromkeys(s for layout in LAYOUTS for s in layout.pubtime)),
+    summary=tuple(dict.fromkeys(s for layout in LAYOUTS for s in layout.summary)),
 )
-SUMMARY = selectors(
-    ".content-article .introduction",
-    "meta[name='description']@content",
-    "meta[name='Description']@content",  # 2009-2018 pages capitalise it
-)
+
+
+def choose_layout(ref: PageRef, page: str) -> Layout:
+    """The layout of a page: by URL form first (the legacy URLs had one layout), then by
+    the first layout whose marker the page's HTML holds."""
+    if ref.id[:1].isalpha() and "-" in ref.id:  # <channel>-<date><serial>: a legacy URL
+        return LAYOUTS[0]
+    for layout in LAYOUTS:
+        if any(marker in page for marker in layout.markers):
+            return layout
+    return UNKNOWN_LAYOUT
+
+
 # 2009-2018 pages: `ARTICLE_INFO = window.ARTICLE_INFO || { ..., pubtime: '2016年10月14日07:17' }`
 ARTICLE_INFO_PUBTIME = re.compile(r"ARTICLE_INFO\b.{0,2000}?\bpubtime\s*:\s*'([^']{6,40})'", re.S)
 EDITOR = selectors(".qq_editor")
@@ -161,7 +229,7 @@ class TencentParser:
 
     site = "tencent"
     name = "tencent.article"
-    version = "1.0.0"
+    version = "1.1.0"
     ready_selector = None  # no challenge pages: never rendered
 
     def identify(self, url: str) -> PageRef | None:
@@ -197,12 +265,13 @@ class TencentParser:
         root = parse_document(page)
         _reject_non_articles(url, ref, data)
 
-        title = _str(data.get("title")) or select_text(root, TITLE)
+        layout = choose_layout(ref, page)
+        title = _str(data.get("title")) or select_text(root, layout.title)
         if not title:
             raise ParseError(url, "title")
         title = TITLE_SUFFIX.sub("", title)
 
-        blocks, images = _body(data, root)
+        blocks, images = _body(data, root, layout)
         blocks = BOILERPLATE.clean(blocks)
         source = editor = None
         found = first_match(EDITOR_LINE, blocks)
@@ -222,10 +291,12 @@ class TencentParser:
         if not blocks or (len(blocks) == 1 and squash(blocks[0]) == squash(title)):
             raise ParseError(url, "body", "no article text (headline-only page)")
         if editor is None:
-            found = first_match(EDITOR_LINE, [select_text(root, EDITOR) or ""])
+            found = first_match(EDITOR_LINE, [select_text(root, layout.editor) or ""])
             editor = found[1]["editor"].strip() if found else None
 
-        pubtime = _str(data.get("pubtime")) or select_text(root, PUBTIME) or _info_pubtime(page)
+        pubtime = (
+            _str(data.get("pubtime")) or select_text(root, layout.pubtime) or _info_pubtime(page)
+        )
         published = parse_local_time(pubtime, headers) if pubtime else None
         if published is None:
             raise ParseError(url, "published", f"no usable publication time ({pubtime!r})")
@@ -238,16 +309,16 @@ class TencentParser:
             paragraphs=tuple(blocks),
             published=published,
             language=ref.language,
-            outlet=_str(data.get("media")) or select_text(root, MEDIA),
+            outlet=_str(data.get("media")) or select_text(root, layout.media),
             source=source,
             editor=editor,
             summary=_str(data.get("desc"))
             or _str(data.get("abstract"))
             or _str(data.get("introduction"))
-            or _summary(root),
+            or select_text(root, layout.summary),
             tags=_tags(data.get("tags")),
             images=tuple(images),
-            parser=self.name,
+            parser=f"{self.name}/{layout.name}",
             parser_version=self.version,
             extra=_extra(data),
         )
@@ -301,7 +372,7 @@ def _origin_text(data: Mapping[str, Any]) -> str:
     return _str(content.get("text")) or ""
 
 
-def _body(data: Mapping[str, Any], root: _Element) -> tuple[list[str], list[str]]:
+def _body(data: Mapping[str, Any], root: _Element, layout: Layout) -> tuple[list[str], list[str]]:
     """Text blocks and images, from window.DATA when it has the body, else from the DOM."""
     origin = _origin_text(data)
     if origin:
@@ -314,7 +385,7 @@ def _body(data: Mapping[str, Any], root: _Element) -> tuple[list[str], list[str]
                 images.append("https:" + url if url.startswith("//") else url)
         fragment = fragment_root(IMG_PLACEHOLDER.sub("", origin))
         return text_blocks(fragment), images
-    container = first(root, BODY_CONTAINERS)
+    container = first(root, layout.body)
     if container is None:
         return [], []
     return text_blocks(container, BODY_NOISE), image_sources(container, IMAGE_NOISE)
@@ -337,10 +408,6 @@ def _tags(raw: Any) -> tuple[str, ...]:
 def _info_pubtime(page: str) -> str | None:
     found = ARTICLE_INFO_PUBTIME.search(page)
     return found[1].strip() if found else None
-
-
-def _summary(root: _Element) -> str | None:
-    return select_text(root, SUMMARY)
 
 
 def _extra(data: Mapping[str, Any]) -> dict[str, Any]:
