@@ -12,7 +12,7 @@ from crawler.mirror.server import MirrorServer, Route, mirror_path
 from crawler.parsers import PARSERS, ParseError, parse
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.text import decode_page, is_mojibake
-from tests.support.commands import newsarchive
+from tests.support.commands import newsarchive, scrapy
 from tests.support.configs import mirror_config, records, summary_line
 
 TENCENT = PARSERS["tencent"]
@@ -170,3 +170,19 @@ def test_parse_of_a_saved_interstitial_says_where_the_article_is(tmp_path: Path)
     result = newsarchive("parse", str(saved), "--url", MOVED_FROM)
     assert result.returncode == 1
     assert "parse --url https://new.qq.com/rain/a/20161014A0ABCD00" in result.stderr
+
+
+def test_a_mobile_twin_url_is_crawled_as_its_legacy_desktop_page(
+    tmp_path: Path, mirror: MirrorServer
+) -> None:
+    """`scrapy crawl tencent -a url=` with the xw.qq.com twin: fetched where the desktop page
+    lives (on the mirror, under its own host), archived under the same id."""
+    config = mirror_config(tmp_path / "c.toml", mirror, tmp_path / "archive")
+    result = scrapy(
+        "crawl", "tencent", "-a", "url=https://xw.qq.com/c/tech/20161103004512",
+        "-s", f"NEWSARCHIVE_CONFIG={config}",
+    )  # fmt: skip
+    assert "'newsarchive/archive/archived': 1" in result.stderr, result.stderr[-3000:]
+    assert "/tech.qq.com/a/20161103/004512.htm" in mirror.requests
+    (record,) = records(tmp_path, "tencent")
+    assert json.loads(record.read_text())["id"] == "tech-20161103004512"
