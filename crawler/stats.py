@@ -33,6 +33,7 @@ class Stat(StrEnum):
     DISCOVERED = "newsarchive/discovered"
     ALREADY_ARCHIVED = "newsarchive/already_archived"
     TOO_OLD = "newsarchive/too_old"
+    TOO_NEW = "newsarchive/too_new"  # published after `--until`
     OFFSITE_REFUSED = "newsarchive/offsite_refused"
     DISCOVERY_ERRORS = "newsarchive/discovery_errors"
     LISTED_NON_ARTICLES = "newsarchive/listed_non_articles"
@@ -79,6 +80,7 @@ COUNTERS: dict[str, Stat] = {
     "discovered": Stat.DISCOVERED,
     "already_archived": Stat.ALREADY_ARCHIVED,
     "too_old": Stat.TOO_OLD,
+    "too_new": Stat.TOO_NEW,
     "offsite_refused": Stat.OFFSITE_REFUSED,
     "discovery_errors": Stat.DISCOVERY_ERRORS,
     "requested": Stat.REQUESTED,

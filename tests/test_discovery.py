@@ -218,3 +218,23 @@ def test_a_since_older_than_every_source_reaches_is_said(
         "--config", str(config), "crawl", "--site", "tencent", "--since", "2020-01-01"
     )
     assert "discovery sources lists" not in result.stdout
+
+
+def test_a_past_range_archives_only_that_range_and_stores_no_high_water_mark(
+    tmp_path: Path, listing_mirror: MirrorServer
+) -> None:
+    catalog = listing_mirror.catalog  # type: ignore[attr-defined]
+    days = sorted({i.published.date() for i in catalog.items if i.site == "tencent" and i.channel})
+    since, until = days[0], days[len(days) // 2]
+    config = discovery_config(tmp_path, listing_mirror)
+    result = newsarchive("--config", str(config), "crawl", "--site", "tencent",
+                         "--since", str(since), "--until", str(until))  # fmt: skip
+    tencent = summary_line(result.stdout, "tencent")
+    assert tencent["too_new"] > 0 and tencent["archived"] > 0, result.stdout
+    for record in records(tmp_path, "tencent"):
+        published = json.loads(record.read_text())["published"][:10]
+        assert str(since) <= published <= str(until)
+    assert not (tmp_path / "archive" / "state" / "tencent" / "runs").exists()
+    backwards = newsarchive("--config", str(config), "crawl", "--since", str(until),
+                            "--until", str(since))  # fmt: skip
+    assert backwards.returncode == 2 and "--until is before --since" in backwards.stderr

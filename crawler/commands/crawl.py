@@ -36,6 +36,7 @@ def add_arguments(commands: Any) -> None:
     c.add_argument("--urls-file", type=Path, help="file with one article URL per line")
     c.add_argument("--site", choices=SITE_NAMES, action="append", help="limit discovery")
     c.add_argument("--since", help="discover articles published since YYYY-MM-DD")
+    c.add_argument("--until", help="discover articles published up to YYYY-MM-DD (a past range)")
     c.add_argument("--full", action="store_true", help="re-fetch articles already archived")
     c.add_argument("--log-file", type=Path, help="write the crawl log here instead of stderr")
     c.add_argument(
@@ -55,12 +56,15 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
             urls += read_urls_file(args.urls_file)
         except ValueError as error:
             raise UsageError(f"--urls-file: {error}") from None
-    spider_args = {"since": args.since, "full": args.full}
-    if args.since:
-        try:
-            parse_day(args.since)
-        except ValueError as error:
-            raise UsageError(f"--since: {error}") from None
+    spider_args = {"since": args.since, "until": args.until, "full": args.full}
+    for option, value in (("--since", args.since), ("--until", args.until)):
+        if value:
+            try:
+                parse_day(value)
+            except ValueError as error:
+                raise UsageError(f"{option}: {error}") from None
+    if args.since and args.until and parse_day(args.until) < parse_day(args.since):
+        raise UsageError("--until is before --since")
     unsupported: list[str] = []
     if urls:
         grouped, unsupported = group_by_site(urls)

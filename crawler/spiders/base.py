@@ -64,7 +64,8 @@ class ArticleSpider(scrapy.Spider):
 
     Manual runs: `-a url=URL` or `-a urls_file=FILE` (always fetched). Discovery runs (no URL):
     the site's listings, down to `-a since=YYYY-MM-DD` (default: the last run's high-water
-    mark), skipping ids already in the archive unless `-a full=1`.
+    mark) and up to `-a until=YYYY-MM-DD` (a past range: no high-water mark is stored), skipping
+    ids already in the archive unless `-a full=1`.
     """
 
     site: ClassVar[str]
@@ -84,6 +85,7 @@ class ArticleSpider(scrapy.Spider):
         urls_file: str | None = None,
         urls: list[str] | None = None,
         since: str | None = None,
+        until: str | None = None,
         full: str | bool = False,
         **kwargs: Any,
     ) -> None:
@@ -91,6 +93,8 @@ class ArticleSpider(scrapy.Spider):
         try:
             self.requested_urls = _requested_urls(url, urls_file) + list(urls or [])
             self.since = beijing_midnight(parse_day(since)) if since else None
+            # The end of the `until` day (Beijing): a past range, as a backfill asks for.
+            self.until = beijing_midnight(parse_day(until)) + timedelta(days=1) if until else None
         except ValueError as error:
             raise UsageError(str(error)) from None
         self.since_asked = since is not None  # `--since` given, not the last run's mark
@@ -271,6 +275,9 @@ class ArticleSpider(scrapy.Spider):
             if self.since is not None and published < self.since:
                 stats.inc_value(Stat.TOO_OLD)
                 return None
+            if self.until is not None and published >= self.until:
+                stats.inc_value(Stat.TOO_NEW)
+                return None
         ref = self.parser.identify(url)
         if ref is None:
             stats.inc_value(Stat.OFFSITE_REFUSED)
@@ -319,7 +326,11 @@ class ArticleSpider(scrapy.Spider):
         except Exception as error:  # kept in the local journal; the next run publishes it
             self.logger.error("fetch outcomes not published yet: %s", error)
         errors = self.crawler.stats.get_value(Stat.DISCOVERY_ERRORS, 0)
+        # A past range (`until`) is not where the nightly runs got to: no mark from it.
+        past_range = self.until is not None
         if self.requested_urls or reason != "finished" or errors or self.high_water is None:
+            return
+        if past_range:
             return
         try:
             self.state.record_run(self.site, self.high_water, datetime.now(UTC))
