@@ -108,31 +108,28 @@ def reparse_rejected(
 
 
 def _rejected_page(store: ArchiveStore, record: dict[str, Any]) -> FetchedPage:
-    raw = store.get(record["raw_key"]) or b""
-    return FetchedPage(
-        site=record["site"],
-        page_id=record.get("page_id") or record.get("id"),
-        url=record.get("url") or record["source_url"],  # records before 2026-11 lack it
-        source_url=record["source_url"],
-        fetched_url=record["fetched_url"],
-        status=record["http_status"],
-        headers=dict(record["http_headers"]),
-        body=gzip.decompress(raw),
-        fetched_at=datetime.fromisoformat(record["fetched_at"]),
-        rendered_by=record.get("rendered_by"),
-    )
+    raw = gzip.decompress(store.get(record["raw_key"]) or b"")
+    page_id = record.get("page_id") or record.get("id")
+    return _page_from_record(record["site"], page_id, record, raw)
 
 
 def _page_of(archived: ArchivedArticle, record: dict[str, Any]) -> FetchedPage:
+    return _page_from_record(archived.site, archived.id, record, archived.raw())
+
+
+def _page_from_record(
+    site: str, page_id: str | None, record: dict[str, Any], body: bytes
+) -> FetchedPage:
+    """The fetch as an archived record tells it (article or rejected page), with its body."""
     return FetchedPage(
-        site=archived.site,
-        page_id=archived.id,
-        url=record["url"],
+        site=site,
+        page_id=page_id,
+        url=record.get("url") or record["source_url"],  # rejected records before 2026-11
         source_url=record["source_url"],
         fetched_url=record["fetched_url"],
         status=record["http_status"],
         headers=dict(record["http_headers"]),
-        body=archived.raw(),
+        body=body,
         fetched_at=datetime.fromisoformat(record["fetched_at"]),
         rendered_by=record.get("rendered_by"),
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
@@ -85,12 +85,23 @@ class ArchiveReader:
                     yield article
 
     def _segment_keys(self, site: str, since: date | None, until: date | None) -> Iterator[str]:
-        """Segment keys of the days in range: one listing per month (all months if open)."""
+        """Per-day index segment keys of the days in range."""
+        return self._keys_by_day(daily_prefix, site, since, until)
+
+    def _keys_by_day(
+        self,
+        prefix_of: Callable[..., str],
+        site: str,
+        since: date | None,
+        until: date | None,
+    ) -> Iterator[str]:
+        """Keys filed under the days in range (`<root>/<site>/<YYYY>/<MM>/<DD>/...`): one
+        listing per month of the range (the whole prefix when it is open)."""
         if since is None:
-            prefixes = [daily_prefix(site)]
+            prefixes = [prefix_of(site)]
         else:
             last = until or datetime.now(BEIJING).date()
-            prefixes = [daily_prefix(site, y, m) for y, m in _months(since, last)]
+            prefixes = [prefix_of(site, y, m) for y, m in _months(since, last)]
         for prefix in prefixes:
             for key in self.store.list(prefix):
                 day = segment_day(key)
@@ -103,20 +114,10 @@ class ArchiveReader:
         """Records of the pages kept raw with their reason, fetched from `since` to `until`
         (UTC fetch days: a rejected page has no trusted publication date)."""
         for name in [site] if site else SITE_NAMES:
-            if since is None:
-                prefixes = [rejected_prefix(name)]
-            else:
-                last = until or datetime.now(BEIJING).date()
-                prefixes = [rejected_prefix(name, y, m) for y, m in _months(since, last)]
-            for prefix in prefixes:
-                for key in self.store.list(prefix):
-                    day = segment_day(key)
-                    if not key.endswith(".json") or day is None:
-                        continue
-                    if _in_range_day(day, since, until):
-                        body = self.store.get(key)
-                        if body is not None:
-                            yield {"key": key, "site": name, **json.loads(body)}
+            for key in self._keys_by_day(rejected_prefix, name, since, until):
+                body = self.store.get(key) if key.endswith(".json") else None
+                if body is not None:
+                    yield {"key": key, "site": name, **json.loads(body)}
 
     def find(self, article_id: str, site: str | None = None) -> list[dict[str, Any]]:
         """Every version's record of one article id, oldest first (empty if unknown)."""

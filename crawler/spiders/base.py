@@ -30,7 +30,14 @@ from twisted.python.failure import Failure
 
 from crawler.addon import RENDER_CHALLENGES, check_render_setup, config_of, ensure_config
 from crawler.config import Config
-from crawler.items import ArticleItem, FetchedPage, RejectedItem, beijing_midnight, parse_day
+from crawler.items import (
+    BEIJING,
+    ArticleItem,
+    FetchedPage,
+    RejectedItem,
+    beijing_midnight,
+    parse_day,
+)
 from crawler.middlewares import OffsiteRedirect
 from crawler.outcomes import GAVE_UP, OUTCOMES, PARSED, http_outcome, ignored_outcome, outcome
 from crawler.parsers import PARSERS, MovedTo, PageRejected
@@ -521,6 +528,16 @@ def failure_outcome(failure: Failure) -> tuple[str, Response | None]:
     if failure.check(DownloadTimeoutError, ConnectTimeout, TCPTimedOutError):
         return "timeout", None
     return "connection_error", None
+
+
+def epoch_time(value: object) -> datetime | None:
+    """A listing's epoch seconds (an int, or a string of one) as Beijing time; None if not."""
+    if not isinstance(value, (int, str)) or isinstance(value, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(int(value), UTC).astimezone(BEIJING)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _request_of(failure: Failure) -> scrapy.Request:

@@ -11,17 +11,16 @@ oldest item) until `hasMore` is false, as other clients of this API page it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
 
-from crawler.items import BEIJING
 from crawler.parsers.futu import LANGUAGES, SITEMAP_LANGUAGE
 from crawler.sites import FUTU
-from crawler.spiders.base import ArticleSpider, DiscoverySource
+from crawler.spiders.base import ArticleSpider, DiscoverySource, epoch_time
 from crawler.spiders.sitemaps import MAX_DEPTH, read_sitemap
 
 ORIGIN = FUTU.origins["base_url"]
@@ -129,7 +128,7 @@ class FutuSpider(ArticleSpider):
                 self.discovery_error(response, "headline item without 'url'")
                 continue
             url = _with_language(item["url"], language)
-            request = await self.discovered(url, _epoch(item.get("timestamp")), response.url)
+            request = await self.discovered(url, epoch_time(item.get("timestamp")), response.url)
             if request is not None:
                 yield request
 
@@ -151,7 +150,7 @@ class FutuSpider(ArticleSpider):
             if not isinstance(item, dict) or not isinstance(item.get("detailUrl"), str):
                 self.discovery_error(response, "flash item without 'detailUrl'")
                 continue
-            published = _epoch(item.get("time"))
+            published = epoch_time(item.get("time"))
             if published is not None:
                 oldest = published if oldest is None else min(oldest, published)
             url = _with_language(urljoin(f"{ORIGIN}/", item["detailUrl"]), language)
@@ -180,10 +179,3 @@ def _dig(data: Any, *keys: str) -> Any:
             return None
         data = data.get(key)
     return data
-
-
-def _epoch(value: Any) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(int(value), UTC).astimezone(BEIJING)
-    except (TypeError, ValueError, OverflowError):
-        return None

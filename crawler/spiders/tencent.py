@@ -11,17 +11,16 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
 
-from crawler.items import BEIJING
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.tencent import LISTED_NON_ARTICLES
 from crawler.sites import TENCENT
-from crawler.spiders.base import ArticleSpider, DiscoverySource
+from crawler.spiders.base import ArticleSpider, DiscoverySource, epoch_time
 from crawler.spiders.sitemaps import MAX_DEPTH, read_sitemap
 from crawler.stats import Stat
 
@@ -118,7 +117,7 @@ class TencentSpider(ArticleSpider):
                 if not isinstance(item, dict):
                     self.discovery_error(response, "hot ranking item that is not an object")
                     continue
-                published = _time(item.get("time")) or _epoch(item.get("timestamp"))
+                published = _time(item.get("time")) or epoch_time(item.get("timestamp"))
                 request = await self._listed(item, published, response)
                 if request is not None:
                     yield request
@@ -177,12 +176,3 @@ def _flatten(items: list) -> Iterable[dict]:
 
 def _time(value: object) -> datetime | None:
     return parse_local_time(value, {}) if isinstance(value, str) and value else None
-
-
-def _epoch(value: object) -> datetime | None:
-    if not isinstance(value, (int, str)) or isinstance(value, bool):
-        return None
-    try:
-        return datetime.fromtimestamp(int(value), UTC).astimezone(BEIJING)
-    except (TypeError, ValueError, OverflowError):
-        return None
