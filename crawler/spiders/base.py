@@ -43,6 +43,7 @@ from crawler.outcomes import GAVE_UP, OUTCOMES, PARSED, http_outcome, ignored_ou
 from crawler.parsers import PARSERS, MovedTo, PageRejected
 from crawler.parsers.base import PageRef, SiteParser
 from crawler.rendering import render_meta
+from crawler.spiders.sitemaps import MAX_DEPTH, ReadSitemap, read_sitemap
 from crawler.stats import MAX_LISTED_FAILURES, Stat
 from crawler.urls import read_urls_file, rebase_url
 from pipelines.state import ArchiveState, RetryDue, RetryPolicy
@@ -307,6 +308,20 @@ class ArticleSpider(scrapy.Spider):
         """A listing that changed shape: counted and logged, never taken for 'no news'."""
         self.crawler.stats.inc_value(Stat.DISCOVERY_ERRORS)
         self.logger.error("discovery broken at %s: %s", response.url, why)
+
+    def sitemap_of(self, response: Response, depth: int) -> ReadSitemap | None:
+        """The sitemap in a listing response, or None with the discovery error said: not a
+        sitemap, an index listing nothing, or indexes nested deeper than MAX_DEPTH."""
+        sitemap = read_sitemap(response)
+        if sitemap is None:
+            self.discovery_error(response, "not a sitemap (index or urlset)")
+        elif sitemap.kind == "sitemapindex" and not sitemap.entries:
+            self.discovery_error(response, "sitemap index lists no sitemaps")
+        elif sitemap.kind == "sitemapindex" and depth >= MAX_DEPTH:
+            self.discovery_error(response, f"sitemap indexes nested deeper than {MAX_DEPTH}")
+        else:
+            return sitemap
+        return None
 
     def listing_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value(Stat.DISCOVERY_ERRORS)

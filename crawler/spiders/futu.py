@@ -21,7 +21,6 @@ from scrapy.http import Response
 from crawler.parsers.futu import LANGUAGES, SITEMAP_LANGUAGE
 from crawler.sites import FUTU
 from crawler.spiders.base import ArticleSpider, DiscoverySource, epoch_time
-from crawler.spiders.sitemaps import MAX_DEPTH, read_sitemap
 
 ORIGIN = FUTU.origins["base_url"]
 API_HEADERS = {"Accept": "application/json, text/plain, */*"}
@@ -83,17 +82,10 @@ class FutuSpider(ArticleSpider):
         """An index (of indexes, of urlsets) or a urlset of the 48-hour news sitemaps. The
         language comes from the sitemap's name (`-zhhans-`, `-zhhant-`, `-en-`); every
         language's urlset lists pages as `/post/<id>/<slug>`."""
-        sitemap = read_sitemap(response)
+        sitemap = self.sitemap_of(response, depth)
         if sitemap is None:
-            self.discovery_error(response, "not a sitemap (index or urlset)")
-            return
-        if not sitemap.entries and sitemap.kind == "sitemapindex":
-            self.discovery_error(response, "sitemap index lists no sitemaps")
             return
         if sitemap.kind == "sitemapindex":
-            if depth >= MAX_DEPTH:
-                self.discovery_error(response, f"sitemap indexes nested deeper than {MAX_DEPTH}")
-                return
             wanted = set(self.site_settings.languages)
             for entry in sitemap:
                 name = entry.loc.rsplit("/", 1)[-1]

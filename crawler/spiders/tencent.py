@@ -21,7 +21,6 @@ from crawler.parsers.dates import parse_local_time
 from crawler.parsers.tencent import LISTED_NON_ARTICLES
 from crawler.sites import TENCENT
 from crawler.spiders.base import ArticleSpider, DiscoverySource, epoch_time
-from crawler.spiders.sitemaps import MAX_DEPTH, read_sitemap
 from crawler.stats import Stat
 
 REFERER = TENCENT.origins["base_url"] + "/"
@@ -126,14 +125,10 @@ class TencentSpider(ArticleSpider):
         self, response: Response, depth: int = 0
     ) -> AsyncIterator[scrapy.Request]:
         """news.qq.com/sitemap/index.xml -> sitemap_N.xml, whose locs are /rain/a/<id>."""
-        sitemap = read_sitemap(response)
-        if sitemap is None or (sitemap.kind == "sitemapindex" and not sitemap.entries):
-            self.discovery_error(response, "not a sitemap, or an index listing none")
+        sitemap = self.sitemap_of(response, depth)
+        if sitemap is None:
             return
         if sitemap.kind == "sitemapindex":
-            if depth >= MAX_DEPTH:
-                self.discovery_error(response, f"sitemap indexes nested deeper than {MAX_DEPTH}")
-                return
             for entry in sitemap:
                 yield scrapy.Request(
                     self.endpoint("base_url", urlsplit(entry.loc).path),
