@@ -13,12 +13,12 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from crawler.items import ArticleItem, FetchedPage
+from crawler.items import Article, ArticleItem, FetchedPage
 from crawler.parsers import PageRejected, parse
 from pipelines.day_index import DayIndex
 from pipelines.reader import ArchivedArticle
 from pipelines.store import ArchiveStore
-from pipelines.writer import archive_article, changed_fields
+from pipelines.writer import ArchiveResult, archive_article, changed_fields
 
 
 @dataclass
@@ -49,16 +49,11 @@ def reparse(
             progress(archived)
         summary.counts["reparsed"] += 1
         record = archived.record()
-        page = _page_of(archived, record)
-        try:
-            article = parse(record["url"], page.body, page.headers)
-        except PageRejected as rejected:
-            # Today's parser cannot read a page an earlier one could: kept as it was, reported.
-            summary.counts["failed"] += 1
-            summary.failures.append(f"{archived.site} {archived.id}: {rejected.reason}: {rejected}")
+        # Today's parser cannot read a page an earlier one could: kept as it was, reported.
+        done = _parse_and_archive(store, _page_of(archived, record), daily, summary)
+        if done is None:
             continue
-        item = ArticleItem(page=page, article=article)
-        result = archive_article(store, item, partial(daily.add_article, store, item))
+        article, result = done
         summary.counts[result.status] += 1
         if result.status == "new_version":
             fields = ", ".join(changed_fields(record, article))
@@ -93,18 +88,29 @@ def reparse_rejected(
             continue
         summary.counts["reparsed"] += 1
         page = _rejected_page(store, record)
-        try:
-            article = parse(page.url, page.body, page.headers)
-        except PageRejected as still:
-            summary.counts["failed"] += 1
-            summary.failures.append(f"{page.site} {page.page_id}: {still.reason}: {still}")
+        done = _parse_and_archive(store, page, daily, summary)
+        if done is None:
             continue
-        item = ArticleItem(page=page, article=article)
-        result = archive_article(store, item, partial(daily.add_article, store, item))
+        article, result = done
         summary.counts["recovered" if result.status == "archived" else result.status] += 1
         summary.changes.append(f"{page.site} {article.id}: recovered from {record['key']}")
     daily.flush(store)
     return summary
+
+
+def _parse_and_archive(
+    store: ArchiveStore, page: FetchedPage, daily: DayIndex, summary: ReparseSummary
+) -> tuple[Article, ArchiveResult] | None:
+    """Parse a kept page with today's parser and archive the article (create-only keys, so
+    never twice); None, counted as failed with its reason, when it gives no article."""
+    try:
+        article = parse(page.url, page.body, page.headers)
+    except PageRejected as rejected:
+        summary.counts["failed"] += 1
+        summary.failures.append(f"{page.site} {page.page_id}: {rejected.reason}: {rejected}")
+        return None
+    item = ArticleItem(page=page, article=article)
+    return article, archive_article(store, item, partial(daily.add_article, store, item))
 
 
 def _rejected_page(store: ArchiveStore, record: dict[str, Any]) -> FetchedPage:
