@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.sites import BASE_URL_SUFFIX, SITE_NAMES, SITES, SiteSettings, at_least, choices
 from pipelines.store import StoreOptions
+from pipelines.warc import WarcOptions
 
 DEFAULT_CONFIG_PATH = Path("config") / "newsarchive.toml"
 DEFAULT_USER_AGENT = (
@@ -104,6 +105,7 @@ SECTIONS: dict[str, type[Any]] = {
     "crawl": CrawlConfig,
     "retry": RetryConfig,
     "schedule": ScheduleConfig,
+    "warc": WarcOptions,
 }
 ENV_OVERRIDES = {
     "NEWSARCHIVE_ARCHIVE": ("archive", "location"),
@@ -131,6 +133,7 @@ class Config:
     schedule: ScheduleConfig
     sites: Mapping[str, SiteSettings]
     path: Path | None
+    warc: WarcOptions = field(default_factory=WarcOptions)
 
     def site(self, name: str) -> Any:
         """The settings of one site (its own settings class, so its own fields)."""
@@ -177,6 +180,7 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     crawl = build(CrawlConfig, "crawl", values["crawl"])
     retry = build(RetryConfig, "retry", values["retry"])
     schedule = _schedule(values["schedule"], path)
+    warc = build(WarcOptions, "warc", values["warc"])
     raw_sites = _table("sites", raw.get("sites", {}))
     for name in raw_sites:
         if name not in SITES:
@@ -188,8 +192,9 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
         for name, site in SITES.items()
     }
     return Config(
-        archive=archive, crawl=crawl, retry=retry, schedule=schedule, sites=sites, path=path
-    )
+        archive=archive, crawl=crawl, retry=retry, schedule=schedule, sites=sites, path=path,
+        warc=warc,
+    )  # fmt: skip
 
 
 def _schedule(values: dict[str, Any], path: Path | None) -> ScheduleConfig:

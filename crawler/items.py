@@ -100,6 +100,9 @@ class FetchedPage:
     fetched_at: datetime
     # "chromium" when the page had to be rendered (a challenge page), else None.
     rendered_by: str | None = None
+    # Where the exchange was captured (pipelines.warc.WarcRef as a dict), else None: then
+    # the archive keeps the body itself as a `raw/` object.
+    capture: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping (the body as base64), for the spool."""

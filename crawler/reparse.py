@@ -5,7 +5,6 @@ reaches the whole archive without fetching anything again.
 
 from __future__ import annotations
 
-import gzip
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,8 +15,9 @@ from typing import Any
 from crawler.items import Article, ArticleItem, FetchedPage
 from crawler.parsers import PageRejected, parse
 from pipelines.day_index import DayIndex
-from pipelines.reader import ArchivedArticle
+from pipelines.reader import ArchivedArticle, raw_body
 from pipelines.store import ArchiveStore
+from pipelines.warc import CaptureMissing
 from pipelines.writer import ArchiveResult, archive_article, changed_fields
 
 
@@ -49,8 +49,13 @@ def reparse(
             progress(archived)
         summary.counts["reparsed"] += 1
         record = archived.record()
+        try:
+            page = _page_of(archived, record)
+        except CaptureMissing as error:
+            _cannot_read(summary, archived.site, archived.id, error)
+            continue
         # Today's parser cannot read a page an earlier one could: kept as it was, reported.
-        done = _parse_and_archive(store, _page_of(archived, record), daily, summary)
+        done = _parse_and_archive(store, page, daily, summary)
         if done is None:
             continue
         article, result = done
@@ -87,7 +92,11 @@ def reparse_rejected(
         if record.get("reason") not in RECOVERABLE:
             continue
         summary.counts["reparsed"] += 1
-        page = _rejected_page(store, record)
+        try:
+            page = _rejected_page(store, record)
+        except CaptureMissing as error:
+            _cannot_read(summary, record.get("site", "?"), record.get("page_id"), error)
+            continue
         done = _parse_and_archive(store, page, daily, summary)
         if done is None:
             continue
@@ -113,8 +122,13 @@ def _parse_and_archive(
     return article, archive_article(store, item, partial(daily.add_article, store, item))
 
 
+def _cannot_read(summary: ReparseSummary, site: str, page_id: str | None, error: Exception) -> None:
+    summary.counts["failed"] += 1
+    summary.failures.append(f"{site} {page_id}: page as served not readable: {error}")
+
+
 def _rejected_page(store: ArchiveStore, record: dict[str, Any]) -> FetchedPage:
-    raw = gzip.decompress(store.get(record["raw_key"]) or b"")
+    raw = raw_body(store, record)
     page_id = record.get("page_id") or record.get("id")
     return _page_from_record(record["site"], page_id, record, raw)
 
@@ -138,6 +152,7 @@ def _page_from_record(
         body=body,
         fetched_at=datetime.fromisoformat(record["fetched_at"]),
         rendered_by=record.get("rendered_by"),
+        capture=record.get("warc"),
     )
 
 

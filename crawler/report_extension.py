@@ -42,7 +42,7 @@ class RunReportExtension:
         site = getattr(spider, "site", spider.name)
         summary = CrawlSummary(
             {site: SiteRun.of(stats)},
-            pending_uploads=len(Spool(config.archive.spool_dir).pending()),
+            pending_uploads=Spool(config.archive.spool_dir).uploads_pending(),
             discovery=not getattr(spider, "requested_urls", []),
             max_failure_ratio=config.crawl.max_failure_ratio,
             retry_attempts=config.retry.max_attempts,

@@ -21,10 +21,13 @@ REMOTE_CONTROL_ENABLED = False  # nothing drives a crawl remotely; it would leav
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 # Before RedirectMiddleware (600) on the way back: an off-site redirect ends in an outcome.
 # Our robots.txt middleware in Scrapy's place (100): it checks every request, not the first.
+# WARC capture next to the downloader (950): responses as served, before decompression,
+# redirects and retries.
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RobotsTxtForEveryRequest": 100,
     "crawler.middlewares.OffsiteRedirectGuard": 650,
+    "crawler.capture.WarcCapture": 950,
 }
 RETRY_ENABLED = True
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]

@@ -59,6 +59,10 @@ class Stat(StrEnum):
     FLUSHED = "newsarchive/archive/flushed"
     PENDING = "newsarchive/archive/pending"
     LOST = "newsarchive/archive/lost"  # neither archived nor spooled: the run stops
+    # WARC capture (crawler/capture.py): records written by type, and files stored.
+    WARC_FAILED = "newsarchive/warc/failed"  # the capture stopped (local disk): raw kept
+    WARC_STORED = "newsarchive/warc/files_stored"
+    WARC_PENDING = "newsarchive/warc/files_pending"
 
     def __repr__(self) -> str:
         # Scrapy's end-of-crawl stats dump shows keys by repr: show the plain name.
@@ -68,6 +72,11 @@ class Stat(StrEnum):
     def of_outcome(name: str) -> str:
         """The counter of one outcome of crawler/outcomes.py ("parsed", "timeout", ...)."""
         return f"{OUTCOME_STAT_PREFIX}{outcome(name).name}"
+
+    @staticmethod
+    def of_warc_record(record_type: str) -> str:
+        """Records of one WARC type written (response, revisit, conversion)."""
+        return f"newsarchive/warc/{record_type}"
 
     @classmethod
     def of_archive_status(cls, status: str) -> Stat:

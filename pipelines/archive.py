@@ -19,6 +19,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import ArticleItem, RejectedItem
 from crawler.stats import Stat
+from pipelines import warc
 from pipelines.day_index import DayIndex
 from pipelines.spool import Spool
 from pipelines.store import (
@@ -33,6 +34,9 @@ from pipelines.writer import ArchiveResult, archive_article, archive_rejected
 
 # The setting that carries the archive's StoreOptions (set by crawler.addon from the config).
 ARCHIVE_SETTING = "NEWSARCHIVE_ARCHIVE"
+# The crawler attribute holding its WARC recorder (set by crawler.capture): closed here, at
+# the end of every run, before its files are stored.
+WARC_RECORDER = "newsarchive_warc_recorder"
 STORAGE_LOST = "storage_lost"  # the close reason when nothing can be written any more
 LOG = logging.getLogger("newsarchive.archive")
 
@@ -65,6 +69,13 @@ class ArchivePipeline:
         return pipeline
 
     async def open_spider(self) -> None:
+        # WARC files of killed runs: cut at their last complete record, then stored below.
+        recovered = await run_in_thread(warc.recover, self.spool.directory)
+        if recovered.closed:
+            LOG.warning(
+                "closed %d WARC file(s) a killed run left open (%d bytes of an unfinished "
+                "record cut)", recovered.closed, recovered.cut_bytes,
+            )  # fmt: skip
         if self.store_down:
             return
         try:
@@ -78,11 +89,22 @@ class ArchivePipeline:
             self.store_down = True
 
     async def close_spider(self) -> None:
+        recorder = getattr(self.crawler, WARC_RECORDER, None)
+        if recorder is not None:
+            await run_in_thread(recorder.close)  # every run ends its WARC file
         if not self.store_down:
             try:
                 await run_in_thread(self.daily.flush, self.store)
             except StoreError as error:  # journaled: the next run publishes the lines
                 LOG.error("per-day index lines not published yet: %s", error)
+            stored = await run_in_thread(warc.store_ready, self.store, self.spool.directory)
+            self.crawler.stats.set_value(Stat.WARC_STORED, stored.stored)
+        pending = len(warc.ready_files(self.spool.directory))
+        self.crawler.stats.set_value(Stat.WARC_PENDING, pending)
+        if pending:
+            LOG.warning(
+                "%d WARC file(s) wait in %s for `newsarchive flush`", pending, self.spool.directory
+            )
         self.crawler.stats.set_value(Stat.PENDING, len(self.spool.pending()))
 
     def _archive(self, item: ArticleItem | RejectedItem) -> ArchiveResult:

@@ -43,7 +43,9 @@ class IndexEntry:
     content_sha256: str
     record_key: str
     text_key: str
-    raw_key: str
+    raw_key: str | None  # None: the page as served is in a WARC file (see the record)
+    record_sha256: str | None = None  # of the record object, for fixity audits
+    record_size: int | None = None
 
     @classmethod
     def of(cls, item: ArticleItem, result: ArchiveResult) -> IndexEntry:
@@ -64,7 +66,9 @@ class IndexEntry:
             content_sha256=content_sha256(article.text),
             record_key=keys.record,
             text_key=keys.text,
-            raw_key=keys.raw,
+            raw_key=None if item.page.capture else keys.raw,
+            record_sha256=result.record_sha256,
+            record_size=result.record_size,
         )
 
     @classmethod

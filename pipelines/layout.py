@@ -14,8 +14,15 @@ The same keys are used in the local folder and in an S3 bucket (under an optiona
     state/<site>/runs/<end time>.json                 a finished run's high-water mark
     state/<site>/log/<YYYY>/<MM>/<DD>/<segment>.jsonl the fetch-outcome log: one line per URL
                                                       fetched (append-only, create-only segments)
+    warc/<site>/<YYYY>/<MM>/<DD>/<name>.warc.gz       every HTTP exchange of a run (WARC/1.1),
+    warc/<site>/<YYYY>/<MM>/<DD>/<name>.cdxj          and its CDXJ index; filed under the UTC
+                                                      day the file was opened
+    audits/<YYYY>/<MM>/<DD>/<time>Z-<pid>.json        what a fixity audit (`verify`) found
 
 Every key is built here and parsed back here; no other module formats a key.
+
+Articles captured in a WARC file have no `raw/` object: their record names the WARC key,
+offset and length of the capture instead (`warc`). Older records keep their `raw/` object.
 
 A changed article keeps its first version and adds `<id>.v2.json` (`.v2.txt`, `.v2.html.gz`)
 and so on. Article dates are publication dates in Beijing time, the date the site shows;
@@ -145,3 +152,54 @@ def safe_name(value: str) -> str:
     if cleaned == value:
         return value
     return f"{cleaned}-{hashlib.sha1(value.encode()).hexdigest()[:10]}"
+
+
+WARC_PREFIX = "warc/"
+_WARC_NAME = re.compile(
+    r"^newsarchive-(?P<site>[a-z0-9]+)-(?P<stamp>\d{8}T\d{12}Z)-(?P<pid>\d+)-(?P<serial>\d+)\.warc\.gz$"
+)
+
+
+def warc_file_name(site: str, opened: datetime, pid: int, serial: int) -> str:
+    """A WARC file's name: site, opening time (UTC, microseconds), writer pid, serial."""
+    return (
+        f"newsarchive-{site}-{opened.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{pid}-{serial:05d}.warc.gz"
+    )
+
+
+def warc_writer_pid(name: str) -> int | None:
+    """The pid of the process that writes (or wrote) a WARC file, from its name."""
+    match = _WARC_NAME.match(name)
+    return int(match["pid"]) if match else None
+
+
+def warc_key(name: str) -> str:
+    """The archive key of a WARC file named by `warc_file_name` (ValueError for others)."""
+    match = _WARC_NAME.match(name)
+    if match is None:
+        raise ValueError(f"not a newsarchive WARC file name: {name!r}")
+    stamp = match["stamp"]
+    return f"{WARC_PREFIX}{match['site']}/{stamp[:4]}/{stamp[4:6]}/{stamp[6:8]}/{name}"
+
+
+def warc_prefix(site: str, year: int | None = None, month: int | None = None) -> str:
+    """`warc/<site>/`, or the prefix of one year or month of it (UTC opening days)."""
+    return _month_prefix(f"{WARC_PREFIX}{site}/", year, month)
+
+
+def warc_index_key(key: str) -> str:
+    """The CDXJ index stored beside a WARC file."""
+    return key.removesuffix(".warc.gz") + ".cdxj"
+
+
+def is_warc_key(key: str) -> bool:
+    return key.startswith(WARC_PREFIX) and key.endswith(".warc.gz")
+
+
+AUDITS_PREFIX = "audits/"
+
+
+def audit_report_key(started: datetime, pid: int) -> str:
+    """Where the report of a fixity audit started at `started` is kept."""
+    moment = started.astimezone(UTC)
+    return f"{AUDITS_PREFIX}{moment:%Y/%m/%d}/{moment:%Y%m%dT%H%M%S}Z-{pid}.json"

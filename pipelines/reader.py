@@ -12,7 +12,8 @@
 `open_archive` takes a local folder or `s3://bucket/prefix` (credentials from the standard AWS
 variables or `profile=`). Listing reads the per-day index segments (pipelines/day_index.py): one
 LIST request per site and month in range (per 1,000 segments) plus one GET per segment, never
-one request per article. `entry.record()`, `.text()` and `.raw()` are one GET each.
+one request per article. `entry.record()` and `.text()` are one GET each; `.raw()` one more
+(a ranged read of the WARC file that captured the page, or its `raw/` object).
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from pipelines.day_index import IndexEntry
 from pipelines.journal import read_segment
 from pipelines.layout import article_keys, daily_prefix, index_key, rejected_prefix, segment_day
 from pipelines.store import ArchiveStore, StoreOptions, open_store
+from pipelines.warc import CaptureMissing, captured_body
 
 
 @dataclass(frozen=True)
 class ArchivedArticle(IndexEntry):
     """One article as the per-day index lists it (its newest version in the range read)."""
 
-    store: ArchiveStore = field(repr=False, compare=False)
+    store: ArchiveStore = field(repr=False, compare=False, kw_only=True)
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any], store: ArchiveStore) -> ArchivedArticle:
@@ -51,7 +53,10 @@ class ArchivedArticle(IndexEntry):
         return _required(self.store, self.text_key).decode("utf-8").removesuffix("\n")
 
     def raw(self) -> bytes:
-        return gzip.decompress(_required(self.store, self.raw_key))
+        """The page as served (the body the parser read)."""
+        if self.raw_key:
+            return gzip.decompress(_required(self.store, self.raw_key))
+        return raw_body(self.store, self.record())
 
 
 class ArchiveReader:
@@ -140,6 +145,18 @@ class ArchiveReader:
 def open_archive(location: str, **options: Any) -> ArchiveReader:
     """A reader over a local folder or `s3://bucket/prefix` (endpoint_url=, profile=, ...)."""
     return ArchiveReader(open_store(StoreOptions(location=location, **options)))
+
+
+def raw_body(store: ArchiveStore, record: dict[str, Any]) -> bytes:
+    """The page as served of an archived record (article or rejected page), whether it was
+    captured in a WARC file (records since WARC capture) or kept as a `raw/` object (before).
+    CaptureMissing when it cannot be read."""
+    if record.get("warc"):
+        return captured_body(store, record["warc"])
+    raw = store.get(record["raw_key"]) if record.get("raw_key") else None
+    if raw is None:
+        raise CaptureMissing(f"{record.get('raw_key')} is not in the archive")
+    return gzip.decompress(raw)
 
 
 def _required(store: ArchiveStore, key: str) -> bytes:

@@ -21,6 +21,7 @@ from crawler.items import Article, ArticleItem, FetchedPage, RejectedItem
 from pipelines.files import TMP_PREFIX, remove_dead_temps, write_temp
 from pipelines.layout import safe_name
 from pipelines.store import ArchiveStore, StoreError
+from pipelines.warc import ready_files
 from pipelines.writer import ArchiveResult, archive_article, archive_rejected
 
 
@@ -62,6 +63,10 @@ class Spool:
         if not self.directory.is_dir():
             return []
         return sorted(p for p in self.directory.glob("*.json") if not p.name.startswith(TMP_PREFIX))
+
+    def uploads_pending(self) -> int:
+        """Spooled items plus closed WARC files not stored yet: what `flush` would upload."""
+        return len(self.pending()) + len(ready_files(self.directory))
 
     def flush(
         self,

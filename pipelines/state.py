@@ -66,6 +66,27 @@ class ArchiveState:
             self.unreachable = True
             return None
 
+    def latest_capture(self, site: str, article_id: str) -> dict[str, Any] | None:
+        """The WARC capture of an archived article (its first record's), for a fetch of it
+        again to be written as a revisit when nothing changed; None when there is none, or
+        the archive cannot say."""
+        if self.unreachable:
+            return None
+        try:
+            marker = self.store.get(index_key(site, article_id))
+            if marker is None:
+                return None
+            record = self.store.get(json.loads(marker)["record_key"])
+        except StoreError:
+            self.unreachable = True
+            return None
+        except (ValueError, KeyError):
+            return None
+        if record is None:
+            return None
+        capture: dict[str, Any] | None = json.loads(record).get("warc")
+        return capture
+
     def last_high_water(self, site: str) -> datetime | None:
         """The newest publication time the last finished discovery run of the site saw."""
         keys = list(self.store.list(run_state_prefix(site)))

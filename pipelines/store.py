@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from pipelines.files import TMP_PREFIX, remove_dead_temps, write_temp
 
@@ -60,8 +61,17 @@ class ArchiveStore(Protocol):
     ) -> bool:
         """Store data under key unless the key exists; True when this call created it."""
 
+    def put_file_if_absent(self, key: str, path: Path, content_type: str) -> bool:
+        """Like put_if_absent, for a local file too big to hold in memory (a WARC file)."""
+
     def get(self, key: str) -> bytes | None:
         """The object's bytes, or None when absent."""
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes | None:
+        """`length` bytes of an object from `offset` (one ranged read), or None when absent."""
+
+    def open_read(self, key: str) -> BinaryIO | None:
+        """The object as a stream to read through once, or None when absent."""
 
     def exists(self, key: str) -> bool:
         """Whether the key exists (one cheap request)."""
@@ -130,6 +140,47 @@ class LocalStore:
         except OSError as error:
             raise StoreError(f"cannot write {key} in {self.root}: {_reason(error)}") from None
         return True
+
+    def put_file_if_absent(self, key: str, path: Path, content_type: str) -> bool:
+        target = self._path(key)
+        try:
+            if target.exists():
+                return False
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = self.root / TMP_DIR
+            temp.mkdir(exist_ok=True)
+            tmp = write_temp(temp, b"")
+            try:
+                with path.open("rb") as source, tmp.open("wb") as copy:
+                    shutil.copyfileobj(source, copy, 1 << 20)
+                    copy.flush()
+                    os.fsync(copy.fileno())
+                os.link(tmp, target)
+            except FileExistsError:
+                return False
+            finally:
+                os.unlink(tmp)
+        except OSError as error:
+            raise StoreError(f"cannot write {key} in {self.root}: {_reason(error)}") from None
+        return True
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes | None:
+        try:
+            with self._path(key).open("rb") as handle:
+                handle.seek(offset)
+                return handle.read(length)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise StoreError(f"cannot read {key} in {self.root}: {_reason(error)}") from None
+
+    def open_read(self, key: str) -> BinaryIO | None:
+        try:
+            return self._path(key).open("rb")
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise StoreError(f"cannot read {key} in {self.root}: {_reason(error)}") from None
 
     def get(self, key: str) -> bytes | None:
         try:

@@ -31,6 +31,9 @@ class ArchiveResult:
     status: str
     key: str
     version: int = 1
+    # sha256 and size of the record just stored (for the per-day index and fixity audits).
+    record_sha256: str | None = None
+    record_size: int | None = None
 
 
 def content_sha256(text: str) -> str:
@@ -60,15 +63,16 @@ def archive_article(
         if existing is None:
             record = build_record(item, digest, version, keys)
             _put_payloads(store, keys, article.text, page, _object_metadata(item, digest, version))
+            data = _json_bytes(record)
             created = store.put_if_absent(
-                keys.record,
-                _json_bytes(record),
-                "application/json",
+                keys.record, data, "application/json",
                 metadata=_object_metadata(item, digest, version),
-            )
+            )  # fmt: skip
             if created:
                 status = "archived" if version == 1 else "new_version"
-                result = ArchiveResult(status, keys.record, version)
+                result = ArchiveResult(
+                    status, keys.record, version, hashlib.sha256(data).hexdigest(), len(data)
+                )
                 if on_stored is not None:
                     on_stored(result)
                 _mark_indexed(store, item, keys)
@@ -111,10 +115,11 @@ def archive_rejected(store: ArchiveStore, item: RejectedItem) -> ArchiveResult:
         "field": item.field,
         "kind": item.kind,
         **_provenance(page),
-        "raw_key": raw_key,
+        "raw_key": None if page.capture else raw_key,
         "layout_version": LAYOUT_VERSION,
     }
-    store.put_if_absent(raw_key, gzip.compress(page.body, mtime=0), "text/html", "gzip")
+    if not page.capture:
+        store.put_if_absent(raw_key, gzip.compress(page.body, mtime=0), "text/html", "gzip")
     created = store.put_if_absent(record_key, _json_bytes(record), "application/json")
     return ArchiveResult("rejected" if created else "rejected_seen", record_key)
 
@@ -134,7 +139,7 @@ def build_record(item: ArticleItem, digest: str, version: int, keys: ArticleKeys
         "previous_key": previous,
         **_provenance(item.page),
         "text_key": keys.text,
-        "raw_key": keys.raw,
+        "raw_key": None if item.page.capture else keys.raw,
         "layout_version": LAYOUT_VERSION,
         "archived_at": datetime.now(UTC).isoformat(),
     }
@@ -160,6 +165,9 @@ def _provenance(page: FetchedPage) -> dict[str, Any]:
         "http_status": page.status,
         "http_headers": page.headers,
         "rendered_by": page.rendered_by,
+        # Where the page as served lives when it was captured in a WARC file (key, offset,
+        # length, WARC-Record-ID); without it, `raw_key` names a gzipped copy of the body.
+        "warc": page.capture,
     }
 
 
@@ -168,6 +176,8 @@ def _put_payloads(
 ) -> None:
     text_bytes = text.encode("utf-8") + b"\n"
     store.put_if_absent(keys.text, text_bytes, "text/plain; charset=utf-8", metadata=metadata)
+    if page.capture:
+        return  # the exchange is in a WARC file; the record says where
     content_type = (
         page.headers.get("Content-Type") or page.headers.get("content-type") or "text/html"
     )

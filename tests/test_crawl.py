@@ -9,6 +9,7 @@ from pathlib import Path
 from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
 from crawler.mirror.server import MirrorServer
 from tests.support.commands import newsarchive, scrapy
+from tests.support.warcs import all_records, record_at, warcio_check
 
 FUTU_EN = load_fixture(FIXTURES_DIR / "futu" / "en-post-translated")
 TENCENT_NOW = load_fixture(FIXTURES_DIR / "tencent" / "current-window-data")
@@ -22,7 +23,7 @@ def files(root: Path) -> dict[str, Path]:
     return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_scrapy_crawl_futu_url_archives_record_text_and_raw(
+def test_scrapy_crawl_futu_url_archives_record_text_and_warc_capture(
     mirror_config: Path, archive_dir: Path, mirror: MirrorServer
 ) -> None:
     result = scrapy(
@@ -34,15 +35,18 @@ def test_scrapy_crawl_futu_url_archives_record_text_and_raw(
     (segment,) = [key for key in stored if key.startswith("daily/")]
     (report_key,) = [key for key in stored if key.startswith("runs/")]
     (outcomes,) = [key for key in stored if key.startswith("state/futu/log/")]
+    (warc_key,) = [key for key in stored if key.endswith(".warc.gz")]
     assert set(stored) == {
         f"articles/{stem}.json",
         f"text/{stem}.txt",
-        f"raw/{stem}.html.gz",
         "index/futu/41283375-en.json",
         segment,
         report_key,
         outcomes,
+        warc_key,
+        warc_key.removesuffix(".warc.gz") + ".cdxj",  # no raw/ copy: the WARC holds the page
     }
+    assert warc_key.startswith("warc/futu/") and "/newsarchive-futu-" in warc_key
     (fetched,) = [json.loads(x) for x in stored[outcomes].read_text().splitlines()]
     assert (fetched["url"], fetched["id"], fetched["outcome"]) == (
         "https://news.futunn.com/en/post/41283375",
@@ -67,7 +71,31 @@ def test_scrapy_crawl_futu_url_archives_record_text_and_raw(
     assert record["http_status"] == 200
     assert record["http_headers"]["Content-Type"] == "text/html; charset=utf-8"
     assert stored[f"text/{stem}.txt"].read_text(encoding="utf-8") == expected["text"] + "\n"
-    assert gzip.decompress(stored[f"raw/{stem}.html.gz"].read_bytes()) == FUTU_EN.body
+    capture = record["warc"]
+    assert record["raw_key"] is None and capture["key"] == warc_key
+    response = record_at(archive_dir, warc_key, capture["offset"], capture["length"])
+    assert response.rec_type == "response"
+    assert response.rec_headers.get_header("WARC-Record-ID") == capture["record_id"]
+    assert response.rec_headers.get_header("WARC-Target-URI") == record["fetched_url"]
+    assert response.rec_headers.get_header("WARC-IP-Address") == "127.0.0.1"
+    assert response.http_headers.get_statuscode() == "200"
+    assert response.body == FUTU_EN.body
+    ((_, request_offset, request_length),) = capture["related"]
+    request = record_at(archive_dir, warc_key, request_offset, request_length)
+    assert request.rec_type == "request"
+    assert request.rec_headers.get_header("WARC-Concurrent-To") == capture["record_id"]
+    assert request.http_headers.protocol == "GET"  # warcio keeps the method as "protocol"
+
+    records = all_records(stored[warc_key])
+    assert records[0].rec_type == "warcinfo"  # first, then every exchange of the run
+    info = records[0].body.decode()
+    assert "robots: obey" in info and "http-header-user-agent: " in info
+    fetched_urls = {r.rec_headers.get_header("WARC-Target-URI") for r in records[1:]}
+    assert f"{mirror.url}/robots.txt" in fetched_urls  # robots.txt is an exchange too
+    check = warcio_check(stored[warc_key])
+    assert check.returncode == 0, check.stdout + check.stderr
+    cdxj = stored[warc_key.removesuffix(".warc.gz") + ".cdxj"].read_text()
+    assert f'"offset": "{capture["offset"]}"' in cdxj
 
 
 def test_tencent_urls_file_keeps_rejected_pages_raw_and_counts_them(
@@ -98,8 +126,9 @@ def test_tencent_urls_file_keeps_rejected_pages_raw_and_counts_them(
     stored = files(archive_dir)
     gbk_text = stored["text/tencent/2016/09/07/news-20160907003042.txt"].read_text(encoding="utf-8")
     assert "镕、喆、堃" in gbk_text
-    raw = stored["raw/tencent/2016/09/07/news-20160907003042.html.gz"].read_bytes()
-    assert gzip.decompress(raw) == TENCENT_GBK.body  # still GBK bytes, never re-encoded
+    gbk = json.loads(stored["articles/tencent/2016/09/07/news-20160907003042.json"].read_text())
+    page = record_at(archive_dir, **_place(gbk["warc"]))
+    assert page.body == TENCENT_GBK.body  # still GBK bytes, never re-encoded
 
     rejected = {k: v for k, v in stored.items() if k.startswith("rejected/")}
     records = [json.loads(p.read_text()) for k, p in rejected.items() if k.endswith(".json")]
@@ -108,8 +137,15 @@ def test_tencent_urls_file_keeps_rejected_pages_raw_and_counts_them(
     )
     failed = next(r for r in records if r["reason"] == "parse_error")
     assert failed["field"] == "body"
-    raw_failed = archive_dir / failed["raw_key"]
-    assert gzip.decompress(raw_failed.read_bytes()) == TENCENT_HEADLINE.body
+    assert failed["raw_key"] is None  # its capture is in the run's WARC file
+    assert record_at(archive_dir, **_place(failed["warc"])).body == TENCENT_HEADLINE.body
+    (warc_file,) = [p for k, p in stored.items() if k.endswith(".warc.gz")]
+    check = warcio_check(warc_file)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _place(capture: dict[str, object]) -> dict[str, object]:
+    return {k: capture[k] for k in ("key", "offset", "length")}
 
 
 def test_challenge_page_is_reported_blocked_and_kept(
@@ -132,21 +168,44 @@ def test_newsarchive_crawl_twice_writes_nothing_the_second_time(
     assert first.returncode == 0, first.stderr[-3000:]
     assert "archived 1" in first.stdout
     before = {k: p.stat().st_mtime_ns for k, p in files(archive_dir).items()}
-    # 2 articles x (record, text, raw, index, per-day index segment) + the run report,
-    # + each site's fetch-outcome log segment (the archive state's bookkeeping)
-    bookkeeping = ("runs/", "state/futu/log/", "state/tencent/log/")
-    assert len(before) == 13 and sum(k.startswith("runs/") for k in before) == 1
-    assert sum(k.startswith(bookkeeping[1:]) for k in before) == 2
+    # 2 articles x (record, text, index, per-day index segment) + the run report, + each
+    # site's fetch-outcome log segment and WARC file with its CDXJ index
+    bookkeeping = ("runs/", "state/futu/log/", "state/tencent/log/", "warc/")
+    assert len(before) == 15 and sum(k.startswith("runs/") for k in before) == 1
+    assert sum(k.startswith(bookkeeping[1:3]) for k in before) == 2
+    assert sum(k.endswith(".warc.gz") for k in before) == 2
 
     second = newsarchive(*args)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "archived 0" in second.stdout and "unchanged 1" in second.stdout
     after = {k: p.stat().st_mtime_ns for k, p in files(archive_dir).items()}
     new = set(after) - set(before)
-    # only the second run's report and its outcome log: no article object is written again
-    assert len(new) == 3 and all(k.startswith(bookkeeping) for k in new)
+    # only the second run's report, its outcome logs and its captures: no article object
+    assert len(new) == 7 and all(k.startswith(bookkeeping) for k in new)
     assert sum(k.startswith("runs/") for k in new) == 1
     assert {k: v for k, v in after.items() if k not in new} == before
+    # The unchanged pages were captured as revisits of the first captures, without a body.
+    records = {}
+    for key in sorted(k for k in new if k.endswith(".warc.gz")):
+        for record in all_records(archive_dir / key):
+            if record.rec_type != "request":
+                records[record.rec_headers.get_header("WARC-Target-URI")] = record
+    firsts = [json.loads((archive_dir / k).read_text()) for k in before if k.startswith("articles/")]
+    for article in firsts:
+        revisit = records[article["fetched_url"]]
+        assert revisit.rec_type == "revisit"
+        assert revisit.rec_headers.get_header("WARC-Refers-To") == article["warc"]["record_id"]
+        assert revisit.rec_headers.get_header("WARC-Payload-Digest") == (
+            article["warc"]["payload_digest"]
+        )
+        assert revisit.body == b""
+        check = warcio_check(archive_dir / revisit_key(new, article["site"]))
+        assert check.returncode == 0, check.stdout + check.stderr
+
+
+def revisit_key(keys: set[str], site: str) -> str:
+    (key,) = [k for k in keys if k.startswith(f"warc/{site}/") and k.endswith(".warc.gz")]
+    return key
 
 
 def test_log_file_option_takes_the_crawl_log(

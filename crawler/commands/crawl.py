@@ -23,6 +23,7 @@ from crawler.runner import group_by_site, run_crawl
 from crawler.sites import SITE_NAMES
 from crawler.stats import CrawlSummary, Exit
 from crawler.urls import read_urls_file
+from pipelines import warc
 from pipelines.day_index import DayIndex
 from pipelines.spool import Spool
 from pipelines.store import check_store, shared_store
@@ -90,7 +91,7 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
     summary = CrawlSummary(
         runs,
         unsupported,
-        pending_uploads=len(Spool(config.archive.spool_dir).pending()),
+        pending_uploads=Spool(config.archive.spool_dir).uploads_pending(),
         skipped_locked=skipped,
         discovery=not urls,
         max_failure_ratio=config.crawl.max_failure_ratio,
@@ -106,8 +107,14 @@ def cmd_flush(args: argparse.Namespace, config: Config) -> int:
     result = Spool(config.archive.spool_dir).flush(store, partial(daily.add_article, store))
     daily.flush(store)
     print(f"uploaded {result.uploaded}, still pending {result.pending}")
+    recovered = warc.recover(config.archive.spool_dir)
+    if recovered.closed:
+        print(f"closed {recovered.closed} WARC file(s) a killed run left open")
+    files = warc.store_ready(store, config.archive.spool_dir)
+    if files.stored or files.pending:
+        print(f"WARC files stored {files.stored}, still pending {files.pending}")
     print(f"archive: {redact_location(config.archive.location)}")
-    return Exit.PROBLEMS if result.pending else Exit.OK
+    return Exit.PROBLEMS if result.pending or files.pending else Exit.OK
 
 
 COMMANDS = {"crawl": cmd_crawl, "flush": cmd_flush}

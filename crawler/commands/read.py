@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import json
 import sys
 from collections.abc import Iterator
@@ -21,8 +20,9 @@ from crawler.config import Config
 from crawler.items import parse_day
 from crawler.reports import recent_reports, report_line
 from crawler.sites import SITE_NAMES
-from pipelines.reader import ArchivedArticle, ArchiveReader
+from pipelines.reader import ArchivedArticle, ArchiveReader, raw_body
 from pipelines.store import shared_store
+from pipelines.warc import CaptureMissing
 
 EXPORT_COLUMNS = ("site", "id", "version", "published", "title", "language", "url", "outlet",
                   "tickers", "parser", "parser_version", "content_sha256", "text")  # fmt: skip
@@ -122,8 +122,12 @@ def cmd_show(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         print(json.dumps(record, ensure_ascii=False, indent=2))
     elif args.raw:
-        body = reader.store.get(record["raw_key"]) or b""
-        sys.stdout.buffer.write(gzip.decompress(body))
+        try:
+            body = raw_body(reader.store, record)
+        except CaptureMissing as error:
+            print(f"newsarchive: the page as served cannot be read: {error}", file=sys.stderr)
+            return 1
+        sys.stdout.buffer.write(body)
     elif args.text:
         print(record["text"])
     else:

@@ -29,6 +29,7 @@ from twisted.internet.error import TimeoutError as ConnectTimeout
 from twisted.python.failure import Failure
 
 from crawler.addon import RENDER_CHALLENGES, check_render_setup, config_of, ensure_config
+from crawler.capture import CAPTURE, CAPTURE_OF_ID, capture_of
 from crawler.config import Config
 from crawler.items import (
     BEIJING,
@@ -269,6 +270,9 @@ class ArticleSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.fetch_failed,
             cb_kwargs={"ref": ref, "source_url": source_url, "unindexed": unindexed},
+            # An id that may be archived: its capture is looked up, so that an unchanged page
+            # is written as a WARC revisit record rather than a second copy.
+            meta={} if unindexed else {CAPTURE_OF_ID: ref.id},
         )
 
     async def discovered(
@@ -453,6 +457,7 @@ class ArticleSpider(scrapy.Spider):
             body=response.body,
             fetched_at=datetime.now(UTC),
             rendered_by="chromium" if rendered else None,
+            capture=capture_of(response),
         )
 
     def _render_request(
@@ -468,7 +473,10 @@ class ArticleSpider(scrapy.Spider):
         request = response.request
         assert request is not None  # a response Scrapy hands a callback has its request
         return request.replace(
-            meta=render_meta(self.ready_selector or "body", self.config.crawl.render_timeout),
+            meta={
+                **render_meta(self.ready_selector or "body", self.config.crawl.render_timeout),
+                CAPTURE: request.meta.get(CAPTURE),  # the rendering refers to this capture
+            },
             errback=self.render_failed,
             cb_kwargs={**request.cb_kwargs, "challenge": (challenge, rejected)},
             dont_filter=True,

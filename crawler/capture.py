@@ -1,0 +1,211 @@
+"""Every response a crawl fetches, written to the run's WARC file as it crossed the wire.
+
+A downloader middleware placed next to the downloader (DOWNLOADER_MIDDLEWARES 950), so it
+sees each response before HttpCompressionMiddleware decodes the body and before redirects and
+retries act on it: articles, rejected and challenge pages, listing API responses, sitemaps,
+robots.txt and every 3xx/5xx on the way. Twisted has already removed the chunked transfer
+coding, so the stored headers drop `Transfer-Encoding` and state the stored length; the
+content coding (gzip, br) is kept as served, which is what replay tools expect.
+
+The capture's place (`WarcRef`) goes into the request's meta under CAPTURE, where the spider
+reads it into the FetchedPage and the archive record. A page rendered in Chromium is written
+as a `conversion` record pointing at the challenge response it replaced; a response whose
+payload is identical to a capture the spider names (PREVIOUS_CAPTURE) is a `revisit` record.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from http import HTTPStatus
+from importlib import metadata
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.utils.asyncio import run_in_thread
+
+from crawler.addon import config_of
+from crawler.stats import Stat
+from pipelines.archive import WARC_RECORDER
+from pipelines.warc import MIB, WarcRecorder, WarcRef, payload_digest, record_id, warc_date
+
+CAPTURE = "newsarchive_capture"  # request meta: the WarcRef (dict) of the latest response
+PREVIOUS_CAPTURE = "newsarchive_previous_capture"  # meta: a stored capture of the same page
+CAPTURE_OF_ID = "newsarchive_capture_of_id"  # meta: look PREVIOUS_CAPTURE up for this id
+# Hop-by-hop coding Twisted undid before Scrapy saw the body: stating it would break replay.
+UNDONE_HEADERS = frozenset({b"transfer-encoding"})
+LOG = logging.getLogger("newsarchive.capture")
+
+
+def warcinfo(crawler: Crawler, site: str) -> dict[str, str]:
+    """The warcinfo fields of a run's files: who captured what, how, under which policy."""
+    config = config_of(crawler)
+    robots = "obey" if crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore"
+    info = {
+        "software": f"newsarchive/{_version()} (Scrapy {scrapy.__version__}, warcio)",
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "http-header-user-agent": crawler.settings.get("USER_AGENT") or config.crawl.user_agent,
+        "robots": robots,
+        "isPartOf": f"newsarchive-{site}",
+    }
+    if config.warc.operator:
+        info["operator"] = config.warc.operator
+    return info
+
+
+class WarcCapture:
+    """Write each response (with its request) to the crawler's WARC recorder."""
+
+    def __init__(self, crawler: Crawler, recorder: WarcRecorder) -> None:
+        self.crawler = crawler
+        self.recorder = recorder
+        self.failed = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCapture:
+        config = config_of(crawler)
+        if not config.warc.enabled:
+            raise NotConfigured("[warc] enabled = false")
+        site = crawler.spidercls.name
+        recorder = WarcRecorder(
+            config.archive.spool_dir, site, warcinfo(crawler, site),
+            int(config.warc.rotate_mib * MIB),
+        )  # fmt: skip
+        setattr(crawler, WARC_RECORDER, recorder)
+        return cls(crawler, recorder)
+
+    async def process_request(self, request: Request, spider: Spider) -> None:
+        """For a page that may be archived already, find its capture (two reads) first."""
+        article_id = request.meta.pop(CAPTURE_OF_ID, None)
+        state = getattr(spider, "state", None)
+        if article_id is None or state is None or PREVIOUS_CAPTURE in request.meta:
+            return
+        site = getattr(spider, "site", spider.name)
+        previous = await run_in_thread(state.latest_capture, site, article_id)
+        if previous:
+            request.meta[PREVIOUS_CAPTURE] = previous
+
+    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+        if self.failed:
+            request.meta.pop(CAPTURE, None)  # not the capture of an earlier hop
+            return response
+        try:
+            ref = self._capture(request, response, datetime.now(UTC))
+        except OSError as error:
+            # The page itself is not lost: without a capture the archive keeps its raw body
+            # as before. Said once, counted, and the rest of the run goes on uncaptured.
+            self.failed = True
+            request.meta.pop(CAPTURE, None)
+            self.crawler.stats.inc_value(Stat.WARC_FAILED)
+            LOG.error("WARC capture stopped: %s: %s", self.recorder.folder, error.strerror or error)
+            return response
+        request.meta[CAPTURE] = ref.to_dict()
+        self.crawler.stats.inc_value(Stat.of_warc_record(ref.record_type))
+        return response
+
+    def _capture(self, request: Request, response: Response, now: datetime) -> WarcRef:
+        if request.meta.get("playwright"):
+            return self._rendering(request, response, now)
+        builder = self.recorder.builder
+        status_line = _status_line(response.status)
+        protocol = response.protocol or "HTTP/1.1"
+        headers = _response_headers(response)
+        ip = str(response.ip_address) if response.ip_address else None
+        digest = payload_digest(response.body)
+        previous = request.meta.get(PREVIOUS_CAPTURE)
+        if previous and previous.get("payload_digest") == digest and response.status == 200:
+            original = WarcRef.from_dict(previous)
+            record = builder.revisit(
+                response.url, status_line, protocol, headers, now, ip, original
+            )
+            kind = "revisit"
+        else:
+            record = builder.response(
+                response.url, status_line, protocol, headers, response.body, now, ip
+            )
+            kind = "response"
+        sent = builder.request(
+            response.url, _request_line(request, protocol), _request_headers(request),
+            request.body, now, record_id(record),
+        )  # fmt: skip
+        (key, offset, length), request_place = self.recorder.write([record, sent])
+        return WarcRef(
+            key, offset, length, record_id(record), kind, response.url, warc_date(now), digest,
+            related=(request_place,),
+        )  # fmt: skip
+
+    def _rendering(self, request: Request, response: Response, now: datetime) -> WarcRef:
+        """The DOM Chromium built, as a conversion of the response that was a challenge."""
+        source = request.meta.get(CAPTURE)
+        origin = WarcRef.from_dict(source) if source else None
+        content_type = (response.headers.get("Content-Type") or b"text/html").decode("latin-1")
+        record = self.recorder.builder.conversion(
+            response.url, response.body, content_type, now, origin.record_id if origin else None
+        )
+        [(key, offset, length)] = self.recorder.write([record])
+        return WarcRef(
+            key, offset, length, record_id(record), "conversion", response.url, warc_date(now),
+            payload_digest(response.body), related=tuple(origin.ranges()) if origin else (),
+        )  # fmt: skip
+
+
+def _version() -> str:
+    try:
+        return metadata.version("newsarchive")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def recorder_of(crawler: Crawler) -> WarcRecorder | None:
+    """The WARC recorder of a crawler, if its capture is on."""
+    recorder: WarcRecorder | None = getattr(crawler, WARC_RECORDER, None)
+    return recorder
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def _response_headers(response: Response) -> list[tuple[str, str]]:
+    headers = []
+    for name, values in response.headers.items():
+        if name.lower() in UNDONE_HEADERS:
+            continue
+        for value in values:
+            if name.lower() == b"content-length":
+                value = str(len(response.body)).encode()
+            headers.append((name.decode("latin-1"), value.decode("latin-1")))
+    return headers
+
+
+def _request_line(request: Request, protocol: str) -> str:
+    parts = urlsplit(request.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return f"{request.method} {target} {protocol}"
+
+
+def _request_headers(request: Request) -> list[tuple[str, str]]:
+    host = urlsplit(request.url).netloc
+    headers: list[tuple[str, str]] = [("Host", host)]
+    for name, values in request.headers.items():
+        for value in values:
+            headers.append((name.decode("latin-1"), value.decode("latin-1")))
+    return headers
+
+
+def capture_of(response: Response) -> dict[str, Any] | None:
+    """The capture of the response a callback got (None when capture is off or failed)."""
+    request = response.request
+    if request is None:
+        return None
+    capture: dict[str, Any] | None = request.meta.get(CAPTURE)
+    return capture
