@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
@@ -80,18 +80,19 @@ class WarcCapture:
         setattr(crawler, WARC_RECORDER, recorder)
         return cls(crawler, recorder)
 
-    async def process_request(self, request: Request, spider: Spider) -> None:
+    async def process_request(self, request: Request) -> None:
         """For a page that may be archived already, find its capture (two reads) first."""
         article_id = request.meta.pop(CAPTURE_OF_ID, None)
+        spider = self.crawler.spider
         state = getattr(spider, "state", None)
         if article_id is None or state is None or PREVIOUS_CAPTURE in request.meta:
             return
-        site = getattr(spider, "site", spider.name)
+        site = getattr(spider, "site", self.recorder.site)
         previous = await run_in_thread(state.latest_capture, site, article_id)
         if previous:
             request.meta[PREVIOUS_CAPTURE] = previous
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+    def process_response(self, request: Request, response: Response) -> Response:
         if self.failed:
             request.meta.pop(CAPTURE, None)  # not the capture of an earlier hop
             return response
@@ -176,14 +177,14 @@ def _status_line(status: int) -> str:
 
 
 def _response_headers(response: Response) -> list[tuple[str, str]]:
-    headers = []
+    """The headers as served, except the transfer coding undone: the stored payload's length
+    is stated instead (replay tools read exactly Content-Length bytes)."""
+    headers: list[tuple[str, str]] = []
     for name, values in response.headers.items():
-        if name.lower() in UNDONE_HEADERS:
+        if name.lower() in UNDONE_HEADERS or name.lower() == b"content-length":
             continue
-        for value in values:
-            if name.lower() == b"content-length":
-                value = str(len(response.body)).encode()
-            headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        headers.extend((name.decode("latin-1"), value.decode("latin-1")) for value in values)
+    headers.append(("Content-Length", str(len(response.body))))
     return headers
 
 

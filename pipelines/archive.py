@@ -70,7 +70,11 @@ class ArchivePipeline:
 
     async def open_spider(self) -> None:
         # WARC files of killed runs: cut at their last complete record, then stored below.
-        recovered = await run_in_thread(warc.recover, self.spool.directory)
+        try:
+            recovered = await run_in_thread(warc.recover, self.spool.directory)
+        except OSError as error:
+            LOG.error("WARC files of killed runs not closed: %s", error.strerror or error)
+            recovered = warc.Recovered()
         if recovered.closed:
             LOG.warning(
                 "closed %d WARC file(s) a killed run left open (%d bytes of an unfinished "
@@ -91,7 +95,10 @@ class ArchivePipeline:
     async def close_spider(self) -> None:
         recorder = getattr(self.crawler, WARC_RECORDER, None)
         if recorder is not None:
-            await run_in_thread(recorder.close)  # every run ends its WARC file
+            try:
+                await run_in_thread(recorder.close)  # every run ends its WARC file
+            except OSError as error:  # left in open/: the next run or `flush` closes it
+                LOG.error("WARC file not closed: %s", error.strerror or error)
         if not self.store_down:
             try:
                 await run_in_thread(self.daily.flush, self.store)

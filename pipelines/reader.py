@@ -29,7 +29,15 @@ from crawler.items import BEIJING
 from crawler.sites import SITE_NAMES
 from pipelines.day_index import IndexEntry
 from pipelines.journal import read_segment
-from pipelines.layout import article_keys, daily_prefix, index_key, rejected_prefix, segment_day
+from pipelines.layout import (
+    article_keys,
+    daily_prefix,
+    index_key,
+    is_warc_key,
+    rejected_prefix,
+    segment_day,
+    warc_prefix,
+)
 from pipelines.store import ArchiveStore, StoreOptions, open_store
 from pipelines.warc import CaptureMissing, captured_body
 
@@ -88,6 +96,26 @@ class ArchiveReader:
                     ticker is None or ticker.upper() in (t.upper() for t in article.tickers)
                 ):
                     yield article
+
+    def index_entries(
+        self, site: str | None = None, since: date | None = None, until: date | None = None
+    ) -> Iterator[IndexEntry]:
+        """Every per-day index line of the range: every stored version, not only the newest."""
+        for name in [site] if site else SITE_NAMES:
+            for key in self._segment_keys(name, since, until):
+                for entry in read_segment(self.store, key):
+                    line = IndexEntry.from_dict(entry)
+                    if _in_range(line.published, since, until):
+                        yield line
+
+    def warc_files(
+        self, site: str | None = None, since: date | None = None, until: date | None = None
+    ) -> Iterator[str]:
+        """Keys of the WARC files opened from `since` to `until` (UTC days)."""
+        for name in [site] if site else SITE_NAMES:
+            for key in self._keys_by_day(warc_prefix, name, since, until):
+                if is_warc_key(key):
+                    yield key
 
     def _segment_keys(self, site: str, since: date | None, until: date | None) -> Iterator[str]:
         """Per-day index segment keys of the days in range."""

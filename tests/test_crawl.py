@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
@@ -190,13 +189,16 @@ def test_newsarchive_crawl_twice_writes_nothing_the_second_time(
         for record in all_records(archive_dir / key):
             if record.rec_type != "request":
                 records[record.rec_headers.get_header("WARC-Target-URI")] = record
-    firsts = [json.loads((archive_dir / k).read_text()) for k in before if k.startswith("articles/")]
+    firsts = [
+        json.loads((archive_dir / k).read_text()) for k in before if k.startswith("articles/")
+    ]
     for article in firsts:
         revisit = records[article["fetched_url"]]
         assert revisit.rec_type == "revisit"
         assert revisit.rec_headers.get_header("WARC-Refers-To") == article["warc"]["record_id"]
-        assert revisit.rec_headers.get_header("WARC-Payload-Digest") == (
-            article["warc"]["payload_digest"]
+        assert (
+            revisit.rec_headers.get_header("WARC-Payload-Digest")
+            == (article["warc"]["payload_digest"])
         )
         assert revisit.body == b""
         check = warcio_check(archive_dir / revisit_key(new, article["site"]))

@@ -7,7 +7,6 @@ cannot get past it; Chromium can. CI installs the `chromium` package (.ci/run).
 
 from __future__ import annotations
 
-import gzip
 import json
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from crawler.mirror.server import MirrorServer, Route, mirror_path
 from crawler.rendering import RENDER_MARGIN_SECONDS
 from tests.support.commands import newsarchive, scrapy
 from tests.support.configs import discovery_config, records, summary_line
+from tests.support.warcs import record_at, warcio_check
 
 WAF = load_fixture(FIXTURES_DIR / "futu" / "waf-challenge")
 WAF_PATH = mirror_path("https://news.futunn.com/en/post/79436146")
@@ -83,8 +83,19 @@ def test_render_mode_archives_the_article_behind_the_challenge(
     text = (tmp_path / "archive" / record["text_key"]).read_text()
     assert text.startswith(FIRST_SENTENCE)
     assert not [snippet for snippet in BOILERPLATE if snippet in text]
-    raw = gzip.decompress((tmp_path / "archive" / record["raw_key"]).read_bytes()).decode()
-    assert FIRST_SENTENCE in raw  # the rendered DOM, not the challenge shell
+    archive = tmp_path / "archive"
+    capture = record["warc"]
+    rendered = record_at(archive, capture["key"], capture["offset"], capture["length"])
+    assert rendered.rec_type == "conversion"  # the rendered DOM, not the challenge shell
+    assert FIRST_SENTENCE in rendered.body.decode()
+    # ... a conversion of the challenge response the plain fetch got, captured before it
+    (challenge_place, *_) = capture["related"]
+    challenge = record_at(archive, *challenge_place)
+    assert challenge.rec_type == "response" and challenge.body == WAF.body
+    refers_to = rendered.rec_headers.get_header("WARC-Refers-To")
+    assert refers_to == challenge.rec_headers.get_header("WARC-Record-ID")
+    check = warcio_check(archive / capture["key"])
+    assert check.returncode == 0, check.stdout
     # plain fetch, then Chromium: the challenge page, then the reload its script asked for
     waf_requests = [h for p, h, _ in gated_mirror.request_log if p == WAF_PATH]
     assert len(waf_requests) == 3
@@ -122,8 +133,9 @@ def test_a_challenge_chromium_cannot_pass_is_kept_as_blocked(
     assert "rendering failed" in result.stderr
     (rejected,) = rejected_records(tmp_path)
     assert rejected["reason"] == "blocked" and "rendering failed" in rejected["detail"]
-    raw = tmp_path / "archive" / rejected["raw_key"]
-    assert gzip.decompress(raw.read_bytes()) == WAF.body
+    capture = rejected["warc"]  # the challenge as first served
+    page = record_at(tmp_path / "archive", capture["key"], capture["offset"], capture["length"])
+    assert page.rec_type == "response" and page.body == WAF.body
 
 
 def test_a_render_that_never_answers_is_cut_at_its_deadline(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
+import io
 import json
 import threading
 import time
@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from crawler.items import ArticleItem, FetchedPage
 from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
@@ -86,9 +87,20 @@ def test_crawl_into_bucket_reads_back_byte_identical_and_recrawl_writes_nothing(
         text = client.get_object(Bucket=bucket, Key="news/" + record["text_key"])
         assert text["ContentType"] == "text/plain; charset=utf-8"
         assert text["Body"].read().decode("utf-8") == expected["text"] + "\n"
-        raw = client.get_object(Bucket=bucket, Key="news/" + record["raw_key"])
-        assert raw["ContentEncoding"] == "gzip"
-        assert gzip.decompress(raw["Body"].read()) == fixture.body
+        capture = record["warc"]  # one ranged read of the run's WARC file
+        start, length = capture["offset"], capture["length"]
+        ranged = client.get_object(
+            Bucket=bucket, Key="news/" + capture["key"], Range=f"bytes={start}-{start + length - 1}"
+        )
+        response = next(iter(ArchiveIterator(io.BytesIO(ranged["Body"].read()))))
+        assert response.rec_headers.get_header("WARC-Record-ID") == capture["record_id"]
+        assert response.content_stream().read() == fixture.body
+    warcs = [k for k in keys if k.endswith(".warc.gz")]
+    assert len(warcs) == 2  # one per site for this run, each with its CDXJ index beside it
+    for key in warcs:
+        head = client.head_object(Bucket=bucket, Key=key)
+        assert head["ContentType"] == "application/warc"
+        assert key.removesuffix(".warc.gz") + ".cdxj" in keys
 
     before = {
         o["Key"]: o["LastModified"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]
@@ -98,10 +110,11 @@ def test_crawl_into_bucket_reads_back_byte_identical_and_recrawl_writes_nothing(
     assert "archived 0" in second.stdout
     after = {o["Key"]: o["LastModified"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]}
     new = set(after) - set(before)
-    # the second run's report and its fetch-outcome log; no article object written again
+    # the second run's report, its fetch-outcome logs and its captures (revisit records, see
+    # test_crawl); no article object written again
     assert sum(k.startswith("news/runs/") for k in new) == 1
-    assert all(k.startswith(("news/runs/", "news/state/futu/log/", "news/state/tencent/log/"))
-               for k in new) and len(new) == 3  # fmt: skip
+    bookkeeping = ("news/runs/", "news/state/futu/log/", "news/state/tencent/log/", "news/warc/")
+    assert all(k.startswith(bookkeeping) for k in new) and len(new) == 7
     assert {k: v for k, v in after.items() if k not in new} == before
     for output in (first.stdout, first.stderr, second.stdout, second.stderr):
         assert SECRET_KEY not in output
@@ -208,13 +221,18 @@ def test_server_down_mid_crawl_spools_then_flush_uploads_everything(
             out, err = crawl.communicate(timeout=240)
         assert crawl.returncode == 1, out + err
         pending = int(out.split("pending uploads ")[1].split()[0])
-        assert pending > 0
-        assert len(list((tmp_path / "spool").glob("*.json"))) == pending
+        items = len(list((tmp_path / "spool").glob("*.json")))
+        files = len(list((tmp_path / "spool" / "warc" / "ready").glob("*.warc.gz")))
+        assert items > 0 and files == 2 and pending == items + files
+        pending = items
 
         own.start()  # same ports, same data directory
         flushed = newsarchive("--config", str(config), "flush", env=own.env())
         assert flushed.returncode == 0, flushed.stdout + flushed.stderr
         assert f"uploaded {pending}, still pending 0" in flushed.stdout
+        assert "WARC files stored 2, still pending 0" in flushed.stdout
+        audit = newsarchive("--config", str(config), "verify", env=own.env())
+        assert audit.returncode == 0, audit.stdout + audit.stderr  # every capture readable
         records = [k for k in bucket_keys(own, "outage") if k.startswith("news/articles/")]
         assert len(records) == len(ARTICLES)
         # the per-day index lines journaled during the outage were published too

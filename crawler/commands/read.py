@@ -72,7 +72,7 @@ def reader_for(config: Config) -> ArchiveReader:
     return ArchiveReader(shared_store(config.archive))
 
 
-def _day_range(args: argparse.Namespace) -> tuple[date | None, date | None]:
+def day_range(args: argparse.Namespace) -> tuple[date | None, date | None]:
     try:
         since = parse_day(args.since) if args.since else None
         until = parse_day(args.until) if args.until else None
@@ -82,7 +82,7 @@ def _day_range(args: argparse.Namespace) -> tuple[date | None, date | None]:
 
 
 def filtered(reader: ArchiveReader, args: argparse.Namespace) -> Iterator[ArchivedArticle]:
-    since, until = _day_range(args)
+    since, until = day_range(args)
     return reader.articles(site=args.site, since=since, until=until, ticker=args.ticker)
 
 
@@ -197,7 +197,7 @@ def _reparse_rejected(args: argparse.Namespace, config: Config, reader: ArchiveR
 
     if args.ticker:
         raise UsageError("--ticker does not apply to rejected pages (they have no article)")
-    since, until = _day_range(args)
+    since, until = day_range(args)
     summary = reparse_rejected(
         reader.store, reader.rejected(args.site, since, until), DayIndex(config.archive.spool_dir)
     )

@@ -7,6 +7,7 @@ mirror with exactly the code that crawls the live site.
 
 from __future__ import annotations
 
+import gzip
 import sys
 import threading
 import time
@@ -62,8 +63,11 @@ class MirrorServer:
         port: int = 0,
         delay: float = 0.0,
         handlers: Mapping[str, Handler] | None = None,
+        wire_coding: bool = False,
     ) -> None:
         self.routes = dict(routes)
+        # As the real sites send pages: gzip when the client accepts it, in chunks.
+        self.wire_coding = wire_coding
         self.handlers = dict(handlers or {})  # dynamic listing endpoints, by path
         self.delay = delay  # seconds per response, to stretch a crawl in failure tests
         self.routes.setdefault(
@@ -140,12 +144,25 @@ def _handler_for(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
             for name, value in route.headers.items():
                 if name.lower() not in HOP_HEADERS:
                     self.send_header(name, value)
+            if server.wire_coding and "gzip" in headers.get("accept-encoding", ""):
+                self._send_coded(route.body)
+                return
             announced = len(route.body) + (1000 if route.truncated else 0)
             self.send_header("Content-Length", str(announced))
             self.end_headers()
             self.wfile.write(route.body)
             if route.truncated:
                 self.close_connection = True
+
+        def _send_coded(self, body: bytes) -> None:
+            """gzip content coding, chunked transfer coding (two chunks and the last)."""
+            coded = gzip.compress(body)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            half = len(coded) // 2
+            for chunk in (coded[:half], coded[half:], b""):
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
 
         def log_message(self, format: str, *args: object) -> None:
             """Quiet: the crawl's own log says what was fetched."""
