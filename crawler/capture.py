@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from http import HTTPStatus
 from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +31,15 @@ from scrapy.utils.asyncio import run_in_thread
 from crawler.addon import config_of
 from crawler.stats import Stat
 from pipelines.archive import WARC_RECORDER
-from pipelines.warc import MIB, WarcRecorder, WarcRef, payload_digest, record_id, warc_date
+from pipelines.warc import (
+    MIB,
+    WarcRecorder,
+    WarcRef,
+    payload_digest,
+    record_id,
+    status_line,
+    warc_date,
+)
 
 CAPTURE = "newsarchive_capture"  # request meta: the WarcRef (dict) of the latest response
 PREVIOUS_CAPTURE = "newsarchive_previous_capture"  # meta: a stored capture of the same page
@@ -114,7 +121,7 @@ class WarcCapture:
         if request.meta.get("playwright"):
             return self._rendering(request, response, now)
         builder = self.recorder.builder
-        status_line = _status_line(response.status)
+        status = status_line(response.status)
         protocol = response.protocol or "HTTP/1.1"
         headers = _response_headers(response)
         ip = str(response.ip_address) if response.ip_address else None
@@ -122,13 +129,11 @@ class WarcCapture:
         previous = request.meta.get(PREVIOUS_CAPTURE)
         if previous and previous.get("payload_digest") == digest and response.status == 200:
             original = WarcRef.from_dict(previous)
-            record = builder.revisit(
-                response.url, status_line, protocol, headers, now, ip, original
-            )
+            record = builder.revisit(response.url, status, protocol, headers, now, ip, original)
             kind = "revisit"
         else:
             record = builder.response(
-                response.url, status_line, protocol, headers, response.body, now, ip
+                response.url, status, protocol, headers, response.body, now, ip
             )
             kind = "response"
         sent = builder.request(
@@ -167,13 +172,6 @@ def recorder_of(crawler: Crawler) -> WarcRecorder | None:
     """The WARC recorder of a crawler, if its capture is on."""
     recorder: WarcRecorder | None = getattr(crawler, WARC_RECORDER, None)
     return recorder
-
-
-def _status_line(status: int) -> str:
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return str(status)
 
 
 def _response_headers(response: Response) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -181,6 +182,14 @@ def _warc_headers(when: datetime, ip_address: str | None) -> dict[str, str]:
     if ip_address:
         headers["WARC-IP-Address"] = ip_address
     return headers
+
+
+def status_line(status: int) -> str:
+    """`200 OK`: the status line of a response whose reason phrase was not kept."""
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
 
 
 def record_id(record: ArcWarcRecord) -> str:

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ FUTU_EN = load_fixture(FIXTURES_DIR / "futu" / "en-post-translated")
 TENCENT_NOW = load_fixture(FIXTURES_DIR / "tencent" / "current-window-data")
 TENCENT_GBK = load_fixture(FIXTURES_DIR / "tencent" / "gb2312-2016")
 URLS = [FUTU_EN.url, TENCENT_NOW.url, TENCENT_GBK.url]
+PAGES = Path("pages") / "pages.jsonl"
 
 
 def crawl(config: Path, *urls: str) -> None:
@@ -231,3 +234,76 @@ def test_verify_bad_arguments_exit_2_with_one_line(
     result = newsarchive("--config", str(mirror_config), "verify", *argument)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 3  # argparse: usage + the error
+
+
+def test_export_wacz_is_a_valid_package_of_the_range_with_every_record_readable(
+    mirror_config: Path, archive_dir: Path, tmp_path: Path
+) -> None:
+    crawl(mirror_config, *URLS)
+    # one article kept before WARC capture: exported as a response rebuilt from its record
+    old_style = mirror_config.parent / "no-warc.toml"
+    old_style.write_text(mirror_config.read_text() + "\n[warc]\nenabled = false\n")
+    moomoo = load_fixture(FIXTURES_DIR / "futu" / "moomoo-en-original")
+    crawl(old_style, moomoo.url)
+
+    package = tmp_path / "news.wacz"
+    result = newsarchive(
+        "--config", str(mirror_config), "export", "--format", "wacz", "-o", str(package)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "exported 4 articles" in result.stderr and "1 rebuilt" in result.stderr
+    validated = subprocess.run(
+        [sys.executable, "-m", "wacz", "validate", "-f", str(package)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "Validation succeeded" in validated.stdout
+
+    extracted = tmp_path / "extracted"
+    with zipfile.ZipFile(package) as wacz:
+        names = set(wacz.namelist())
+        assert wacz.getinfo("archive/data.warc.gz").compress_type == zipfile.ZIP_STORED
+        wacz.extractall(extracted)
+    assert names == {
+        "archive/data.warc.gz", "indexes/index.cdx", "pages/pages.jsonl",
+        "datapackage.json", "datapackage-digest.json",
+    }  # fmt: skip
+    package_json = json.loads((extracted / "datapackage.json").read_text())
+    assert package_json["wacz_version"] == "1.1.1"
+    for resource in package_json["resources"]:
+        data = (extracted / resource["path"]).read_bytes()
+        assert resource["bytes"] == len(data)
+        assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+
+    warc = extracted / "archive" / "data.warc.gz"
+    check = warcio_check(warc)
+    assert check.returncode == 0, check.stdout
+    records = all_records(warc)
+    responses = {r.rec_headers.get_header("WARC-Target-URI"): r for r in records
+                 if r.rec_type == "response"}  # fmt: skip
+    pages = [json.loads(line) for line in (extracted / PAGES).read_text().splitlines()]
+    assert pages[0]["format"] == "json-pages-1.0"
+    by_id = {p["id"]: p for p in pages[1:]}
+    assert len(by_id) == 4
+    for fixture in (FUTU_EN, TENCENT_NOW, TENCENT_GBK, moomoo):
+        article = fixture.expected()["article"]
+        page = by_id[f"{article['site']}/{article['id']}"]
+        assert page["title"] == article["title"] and page["text"] == article["text"]
+        assert responses[page["url"]].body == fixture.body  # replayable as it was served
+    requests = [r for r in records if r.rec_type == "request"]
+    assert len(requests) == 3  # the three captured exchanges keep their requests
+    index = (extracted / "indexes" / "index.cdx").read_text().splitlines()
+    assert len([line for line in index if '"status": "200"' in line]) == 4
+
+    only_futu = tmp_path / "futu.wacz"
+    result = newsarchive(
+        "--config", str(mirror_config), "export", "--format", "wacz", "--site", "futu",
+        "--until", "2024-12-31", "-o", str(only_futu),
+    )  # fmt: skip
+    assert result.returncode == 0 and "exported 1 articles" in result.stderr, result.stderr
+
+
+def test_export_wacz_without_an_output_file_is_a_usage_error(mirror_config: Path) -> None:
+    result = newsarchive("--config", str(mirror_config), "export", "--format", "wacz")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "newsarchive: export --format wacz needs -o FILE.wacz"

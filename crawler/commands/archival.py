@@ -1,4 +1,6 @@
-"""`newsarchive verify`: the fixity audit, for archivists and for cron.
+"""`newsarchive verify` and `newsarchive export --format wacz`: for archivists.
+
+`verify` is the fixity audit, meant for cron.
 
 Exit 0 when every object of the range is as stored, 1 when some are missing or corrupted
 (each listed by key on stdout, or as JSON lines with `--json`), 2 for bad arguments. The full
@@ -12,8 +14,11 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
+from crawler.commands.common import UsageError
 from crawler.commands.read import day_range, reader_for
 from crawler.config import Config
 from crawler.sites import SITE_NAMES
@@ -21,6 +26,7 @@ from crawler.stats import Exit
 from pipelines.fixity import audit
 from pipelines.layout import audit_report_key
 from pipelines.store import StoreError, check_store
+from pipelines.wacz import write_wacz
 
 
 def add_arguments(commands: Any) -> None:
@@ -57,6 +63,41 @@ def cmd_verify(args: argparse.Namespace, config: Config) -> int:
         print(f"newsarchive: audit report not stored: {error}", file=sys.stderr)
         return Exit.PROBLEMS
     return Exit.PROBLEMS if result.findings else Exit.OK
+
+
+def export_wacz(args: argparse.Namespace, config: Config) -> int:
+    """`export --format wacz -o FILE.wacz`: the range as a WACZ 1.1.1 package."""
+    from tqdm import tqdm
+
+    if not args.output:
+        raise UsageError("export --format wacz needs -o FILE.wacz")
+    if args.ticker:
+        raise UsageError("export --format wacz takes --site, --since and --until, not --ticker")
+    output = Path(args.output)
+    if not output.parent.is_dir():
+        raise UsageError(f"no folder {output.parent} for {output.name}")
+    since, until = day_range(args)
+    reader = reader_for(config)
+    check_store(reader.store)
+    with tqdm(desc="export", unit="record", file=sys.stderr, disable=None) as bar:
+        summary = write_wacz(
+            reader, args.site, since, until, output, f"newsarchive {_version()}", bar.update
+        )
+    for problem in summary.missing:
+        print(f"PROBLEM: not exported: {problem}", file=sys.stderr)
+    print(
+        f"exported {summary.pages} articles ({summary.records} WARC records, "
+        f"{summary.reconstructed} rebuilt from pages kept before WARC capture) to {output}",
+        file=sys.stderr,
+    )
+    return Exit.PROBLEMS if summary.missing else Exit.OK
+
+
+def _version() -> str:
+    try:
+        return metadata.version("newsarchive")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 COMMANDS = {"verify": cmd_verify}

@@ -49,9 +49,12 @@ def add_arguments(commands: Any) -> None:
     view.add_argument("--raw", action="store_true", help="the page exactly as served")
     show.add_argument("--version", type=positive_int, help="a given version (default: the newest)")
 
-    export = commands.add_parser("export", help="write articles with their text to stdout")
+    export = commands.add_parser(
+        "export", help="articles with their text to stdout, or a WACZ package (-o FILE.wacz)"
+    )
     add_filters(export)
-    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--format", choices=["jsonl", "csv", "wacz"], default="jsonl")
+    export.add_argument("-o", "--output", help="the file to write (required for wacz)")
 
     reparse = commands.add_parser(
         "reparse", help="re-run today's parsers on archived pages; store what changed"
@@ -150,6 +153,11 @@ def _readable(record: dict[str, Any], versions: int) -> str:
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
     """Every matching article with its text; a progress bar on stderr when it is a terminal."""
     from tqdm import tqdm
+
+    if args.format == "wacz":
+        from crawler.commands.archival import export_wacz
+
+        return export_wacz(args, config)
 
     articles = list(filtered(reader_for(config), args))
     writer = csv.writer(sys.stdout) if args.format == "csv" else None
