@@ -11,6 +11,9 @@ do next (the next nightly run, or `newsarchive flush`). Then the archive is read
     archived    distinct article ids in the archive after the last run
     lost        expected - archived
     duplicated  ids stored more than once (a second record or a second version)
+    audit       `newsarchive verify` of the archive(s) afterwards: "ok" when every record, text
+                and WARC file (a killed run's file cut at its last record included) reads back
+                as recorded; "Nbad" for N archives with missing or corrupted objects
     exits       exit status of each run, in order
     seconds     wall time of the whole row
 
@@ -62,6 +65,7 @@ class Row:
     seconds: float = 0.0
     note: str = ""
     measured: tuple[int, int] | None = None  # (archived, duplicated) a scenario counted itself
+    audits: list[str] = field(default_factory=list)  # `newsarchive verify` exits, per archive
 
     @property
     def lost(self) -> int:
@@ -201,6 +205,8 @@ class Bench:
             archive = f"s3://{bucket}/news" if bucket else str(work / "archive")
             row.exits = scenario(work=work, mirror=mirror, faults=faults, archive=archive,
                                  row=row)  # fmt: skip
+            if not row.audits:  # the scenario's one archive: every object as recorded?
+                row.audits.append(self.audit(work / "audit", mirror, archive))
         if row.measured is not None:
             row.archived, row.duplicated = row.measured
         else:
@@ -210,6 +216,14 @@ class Bench:
         row.seconds = time.monotonic() - started
         shutil.rmtree(work, ignore_errors=True)
         return row
+
+    def audit(self, work: Path, mirror: MirrorServer, archive: str) -> str:
+        """The fixity audit of an archive after the fault: exit 0 when every record, text
+        and WARC file (killed runs' files included) reads back as recorded."""
+        work.mkdir(parents=True, exist_ok=True)
+        config = write_config(work, mirror, archive)
+        env = self.weed.env() if archive.startswith("s3://") and self.weed else None
+        return newsarchive(config, "verify", env=env)
 
     # --- the faults ----------------------------------------------------------------------
 
@@ -309,6 +323,7 @@ class Bench:
                     crawl.send_signal(sig)
                 exits.append(finish(crawl) + ("" if killed else "(done)"))
                 exits.append(newsarchive(config, "crawl", "--site", "tencent"))
+                row.audits.append(newsarchive(config, "verify"))
                 counts = archived_ids(folder, None, None)
                 lost += len(expected - set(counts))
                 duplicated += sum(1 for c in counts.values() if c > 1)
@@ -394,7 +409,7 @@ def main() -> None:
         if any(s3 for _, _, s3, _ in chosen):
             bench.weed = WeedMini(Path(weed_dir)).start()
         print(f"{'fault':36} {'expected':>8} {'archived':>8} {'lost':>5} {'dup':>4} "
-              f"{'seconds':>8}  exits")  # fmt: skip
+              f"{'seconds':>8}  {'audit':>5}  exits")  # fmt: skip
         try:
             for name, scenario, s3, rule in chosen:
                 delay = (
@@ -414,8 +429,10 @@ def main() -> None:
                         return _scenario(faults=faults, **kw)
 
                 row = bench.play(name, wrapped, s3=s3, delay=delay)
+                bad = sum(a != "0" for a in row.audits)
+                audit = "ok" if not bad else f"{bad}bad"
                 print(f"{row.fault:36} {row.expected:>8} {row.archived:>8} {row.lost:>5} "
-                      f"{row.duplicated:>4} {row.seconds:>8.1f}  {' '.join(row.exits)}"
+                      f"{row.duplicated:>4} {row.seconds:>8.1f}  {audit:>5}  {' '.join(row.exits)}"
                       f"{'  (' + row.note + ')' if row.note else ''}", flush=True)  # fmt: skip
                 if row.exits and row.exits[-1] != "0":
                     for line in PROBLEMS:

@@ -307,3 +307,26 @@ def test_export_wacz_without_an_output_file_is_a_usage_error(mirror_config: Path
     result = newsarchive("--config", str(mirror_config), "export", "--format", "wacz")
     assert result.returncode == 2
     assert result.stderr.strip() == "newsarchive: export --format wacz needs -o FILE.wacz"
+
+
+def test_warc_files_rotate_at_the_configured_size_and_every_capture_names_its_file(
+    mirror_config: Path, archive_dir: Path
+) -> None:
+    small = mirror_config.parent / "small-warc.toml"
+    small.write_text(mirror_config.read_text() + "\n[warc]\nrotate_mib = 0.001\n")  # ~1 KiB
+    crawl(small, *URLS)
+    stored = files(archive_dir)
+    tencent = sorted(k for k in stored if k.startswith("warc/tencent/") and k.endswith(".gz"))
+    assert len(tencent) >= 2  # robots.txt and two articles: past 1 KiB after each exchange
+    for key in tencent:
+        records = all_records(stored[key])
+        assert records[0].rec_type == "warcinfo" and len(records) > 1
+        assert key.removesuffix(".warc.gz") + ".cdxj" in stored
+    check = warcio_check(*(stored[k] for k in tencent))
+    assert check.returncode == 0, check.stdout
+    for record_key in [k for k in stored if k.startswith("articles/tencent/")]:
+        capture = json.loads(stored[record_key].read_text())["warc"]
+        found = record_at(archive_dir, capture["key"], capture["offset"], capture["length"])
+        assert found.rec_headers.get_header("WARC-Record-ID") == capture["record_id"]
+    status, findings, _ = verify(small)
+    assert status == 0 and findings == []

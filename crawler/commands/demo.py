@@ -97,6 +97,8 @@ Next:
   newsarchive ls --since 2025-01-01                    list what is archived
   newsarchive show ID --text                           one article's clean text (--raw: as served)
   newsarchive runs                                     what each run did
+  newsarchive verify                                   fixity audit: every stored object as recorded
+  newsarchive export --format wacz -o demo.wacz        the captures as a WACZ for ReplayWeb.page
   newsarchive crawl --url URL                          archive one real article page
   newsarchive crawl                                    a nightly discovery run (cron: see README)
   newsarchive schedule list                            the scheduler's jobs and next run times"""

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,7 @@ def free_ports(count: int) -> list[int]:
 class WeedMini:
     """One `weed mini` process with its own data dir; restartable on the same ports and data."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, metrics: bool = False) -> None:
         self.workdir = workdir
         self.data = workdir / "data"
         self.data.mkdir(parents=True, exist_ok=True)
@@ -55,7 +57,8 @@ class WeedMini:
             "actions": ["Admin", "Read", "List", "Tagging", "Write"],
         }
         self.config.write_text(json.dumps({"identities": [identity]}))
-        self.ports = dict(zip(PORT_FLAGS, free_ports(len(PORT_FLAGS)), strict=True))
+        flags = [*PORT_FLAGS, *(["metricsPort"] if metrics else [])]
+        self.ports = dict(zip(flags, free_ports(len(flags)), strict=True))
         self.process: subprocess.Popen[bytes] | None = None
         self.log = workdir / "weed.log"
 
@@ -114,6 +117,15 @@ class WeedMini:
                 s3={"addressing_style": "path"}, retries={"max_attempts": max_attempts}
             ),
         )
+
+    def s3_requests(self, bucket: str) -> int:
+        """S3 requests the server has answered for a bucket (its Prometheus counters; needs
+        `metrics=True`): what a workload costs in requests, counted by the server itself."""
+        url = f"http://127.0.0.1:{self.ports['metricsPort']}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            text = response.read().decode()
+        pattern = rf'^SeaweedFS_s3_request_total{{bucket="{re.escape(bucket)}",[^}}]*}} (\S+)$'
+        return int(sum(float(m) for m in re.findall(pattern, text, re.M)))
 
     def env(self, secret: str = SECRET_KEY) -> dict[str, str]:
         """What a user exports to point newsarchive at this server."""
