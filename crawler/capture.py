@@ -99,12 +99,14 @@ class WarcCapture:
         if previous:
             request.meta[PREVIOUS_CAPTURE] = previous
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    async def process_response(self, request: Request, response: Response) -> Response:
         if self.failed:
             request.meta.pop(CAPTURE, None)  # not the capture of an earlier hop
             return response
         try:
-            ref = self._capture(request, response, datetime.now(UTC))
+            # In a thread: compression and digests release the GIL, so the capture runs
+            # beside the reactor (2 cores) instead of holding it up.
+            ref = await run_in_thread(self._capture, request, response, datetime.now(UTC))
         except OSError as error:
             # The page itself is not lost: without a capture the archive keeps its raw body
             # as before. Said once, counted, and the rest of the run goes on uncaptured.

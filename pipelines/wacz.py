@@ -22,18 +22,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from warcio.warcwriter import WARCWriter
-
 from pipelines.day_index import IndexEntry
 from pipelines.files import FILE_MODE
 from pipelines.reader import ArchiveReader, raw_body
 from pipelines.store import ArchiveStore
 from pipelines.warc import (
-    WARC_VERSION,
     CaptureMissing,
     RecordBuilder,
     WarcRef,
     cdxj_index,
+    gzip_member,
     record_id,
     status_line,
     warc_date,
@@ -75,11 +73,8 @@ def write_wacz(
         warc_path = Path(work) / "data.warc.gz"
         with warc_path.open("wb") as warc:
             builder = RecordBuilder()
-            WARCWriter(warc, gzip=True, warc_version=WARC_VERSION).write_record(
-                builder.warcinfo(
-                    "data.warc.gz", {"software": software, "format": "WARC File Format 1.1"}
-                )
-            )
+            info = {"software": software, "format": "WARC File Format 1.1"}
+            warc.write(gzip_member(builder.warcinfo("data.warc.gz", info)))
             for entry in reader.index_entries(site, since, until):
                 tick()
                 record = json.loads(store.get(entry.record_key) or b"null")
@@ -137,7 +132,7 @@ def _write_reconstructed(
     response = builder.response(
         record["fetched_url"], status, "HTTP/1.1", headers, body, fetched, None
     )
-    WARCWriter(out, gzip=True, warc_version=WARC_VERSION).write_record(response)
+    out.write(gzip_member(response))
     record["warc"] = {
         "uri": record["fetched_url"],
         "date": warc_date(fetched),

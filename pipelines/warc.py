@@ -20,6 +20,7 @@ import base64
 import hashlib
 import io
 import os
+import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -210,22 +211,26 @@ class WarcRecorder:
         self._path: Path | None = None
         self._key = ""
         self._serial = 0
+        self._lock = threading.Lock()
 
     def write(self, records: Sequence[ArcWarcRecord]) -> list[tuple[str, int, int]]:
         """Append records (one gzip member each); (key, offset, length) of each. The bytes
-        are flushed to the OS before this returns, so a killed process keeps them."""
-        if self._handle is None:
-            self._open()
-        assert self._handle is not None
-        writer = WARCWriter(self._handle, gzip=True, warc_version=WARC_VERSION)
-        places = []
-        for record in records:
-            start = self._handle.tell()
-            writer.write_record(record)
-            places.append((self._key, start, self._handle.tell() - start))
-        self._handle.flush()
-        if self._handle.tell() >= self.rotate_bytes:
-            self.close()
+        are flushed to the OS before this returns, so a killed process keeps them. Safe to
+        call from several threads: members are compressed outside the lock, then appended
+        in one piece."""
+        members = [gzip_member(record) for record in records]
+        with self._lock:
+            if self._handle is None:
+                self._open()
+            assert self._handle is not None
+            places = []
+            for member in members:
+                start = self._handle.tell()
+                self._handle.write(member)
+                places.append((self._key, start, len(member)))
+            self._handle.flush()
+            if self._handle.tell() >= self.rotate_bytes:
+                self._close()
         return places
 
     def _open(self) -> None:
@@ -235,11 +240,14 @@ class WarcRecorder:
         self._path = self.folder / OPEN_DIR / name
         self._key = warc_key(name)
         self._handle = self._path.open("xb")
-        writer = WARCWriter(self._handle, gzip=True, warc_version=WARC_VERSION)
-        writer.write_record(self.builder.warcinfo(name, self.info))
+        self._handle.write(gzip_member(self.builder.warcinfo(name, self.info)))
 
     def close(self) -> None:
         """Close the current file (synced to disk) and hand it to the uploads."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._handle is None or self._path is None:
             return
         self._handle.flush()
@@ -249,6 +257,20 @@ class WarcRecorder:
         (self.folder / READY_DIR).mkdir(parents=True, exist_ok=True)
         os.replace(self._path, self.folder / READY_DIR / self._path.name)
         self._path = None
+
+
+# zlib level 4: a third of the CPU of warcio's level 9 for about 7% more bytes on news pages
+# (measured on the fixture pages); the capture runs for every response of a crawl.
+GZIP_LEVEL = 4
+
+
+def gzip_member(record: ArcWarcRecord) -> bytes:
+    """A record serialised by warcio, as one gzip member of its own (so a byte range of the
+    file is a record, readable alone)."""
+    plain = io.BytesIO()
+    WARCWriter(plain, gzip=False, warc_version=WARC_VERSION).write_record(record)
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+    return compressor.compress(plain.getvalue()) + compressor.flush()
 
 
 def gzip_members(stream: IO[bytes], chunk_size: int = 1 << 16) -> Iterator[tuple[int, int]]:
