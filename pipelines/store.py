@@ -149,6 +149,15 @@ class LocalStore:
             target.parent.mkdir(parents=True, exist_ok=True)
             temp = self.root / TMP_DIR
             temp.mkdir(exist_ok=True)
+            try:
+                # Same file system (the spool beside the archive): the file is closed and
+                # synced and its writer unlinks it next, so a hard link is the whole copy.
+                os.link(path, target)
+                return True
+            except FileExistsError:
+                return False
+            except OSError:
+                pass  # another file system: copy below
             tmp = write_temp(temp, b"")
             try:
                 with path.open("rb") as source, tmp.open("wb") as copy:
