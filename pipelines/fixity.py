@@ -24,8 +24,9 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.day_index import IndexEntry
+from pipelines.journal import segment_lines
 from pipelines.layout import warc_index_key
-from pipelines.reader import ArchiveReader
+from pipelines.reader import ArchiveReader, in_range
 from pipelines.store import ArchiveStore, StoreError
 from pipelines.warc import WarcRef
 from pipelines.writer import content_sha256
@@ -87,11 +88,12 @@ def audit(
     tick = progress or (lambda key: None)
     store = reader.store
     captures: list[tuple[str, WarcRef]] = []  # (record key naming it, capture)
-    for entry in reader.index_entries(site, since, until):
-        tick(entry.record_key)
-        record = _check_article(store, entry, result)
-        if record and record.get("warc"):
-            captures.append((entry.record_key, WarcRef.from_dict(record["warc"])))
+    for segment in reader.index_segments(site, since, until):
+        for entry in _index_lines(store, segment, since, until, result):
+            tick(entry.record_key)
+            record = _check_article(store, entry, result)
+            if record and record.get("warc"):
+                captures.append((entry.record_key, WarcRef.from_dict(record["warc"])))
     for rejected in reader.rejected(site, since, until):
         tick(rejected["key"])
         result.checked["rejected records"] += 1
@@ -107,6 +109,34 @@ def audit(
     for named_by, ref in captures:
         _check_capture(store, named_by, ref, files, partial, result)
     return result
+
+
+def _index_lines(
+    store: ArchiveStore, key: str, since: date | None, until: date | None, result: Audit
+) -> list[IndexEntry]:
+    """A per-day index segment's lines in range; a damaged segment is listed (its readable
+    lines are still checked)."""
+    result.checked["index segments"] += 1
+    body = _read(store, key, result)
+    if body is None:
+        return []
+    lines, damaged = segment_lines(body)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        damaged = damaged or [0]
+    if damaged:
+        result.found(key, CORRUPTED, f"line {damaged[0]} is not a JSON object")
+    entries = []
+    for line in lines:
+        try:
+            entry = IndexEntry.from_dict(line)
+        except (KeyError, TypeError, ValueError):
+            result.found(key, CORRUPTED, "a line is not an index entry")
+            continue
+        if in_range(entry.published, since, until):
+            entries.append(entry)
+    return entries
 
 
 def _check_article(store: ArchiveStore, entry: IndexEntry, result: Audit) -> dict[str, Any] | None:

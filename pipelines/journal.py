@@ -100,8 +100,15 @@ class Journal:
 def read_segment(store: ArchiveStore, key: str) -> list[dict[str, Any]]:
     """The lines of one published segment. A damaged line (a disk error, a hand edit) is
     skipped with a warning naming it: one bad line must not hide the rest of the log."""
-    body = store.get(key) or b""
-    lines = []
+    lines, damaged = segment_lines(store.get(key) or b"")
+    for number in damaged:
+        LOG.warning("%s line %d is not a JSON object: skipped", key, number)
+    return lines
+
+
+def segment_lines(body: bytes) -> tuple[list[dict[str, Any]], list[int]]:
+    """A segment's JSON lines, and the numbers of the lines that are not JSON objects."""
+    lines, damaged = [], []
     for number, line in enumerate(body.decode("utf-8", errors="replace").splitlines(), 1):
         if not line.strip():
             continue
@@ -110,10 +117,10 @@ def read_segment(store: ArchiveStore, key: str) -> list[dict[str, Any]]:
         except ValueError:
             entry = None
         if not isinstance(entry, dict):
-            LOG.warning("%s line %d is not a JSON object: skipped", key, number)
+            damaged.append(number)
             continue
         lines.append(entry)
-    return lines
+    return lines, damaged
 
 
 def _process_alive(token: str) -> bool:

@@ -92,21 +92,27 @@ class ArchiveReader:
             entries = sorted(newest.values(), key=lambda e: (e["published"], e["id"]))
             for entry in entries:
                 article = ArchivedArticle.from_entry(entry, self.store)
-                if _in_range(article.published, since, until) and (
+                if in_range(article.published, since, until) and (
                     ticker is None or ticker.upper() in (t.upper() for t in article.tickers)
                 ):
                     yield article
+
+    def index_segments(
+        self, site: str | None = None, since: date | None = None, until: date | None = None
+    ) -> Iterator[str]:
+        """Keys of the per-day index segments of the range (every site, or one)."""
+        for name in [site] if site else SITE_NAMES:
+            yield from self._segment_keys(name, since, until)
 
     def index_entries(
         self, site: str | None = None, since: date | None = None, until: date | None = None
     ) -> Iterator[IndexEntry]:
         """Every per-day index line of the range: every stored version, not only the newest."""
-        for name in [site] if site else SITE_NAMES:
-            for key in self._segment_keys(name, since, until):
-                for entry in read_segment(self.store, key):
-                    line = IndexEntry.from_dict(entry)
-                    if _in_range(line.published, since, until):
-                        yield line
+        for key in self.index_segments(site, since, until):
+            for line in read_segment(self.store, key):
+                entry = IndexEntry.from_dict(line)
+                if in_range(entry.published, since, until):
+                    yield entry
 
     def warc_files(
         self, site: str | None = None, since: date | None = None, until: date | None = None
@@ -205,5 +211,5 @@ def _in_range_day(day: date, since: date | None, until: date | None) -> bool:
     return (since is None or day >= since) and (until is None or day <= until)
 
 
-def _in_range(published: datetime, since: date | None, until: date | None) -> bool:
+def in_range(published: datetime, since: date | None, until: date | None) -> bool:
     return _in_range_day(published.astimezone(BEIJING).date(), since, until)

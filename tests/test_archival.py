@@ -330,3 +330,16 @@ def test_warc_files_rotate_at_the_configured_size_and_every_capture_names_its_fi
         assert found.rec_headers.get_header("WARC-Record-ID") == capture["record_id"]
     status, findings, _ = verify(small)
     assert status == 0 and findings == []
+
+
+def test_verify_lists_a_per_day_index_segment_with_a_damaged_line(
+    mirror_config: Path, archive_dir: Path
+) -> None:
+    crawl(mirror_config, FUTU_EN.url)
+    (segment,) = [p for k, p in files(archive_dir).items() if k.startswith("daily/")]
+    segment.write_text(segment.read_text() + '{"id": "half a line\n')
+    status, findings, _ = verify(mirror_config)
+    assert status == 1
+    assert [(f["key"], f["problem"]) for f in findings] == [
+        (segment.relative_to(archive_dir).as_posix(), "corrupted")
+    ]
