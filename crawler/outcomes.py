@@ -39,6 +39,12 @@ _TABLE = (
     Outcome("parsed", Kind.ARTICLE, False, False, "became an article"),
     Outcome("not_article", Kind.NOT_ARTICLE, False, False, "video, gallery or other non-text page"),
     Outcome(
+        "removed", Kind.NOT_ARTICLE, False, False,
+        "the site says the article is gone: its 'deleted' page, or on a revisit HTTP 404/410 "
+        "or a redirect off the article",
+    ),
+    Outcome("not_modified", Kind.ARTICLE, False, False, "a revisit answered 304: unchanged"),
+    Outcome(
         "parse_error", Kind.REJECTED, True, False,
         "looks like an article, a field could not be read; `reparse --rejected` recovers it",
     ),

@@ -98,6 +98,7 @@ COUNTERS: dict[str, Stat] = {
 }
 OUTCOME_GROUPS: dict[str, tuple[str, ...]] = {
     "parsed": (PARSED,),
+    "not_modified": ("not_modified",),
     "not_articles": names_of(Kind.NOT_ARTICLE),
     "parse_errors": ("parse_error",),
     "layout_changed": ("layout_changed",),

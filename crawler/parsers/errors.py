@@ -49,6 +49,13 @@ class LayoutChanged(PageRejected):
     reason = "layout_changed"
 
 
+class Removed(PageRejected):
+    """The site says the article is gone: a "deleted / does not exist" page in its chrome.
+    Not a layout change (nothing to fix) and not a failure: on a revisit it is a removal."""
+
+    reason = "removed"
+
+
 class BlockedByChallenge(PageRejected):
     """The site answered with an anti-bot JavaScript challenge instead of the article."""
 

@@ -24,7 +24,7 @@ from crawler.items import Article
 from crawler.parsers.base import PageRef, first, parse_document, select_text, selectors, union
 from crawler.parsers.blocks import Noise, remove, text_blocks
 from crawler.parsers.dates import parse_local_time
-from crawler.parsers.errors import BlockedByChallenge, LayoutChanged, ParseError
+from crawler.parsers.errors import BlockedByChallenge, LayoutChanged, ParseError, Removed
 from crawler.parsers.text import (
     Boilerplate,
     compile_all,
@@ -62,6 +62,13 @@ LANG_BY_QUERY = {"zh-cn": "zh-CN", "zh-hk": "zh-HK", "en-us": "en", "en": "en"}
 DEFAULT_LANG_BY_HOST = {"www.moomoo.com/news": "en", "news.moomoo.com": "en"}
 
 CONTAINERS = selectors(".origin_content", "#newsDetail #content")
+# What Futu shows in place of an article that was deleted (simplified, traditional, English):
+# the page keeps the site chrome and a "back to home" link, and no article container.
+REMOVED_NOTICES = (
+    "该资讯不存在或已被删除",
+    "該資訊不存在或已被刪除",
+    "does not exist or has been deleted",
+)
 NOISE = Noise(
     ".futu-news-time-stamp",
     "#relatedStockWeb",
@@ -196,6 +203,8 @@ class FutuParser:
         if container is None:
             if _looks_like_challenge(root):
                 raise BlockedByChallenge(url, "Futu answered with a JavaScript challenge page")
+            if any(notice in page for notice in REMOVED_NOTICES):
+                raise Removed(url, "Futu says the article does not exist or was deleted")
             raise LayoutChanged(url, "no article container (.origin_content): layout changed?")
 
         # The info bar holds both the outlet and the time: found once, searched twice.

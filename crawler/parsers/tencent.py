@@ -32,7 +32,7 @@ from crawler.parsers.base import (
 )
 from crawler.parsers.blocks import Noise, fragment_root, image_sources, text_blocks
 from crawler.parsers.dates import parse_local_time
-from crawler.parsers.errors import MovedTo, NotAnArticle, ParseError
+from crawler.parsers.errors import MovedTo, NotAnArticle, ParseError, Removed
 from crawler.parsers.text import (
     Boilerplate,
     compile_all,
@@ -356,6 +356,8 @@ def find_window_data(page: str) -> dict[str, Any]:
 
 
 def _reject_non_articles(url: str, ref: PageRef, data: Mapping[str, Any]) -> None:
+    if data.get("is_deleted") in (1, "1", True):
+        raise Removed(url, "Tencent marks the article deleted (window.DATA is_deleted)")
     if data.get("article_is_pay") in (1, "1", True):
         raise NotAnArticle(url, "paywalled")
     kind = NON_ARTICLE_TYPES.get(str(data.get("articletype", data.get("article_type", ""))))
