@@ -27,6 +27,7 @@ from typing import Any, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.sites import BASE_URL_SUFFIX, SITE_NAMES, SITES, SiteSettings, at_least, choices
+from pipelines.revisits import RevisitPolicy, parse_age
 from pipelines.store import StoreOptions
 from pipelines.warc import WarcOptions
 
@@ -72,6 +73,19 @@ class RetryConfig:
 
 
 @dataclass(frozen=True)
+class RevisitConfig:
+    """`[revisit]`: archived articles are fetched again at these ages after publication (or
+    after their first fetch, for articles archived late) to catch edits and removals; at most
+    `budget` per site and run, oldest debt first. `ages = []` turns revisits off."""
+
+    ages: tuple[str, ...] = ("2h", "1d", "7d")
+    budget: int = field(default=200, metadata=at_least(0))
+
+    def policy(self, lookback_days: int) -> RevisitPolicy:
+        return RevisitPolicy(tuple(sorted(map(parse_age, self.ages))), self.budget, lookback_days)
+
+
+@dataclass(frozen=True)
 class JobConfig:
     """One `[[schedule.jobs]]` entry: a cron expression in a time zone, and what to crawl."""
 
@@ -104,6 +118,7 @@ SECTIONS: dict[str, type[Any]] = {
     "archive": StoreOptions,
     "crawl": CrawlConfig,
     "retry": RetryConfig,
+    "revisit": RevisitConfig,
     "schedule": ScheduleConfig,
     "warc": WarcOptions,
 }
@@ -134,6 +149,7 @@ class Config:
     sites: Mapping[str, SiteSettings]
     path: Path | None
     warc: WarcOptions = field(default_factory=WarcOptions)
+    revisit: RevisitConfig = field(default_factory=RevisitConfig)
 
     def site(self, name: str) -> Any:
         """The settings of one site (its own settings class, so its own fields)."""
@@ -181,6 +197,11 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     retry = build(RetryConfig, "retry", values["retry"])
     schedule = _schedule(values["schedule"], path)
     warc = build(WarcOptions, "warc", values["warc"])
+    revisit = build(RevisitConfig, "revisit", values["revisit"])
+    try:
+        revisit.policy(retry.lookback_days)
+    except ValueError as error:
+        raise ConfigError(f"setting 'revisit.ages': {error}") from None
     raw_sites = _table("sites", raw.get("sites", {}))
     for name in raw_sites:
         if name not in SITES:
@@ -193,7 +214,7 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     }
     return Config(
         archive=archive, crawl=crawl, retry=retry, schedule=schedule, sites=sites, path=path,
-        warc=warc,
+        warc=warc, revisit=revisit,
     )  # fmt: skip
 
 

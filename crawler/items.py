@@ -132,6 +132,18 @@ class ArticleItem:
     # Discovery looked this id up in the index moments ago and found nothing: the archiver may
     # skip reading for an existing record (a conditional put still guards against a race).
     unindexed: bool = False
+    # Set on a revisit of an archived article: {"start": ISO time, "removed": bool}, the
+    # schedule it is on and whether it was last seen gone (then it has returned).
+    revisit: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RemovedItem:
+    """A revisit found an archived article gone: its page as served is the evidence."""
+
+    page: FetchedPage
+    detail: str  # how we know: "HTTP 404", "redirected to ...", the site's deleted page
+    revisit: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,12 @@ class Stat(StrEnum):
     FLUSHED = "newsarchive/archive/flushed"
     PENDING = "newsarchive/archive/pending"
     LOST = "newsarchive/archive/lost"  # neither archived nor spooled: the run stops
+    # Revisits of archived articles ([revisit]): requested, and what they found.
+    REVISITED = "newsarchive/revisit/requested"
+    REVISIT_UNCHANGED = "newsarchive/revisit/unchanged"
+    REVISIT_CHANGED = "newsarchive/revisit/changed"
+    REVISIT_REMOVED = "newsarchive/revisit/removed"
+    REVISIT_RETURNED = "newsarchive/revisit/returned"
     # WARC capture (crawler/capture.py): records written by type, and files stored.
     WARC_FAILED = "newsarchive/warc/failed"  # the capture stopped (local disk): raw kept
     WARC_STORED = "newsarchive/warc/files_stored"

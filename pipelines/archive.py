@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.items import ArticleItem, RejectedItem
+from crawler.items import ArticleItem, RejectedItem, RemovedItem
 from crawler.stats import Stat
 from pipelines import warc
 from pipelines.day_index import DayIndex
@@ -30,7 +30,7 @@ from pipelines.store import (
     check_store,
     shared_store,
 )
-from pipelines.writer import ArchiveResult, archive_article, archive_rejected
+from pipelines.writer import ArchiveResult, archive_item
 
 # The setting that carries the archive's StoreOptions (set by crawler.addon from the config).
 ARCHIVE_SETTING = "NEWSARCHIVE_ARCHIVE"
@@ -114,14 +114,15 @@ class ArchivePipeline:
             )
         self.crawler.stats.set_value(Stat.PENDING, len(self.spool.pending()))
 
-    def _archive(self, item: ArticleItem | RejectedItem) -> ArchiveResult:
+    def _archive(self, item: ArticleItem | RejectedItem | RemovedItem) -> ArchiveResult:
         """Runs in a worker thread: store the item, then journal its per-day index line."""
-        if isinstance(item, RejectedItem):
-            return archive_rejected(self.store, item)
-        return archive_article(self.store, item, partial(self.daily.add_article, self.store, item))
+        indexer = None
+        if isinstance(item, ArticleItem):
+            indexer = partial(self.daily.add_article, self.store, item)
+        return archive_item(self.store, item, indexer)
 
     async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, (ArticleItem, RejectedItem)):
+        if not isinstance(item, (ArticleItem, RejectedItem, RemovedItem)):
             return item
         if self.store_down:
             # Once the store has failed after botocore's retries, the rest of this run goes
@@ -137,10 +138,25 @@ class ArchivePipeline:
                 self.store_down = True
                 await self._spool(item)
                 return item
-        self.crawler.stats.inc_value(Stat.of_archive_status(result.status))
+        self._count(item, result)
         return item
 
-    async def _spool(self, item: ArticleItem | RejectedItem) -> None:
+    def _count(self, item: ArticleItem | RejectedItem | RemovedItem, result: ArchiveResult) -> None:
+        stats = self.crawler.stats
+        if isinstance(item, RemovedItem):
+            if result.status == "removed":
+                stats.inc_value(Stat.REVISIT_REMOVED)
+            return
+        stats.inc_value(Stat.of_archive_status(result.status))
+        if isinstance(item, ArticleItem) and item.revisit:
+            if item.revisit.get("removed"):
+                stats.inc_value(Stat.REVISIT_RETURNED)
+            elif result.status == "new_version":
+                stats.inc_value(Stat.REVISIT_CHANGED)
+            else:
+                stats.inc_value(Stat.REVISIT_UNCHANGED)
+
+    async def _spool(self, item: ArticleItem | RejectedItem | RemovedItem) -> None:
         """Keep the item in the spool; if even that fails, count it lost and stop the run at
         once: every further page would be lost the same way."""
         try:

@@ -18,6 +18,8 @@ The same keys are used in the local folder and in an S3 bucket (under an optiona
     warc/<site>/<YYYY>/<MM>/<DD>/<name>.cdxj          and its CDXJ index; filed under the UTC
                                                       day the file was opened
     audits/<YYYY>/<MM>/<DD>/<time>Z-<pid>.json        what a fixity audit (`verify`) found
+    removed/<site>/<id>/<time>Z.<event>.json          an archived article seen gone (`removed`)
+                                                      or back (`returned`), with the evidence
 
 Every key is built here and parsed back here; no other module formats a key.
 
@@ -203,3 +205,32 @@ def audit_report_key(started: datetime, pid: int) -> str:
     """Where the report of a fixity audit started at `started` is kept."""
     moment = started.astimezone(UTC)
     return f"{AUDITS_PREFIX}{moment:%Y/%m/%d}/{moment:%Y%m%dT%H%M%S}Z-{pid}.json"
+
+
+REMOVED_PREFIX = "removed/"
+REMOVAL_EVENTS = ("removed", "returned")
+
+
+def removal_prefix(site: str) -> str:
+    """`removed/<site>/`: the removal markers of a site (few: one per removal or return)."""
+    return f"{REMOVED_PREFIX}{site}/"
+
+
+def removal_key(site: str, article_id: str, when: datetime, event: str) -> str:
+    """A removal marker: `event` is `removed` (first seen gone) or `returned`."""
+    moment = when.astimezone(UTC)
+    return f"{removal_prefix(site)}{safe_name(article_id)}/{moment:%Y%m%dT%H%M%S%fZ}.{event}.json"
+
+
+def removal_evidence_key(marker_key: str) -> str:
+    """The page as served that showed the removal, when it was not captured in a WARC."""
+    return marker_key.removesuffix(".json") + ".html.gz"
+
+
+def removal_event(key: str) -> tuple[str, str] | None:
+    """(key-safe article id, event) of a removal marker key; None for other keys."""
+    parts = key.split("/")
+    if len(parts) != 4 or not key.endswith(".json"):
+        return None
+    event = parts[3].removesuffix(".json").rsplit(".", 1)[-1]
+    return (parts[2], event) if event in REMOVAL_EVENTS else None

@@ -17,12 +17,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from crawler.items import Article, ArticleItem, FetchedPage, RejectedItem
+from crawler.items import Article, ArticleItem, FetchedPage, RejectedItem, RemovedItem
 from pipelines.files import TMP_PREFIX, remove_dead_temps, write_temp
 from pipelines.layout import safe_name
 from pipelines.store import ArchiveStore, StoreError
 from pipelines.warc import ready_files
-from pipelines.writer import ArchiveResult, archive_article, archive_rejected
+from pipelines.writer import ArchiveResult, archive_item
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Spool:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
 
-    def add(self, item: ArticleItem | RejectedItem) -> Path:
+    def add(self, item: ArticleItem | RejectedItem | RemovedItem) -> Path:
         """Write the item durably (temp file + rename) and return its path."""
         self.directory.mkdir(parents=True, exist_ok=True)
         page = item.page
@@ -88,11 +88,10 @@ class Spool:
                 uploaded += 1
                 continue
             try:
-                if isinstance(item, ArticleItem):
-                    stored = None if on_archived is None else partial(on_archived, item)
-                    archive_article(store, item, stored)
-                else:
-                    archive_rejected(store, item)
+                stored = None
+                if isinstance(item, ArticleItem) and on_archived is not None:
+                    stored = partial(on_archived, item)
+                archive_item(store, item, stored)
             except StoreError:
                 break
             path.unlink(missing_ok=True)
@@ -100,10 +99,15 @@ class Spool:
         return FlushResult(uploaded=uploaded, pending=len(waiting) - uploaded)
 
 
-def _encode(item: ArticleItem | RejectedItem) -> dict[str, Any]:
+def _encode(item: ArticleItem | RejectedItem | RemovedItem) -> dict[str, Any]:
     page = item.page.to_dict()
     if isinstance(item, ArticleItem):
-        return {"type": "article", "page": page, "article": item.article.to_dict()}
+        return {
+            "type": "article", "page": page, "article": item.article.to_dict(),
+            "revisit": item.revisit,
+        }  # fmt: skip
+    if isinstance(item, RemovedItem):
+        return {"type": "removed", "page": page, "detail": item.detail, "revisit": item.revisit}
     return {
         "type": "rejected",
         "page": page,
@@ -114,10 +118,13 @@ def _encode(item: ArticleItem | RejectedItem) -> dict[str, Any]:
     }
 
 
-def _decode(data: dict[str, Any]) -> ArticleItem | RejectedItem:
+def _decode(data: dict[str, Any]) -> ArticleItem | RejectedItem | RemovedItem:
     page = FetchedPage.from_dict(data["page"])
     if data["type"] == "article":
-        return ArticleItem(page=page, article=Article.from_dict(data["article"]))
+        article = Article.from_dict(data["article"])
+        return ArticleItem(page=page, article=article, revisit=data.get("revisit"))
+    if data["type"] == "removed":
+        return RemovedItem(page=page, detail=data["detail"], revisit=data["revisit"])
     return RejectedItem(
         page=page,
         reason=data["reason"],

@@ -29,6 +29,7 @@ from pipelines.layout import (
     run_state_prefix,
     segment_day,
 )
+from pipelines.revisits import RevisitDue, RevisitPolicy, due_revisits
 from pipelines.store import ArchiveStore, StoreError, StoreOptions, shared_store
 
 JOURNAL_DIR = "state-journal"
@@ -111,9 +112,13 @@ class ArchiveState:
         page_id: str | None = None,
         detail: str = "",
         at: datetime | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        """One fetched URL and what became of it (parsed, or the reason it gave no article)."""
+        """One fetched URL and what became of it (parsed, or the reason it gave no article).
+        `extra` is the revisit bookkeeping: publication time, validators, capture, and on a
+        revisit `revisit: true` and the schedule's `start` (pipelines/revisits.py)."""
         line = {
+            **(extra or {}),
             "site": site,
             "url": url,
             "id": page_id,
@@ -150,6 +155,17 @@ class ArchiveState:
                 continue
             chosen.append(key)
         return chosen
+
+    def revisits_due(
+        self, site: str, policy: RevisitPolicy, now: datetime | None = None
+    ) -> list[RevisitDue]:
+        """The archived articles of a site owed a revisit now (pipelines/revisits.py), read
+        from the outcome log of the policy's window."""
+        now = now or datetime.now(UTC)
+        since = (now - policy.window()).date()
+        lines = (line for key in self._segments(site, since, now.date())
+                 for line in read_segment(self.store, key))  # fmt: skip
+        return due_revisits(lines, policy, now)
 
     def retry_ledger(self, site: str, policy: RetryPolicy, now: datetime | None = None) -> Ledger:
         """The failed pages of a site still owed a fetch: due now, waiting out their backoff,
@@ -219,8 +235,8 @@ def _settle(
     """Apply one day's outcome lines, in time order, to what is owed."""
     for line in sorted(lines, key=lambda entry: str(entry.get("at", ""))):
         key = line.get("id") or line.get("url")
-        if not key:
-            continue
+        if not key or line.get("revisit"):
+            continue  # a revisit that failed stays owed by the revisit schedule, not retried
         if line.get("outcome") not in retried:
             owed.pop(key, None)
             continue

@@ -15,8 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from crawler.items import Article, ArticleItem, FetchedPage, RejectedItem
-from pipelines.layout import LAYOUT_VERSION, ArticleKeys, article_keys, index_key, rejected_keys
+from crawler.items import Article, ArticleItem, FetchedPage, RejectedItem, RemovedItem
+from pipelines.layout import (
+    LAYOUT_VERSION,
+    ArticleKeys,
+    article_keys,
+    index_key,
+    rejected_keys,
+    removal_evidence_key,
+    removal_key,
+)
 from pipelines.store import ArchiveStore
 
 MAX_VERSIONS = 1000
@@ -45,15 +53,20 @@ def archive_article(
     store: ArchiveStore,
     item: ArticleItem,
     on_stored: Callable[[ArchiveResult], None] | None = None,
+    returned: bool = False,
 ) -> ArchiveResult:
     """Store a new article, or a new version of a changed one; nothing if unchanged.
 
     `on_stored` (the per-day index) hears of a stored version before the index marker is
     written: a crash in between leaves the id unindexed, so the next run comes back to it.
     It also hears of an unchanged article whose marker is missing, which is that case.
+
+    `returned`: the article was last seen removed and answers again: a new version even if
+    nothing changed, so its history shows the return.
     """
     article, page = item.article, item.page
     digest = content_sha256(article.text)
+    previous: dict[str, Any] | None = None  # the version this one would follow
     for version in range(1, MAX_VERSIONS):
         keys = article_keys(article.site, article.id, article.published, version)
         # A listed id the index did not know needs no read: the conditional put below still
@@ -61,7 +74,7 @@ def archive_article(
         fresh = version == 1 and item.unindexed
         existing = None if fresh else store.get(keys.record)
         if existing is None:
-            record = build_record(item, digest, version, keys)
+            record = build_record(item, digest, version, keys, previous)
             _put_payloads(store, keys, article.text, page, _object_metadata(item, digest, version))
             data = _json_bytes(record)
             created = store.put_if_absent(
@@ -78,7 +91,16 @@ def archive_article(
                 _mark_indexed(store, item, keys)
                 return result
             existing = store.get(keys.record)  # another writer won the race for this version
-        if existing is not None and same_article(json.loads(existing), item.article, digest):
+        if existing is None:
+            continue
+        previous = json.loads(existing)
+        # Compared with the newest version only: an edit undone later is a version too.
+        following = article_keys(article.site, article.id, article.published, version + 1)
+        if (
+            not store.exists(following.record)
+            and same_article(previous, item.article, digest)
+            and not returned
+        ):
             result = ArchiveResult("unchanged", keys.record, version)
             marker = index_key(article.site, article.id)
             if on_stored is not None and not store.exists(marker):
@@ -124,19 +146,96 @@ def archive_rejected(store: ArchiveStore, item: RejectedItem) -> ArchiveResult:
     return ArchiveResult("rejected" if created else "rejected_seen", record_key)
 
 
-def build_record(item: ArticleItem, digest: str, version: int, keys: ArticleKeys) -> dict[str, Any]:
-    """The JSON record: article fields, content hash, parser, provenance, sibling keys."""
-    previous = None
+def archive_item(
+    store: ArchiveStore,
+    item: ArticleItem | RejectedItem | RemovedItem,
+    on_stored: Callable[[ArchiveResult], None] | None = None,
+) -> ArchiveResult:
+    """Archive whatever a crawl handed over: an article (a returned one gets a new version and
+    a marker), a rejected page, or a removal. The pipeline and the spool's flush both use it."""
+    if isinstance(item, RejectedItem):
+        return archive_rejected(store, item)
+    if isinstance(item, RemovedItem):
+        return archive_removal(store, item)
+    returned = bool(item.revisit and item.revisit.get("removed"))
+    result = archive_article(store, item, on_stored, returned=returned)
+    if returned:
+        mark_returned(store, item, result)
+    return result
+
+
+def archive_removal(store: ArchiveStore, item: RemovedItem) -> ArchiveResult:
+    """Mark an archived article removed, with when it was first seen gone and the evidence
+    (status, final URL, the page as served). Its versions are never touched. A removal seen
+    again (already marked) writes nothing."""
+    page = item.page
+    if item.revisit.get("removed"):
+        return ArchiveResult("removed_seen", "")
+    key = removal_key(page.site, page.page_id or page.url, page.fetched_at, "removed")
+    evidence: dict[str, Any] = {"warc": page.capture}
+    if not page.capture:
+        evidence["raw_key"] = removal_evidence_key(key)
+        store.put_if_absent(
+            evidence["raw_key"], gzip.compress(page.body, mtime=0), "text/html", "gzip"
+        )
+    marker = {
+        "site": page.site,
+        "id": page.page_id,
+        "url": page.url,
+        "event": "removed",
+        "first_seen_gone": page.fetched_at.isoformat(),
+        "detail": item.detail,
+        "http_status": page.status,
+        "final_url": page.fetched_url,
+        **evidence,
+    }
+    store.put_if_absent(key, _json_bytes(marker), "application/json")
+    return ArchiveResult("removed", key)
+
+
+def mark_returned(store: ArchiveStore, item: ArticleItem, result: ArchiveResult) -> str:
+    """A removed article answers again: the marker that says when, and which version."""
+    page = item.page
+    key = removal_key(page.site, item.article.id, page.fetched_at, "returned")
+    marker = {
+        "site": page.site,
+        "id": item.article.id,
+        "url": page.url,
+        "event": "returned",
+        "returned_at": page.fetched_at.isoformat(),
+        "record_key": result.key,
+        "version": result.version,
+    }
+    store.put_if_absent(key, _json_bytes(marker), "application/json")
+    return key
+
+
+def build_record(
+    item: ArticleItem,
+    digest: str,
+    version: int,
+    keys: ArticleKeys,
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON record: article fields, content hash, parser, provenance, sibling keys; a
+    later version also says which fields changed since the one before and when it was seen."""
+    previous_key = None
+    history: dict[str, Any] = {}
     if version > 1:
         article = item.article
-        previous = article_keys(article.site, article.id, article.published, version - 1).record
+        previous_key = article_keys(article.site, article.id, article.published, version - 1).record
+        history = {
+            "changed_fields": changed_fields(previous, article) if previous else None,
+            "seen_at": item.page.fetched_at.isoformat(),
+        }
     return {
         **item.article.to_dict(),
         "content_sha256": digest,
         "version": version,
         # The newest version is current; each later record names the one it supersedes,
         # and earlier records are never rewritten (create-only archive).
-        "previous_key": previous,
+        "previous_key": previous_key,
+        **history,
         **_provenance(item.page),
         "text_key": keys.text,
         "raw_key": None if item.page.capture else keys.raw,

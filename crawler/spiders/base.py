@@ -29,13 +29,14 @@ from twisted.internet.error import TimeoutError as ConnectTimeout
 from twisted.python.failure import Failure
 
 from crawler.addon import RENDER_CHALLENGES, check_render_setup, config_of, ensure_config
-from crawler.capture import CAPTURE, CAPTURE_OF_ID, capture_of
+from crawler.capture import CAPTURE, CAPTURE_OF_ID, PREVIOUS_CAPTURE, capture_of
 from crawler.config import Config
 from crawler.items import (
     BEIJING,
     ArticleItem,
     FetchedPage,
     RejectedItem,
+    RemovedItem,
     beijing_midnight,
     parse_day,
 )
@@ -53,6 +54,7 @@ from pipelines.state import ArchiveState, RetryDue, RetryPolicy
 # and the per-id index keeps them from being fetched twice.
 HIGH_WATER_OVERLAP = timedelta(hours=1)
 FOLLOWED = "newsarchive_followed_interstitial"  # request meta: a redirect page was followed
+REVISIT = "newsarchive_revisit"  # request meta: a revisit, {"start": ISO time, "removed": bool}
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class ArticleSpider(scrapy.Spider):
         since: str | None = None,
         until: str | None = None,
         full: str | bool = False,
+        revisit_only: str | bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -108,6 +111,7 @@ class ArticleSpider(scrapy.Spider):
             raise UsageError(str(error)) from None
         self.since_asked = since is not None  # `--since` given, not the last run's mark
         self.full = str(full).lower() in ("1", "true", "yes")
+        self.revisit_only = str(revisit_only).lower() in ("1", "true", "yes")
         self.high_water: datetime | None = None
         self.requested_ids: set[str] = set()  # one request per article per run
 
@@ -161,6 +165,10 @@ class ArticleSpider(scrapy.Spider):
                     yield request
             return
         await run_in_thread(self.state.flush)  # outcomes a killed run journaled
+        for request in await run_in_thread(self.revisit_requests):
+            yield request
+        if self.revisit_only:
+            return
         for request in await run_in_thread(self.retry_requests):
             yield request
         if self.since is None and not self.full:
@@ -187,6 +195,40 @@ class ArticleSpider(scrapy.Spider):
                 "list (crawl --urls-file)", self.site, since.date(), reach,
             )  # fmt: skip
             self.crawler.stats.set_value(Stat.BEYOND_REACH, 1)
+
+    def revisit_requests(self) -> list[scrapy.Request]:
+        """Archived articles owed a revisit now (`[revisit]`), as conditional requests."""
+        policy = self.config.revisit.policy(self.config.retry.lookback_days)
+        if not policy.ages:
+            return []
+        try:
+            owed = self.state.revisits_due(self.site, policy)
+        except Exception as error:  # the archive is down: the next run revisits them
+            self.logger.error("revisit schedule not readable, no revisits this run: %s", error)
+            return []
+        if owed:
+            self.logger.info("%s: revisiting %d archived articles", self.site, len(owed))
+        requests = []
+        for due in owed:
+            ref = self.parser.identify(due.url)
+            request = self._request_for(ref, due.url) if ref else None
+            if request is None:
+                continue
+            self.crawler.stats.inc_value(Stat.REVISITED)
+            headers = {}
+            if due.etag:
+                headers["If-None-Match"] = due.etag
+            if due.last_modified:
+                headers["If-Modified-Since"] = due.last_modified
+            meta = {
+                **request.meta,
+                REVISIT: {"start": due.start.isoformat(), "removed": due.removed},
+                "handle_httpstatus_list": [304],
+            }
+            if due.capture:
+                meta[PREVIOUS_CAPTURE] = due.capture  # an identical payload: a revisit record
+            requests.append(request.replace(headers=headers, meta=meta, dont_filter=True))
+        return requests
 
     def retry_requests(self) -> list[scrapy.Request]:
         """Pages earlier runs failed on and may fetch again now (the retry ledger), whatever
@@ -378,7 +420,7 @@ class ArticleSpider(scrapy.Spider):
         source_url: str,
         challenge: tuple[FetchedPage, PageRejected] | None = None,
         unindexed: bool = False,
-    ) -> Iterable[ArticleItem | RejectedItem | scrapy.Request]:
+    ) -> Iterable[ArticleItem | RejectedItem | RemovedItem | scrapy.Request]:
         """Parse with the site parser; anything that is not an article becomes a RejectedItem.
 
         `challenge` is set on the rendered retry of a challenge page (kept for render_failed).
@@ -390,6 +432,11 @@ class ArticleSpider(scrapy.Spider):
         page = self._page(response, ref, source_url, rendered)
         if rendered:
             stats.inc_value(Stat.RENDERED)
+        revisit = response.meta.get(REVISIT)
+        if revisit and response.status == 304:
+            stats.inc_value(Stat.REVISIT_UNCHANGED)
+            self.account("not_modified", page.url, ref.id, "HTTP 304", self._kept(page, response))
+            return
         if not response.body.strip():
             self.account("empty_page", page.url, ref.id, f"HTTP {response.status}, no body")
             self.logger.warning("empty page: %s", response.url)
@@ -408,6 +455,10 @@ class ArticleSpider(scrapy.Spider):
             if rejected.reason == "blocked" and self.renders_challenges and not rendered:
                 yield self._render_request(response, ref, source_url, page, rejected)
                 return
+            gone = _removal(rejected, response)
+            if revisit and gone:
+                yield self._removed(page, gone, revisit)
+                return
             self.account(rejected.reason, page.url, ref.id, str(rejected))
             log = self.logger.info if rejected.reason == "not_article" else self.logger.warning
             log("%s: %s", rejected.reason, rejected)
@@ -425,8 +476,37 @@ class ArticleSpider(scrapy.Spider):
             self.logger.error("parse error: %s: %s", response.url, detail)
             yield RejectedItem(page=page, reason="parse_error", detail=detail)
             return
-        self.account(PARSED, page.url, ref.id)
-        yield ArticleItem(page=page, article=article, unindexed=unindexed)
+        kept = self._kept(page, response, article.published)
+        self.account(PARSED, page.url, ref.id, extra=kept)
+        yield ArticleItem(page=page, article=article, unindexed=unindexed, revisit=revisit)
+
+    def _kept(
+        self, page: FetchedPage, response: Response, published: datetime | None = None
+    ) -> dict[str, Any]:
+        """What the outcome log keeps of a successful fetch for later revisits: publication
+        time, validators, the capture an identical payload would be a revisit of, and on a
+        revisit the schedule it is on."""
+        previous = response.meta.get(PREVIOUS_CAPTURE)
+        capture = page.capture
+        if capture is None or capture.get("record_type") != "response":
+            capture = previous  # a revisit record or a 304: the original stays the reference
+        headers = {k.lower(): v for k, v in page.headers.items()}
+        kept: dict[str, Any] = {
+            "published": published.isoformat() if published else None,
+            "etag": headers.get("etag"),
+            "last_modified": headers.get("last-modified"),
+            "capture": capture,
+        }
+        revisit = response.meta.get(REVISIT)
+        if revisit:
+            kept.update(revisit=True, start=revisit["start"])
+        return {k: v for k, v in kept.items() if v}
+
+    def _removed(self, page: FetchedPage, detail: str, revisit: dict[str, Any]) -> RemovedItem:
+        extra = {"revisit": True, "start": revisit["start"]}
+        self.account("removed", page.url, page.page_id, detail, extra)
+        self.logger.warning("removed: %s (%s)", page.url, detail)
+        return RemovedItem(page=page, detail=detail, revisit=revisit)
 
     def _follow_interstitial(self, response: Response, moved: MovedTo) -> scrapy.Request | None:
         """The article a redirect page points to, fetched once in its place (same id, same
@@ -497,7 +577,7 @@ class ArticleSpider(scrapy.Spider):
             detail=f"{rejected.detail}; rendering failed: {failure.getErrorMessage()}",
         )
 
-    def fetch_failed(self, failure: Failure) -> Iterable[RejectedItem]:
+    def fetch_failed(self, failure: Failure) -> Iterable[RejectedItem | RemovedItem]:
         """Count and log a request that failed after Scrapy's retries, under its cause; an
         answer that says the page is gone or elsewhere is kept raw as evidence."""
         request = _request_of(failure)
@@ -505,7 +585,13 @@ class ArticleSpider(scrapy.Spider):
         url = ref.url if ref is not None else request.url
         name, response = failure_outcome(failure)
         message = failure.getErrorMessage()
-        self.account(name, url, ref.id if ref else None, message)
+        revisit = request.meta.get(REVISIT)
+        if revisit and name == "gone" and response is not None and ref is not None:
+            page = self._page(response, ref, request.cb_kwargs["source_url"])
+            yield self._removed(page, f"HTTP {response.status}", revisit)
+            return
+        extra = {"revisit": True, "start": revisit["start"]} if revisit else None
+        self.account(name, url, ref.id if ref else None, message, extra)
         log = self.logger.info if not outcome(name).failure else self.logger.error
         log("%s: %s (%s)", name.replace("_", " "), request.url, message)
         if response is not None and ref is not None and not outcome(name).retried:
@@ -515,14 +601,22 @@ class ArticleSpider(scrapy.Spider):
                 detail=message,
             )
 
-    def account(self, name: str, url: str, page_id: str | None, detail: str = "") -> None:
+    def account(
+        self,
+        name: str,
+        url: str,
+        page_id: str | None,
+        detail: str = "",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         """What became of one requested URL, in the one place that says so: its outcome's
-        counter, the archive state's outcome log, and (for a failure) the run report's list.
-        A log that cannot be written is reported, never allowed to lose the page's item."""
+        counter, the archive state's outcome log (with `extra`, the revisit bookkeeping),
+        and (for a failure) the run report's list. A log that cannot be written is
+        reported, never allowed to lose the page's item."""
         entry = outcome(name)
         self.crawler.stats.inc_value(Stat.of_outcome(entry.name))
         try:
-            self.state.record_outcome(self.site, url, entry.name, page_id, detail)
+            self.state.record_outcome(self.site, url, entry.name, page_id, detail, extra=extra)
         except OSError as error:
             self.logger.error("outcome of %s not recorded: %s", url, error)
         if entry.failure or entry.kind == "filtered":
@@ -561,6 +655,18 @@ def epoch_time(value: object) -> datetime | None:
         return datetime.fromtimestamp(int(value), UTC).astimezone(BEIJING)
     except (ValueError, OverflowError):
         return None
+
+
+def _removal(rejected: PageRejected, response: Response) -> str | None:
+    """How a revisited page shows the article is gone, or None: the site's deleted page, or
+    a redirect to a page that is no article (its home or a channel page). A challenge page
+    is never a removal."""
+    if rejected.reason == "removed":
+        return rejected.detail
+    redirected = response.meta.get("redirect_urls")
+    if redirected and rejected.reason != "blocked":
+        return f"redirected to {response.url}, which is no article ({rejected.reason})"
+    return None
 
 
 def _request_of(failure: Failure) -> scrapy.Request:
