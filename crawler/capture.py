@@ -143,9 +143,13 @@ class WarcCapture:
             request.body, now, record_id(record),
         )  # fmt: skip
         (key, offset, length), request_place = self.recorder.write([record, sent])
+        # A revisit record has no payload: the response it repeats comes first in `related`.
+        related: tuple[tuple[str, int, int], ...] = (request_place,)
+        if kind == "revisit":
+            related = ((original.key, original.offset, original.length), request_place)
         return WarcRef(
             key, offset, length, record_id(record), kind, response.url, warc_date(now), digest,
-            related=(request_place,),
+            related=related,
         )  # fmt: skip
 
     def _rendering(self, request: Request, response: Response, now: datetime) -> WarcRef:

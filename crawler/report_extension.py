@@ -43,7 +43,9 @@ class RunReportExtension:
         summary = CrawlSummary(
             {site: SiteRun.of(stats)},
             pending_uploads=Spool(config.archive.spool_dir).uploads_pending(),
-            discovery=not getattr(spider, "requested_urls", []),
+            discovery=not getattr(spider, "requested_urls", [])
+            and not getattr(spider, "revisit_only", False),
+            revisits_only=getattr(spider, "revisit_only", False),
             max_failure_ratio=config.crawl.max_failure_ratio,
             retry_attempts=config.retry.max_attempts,
         )

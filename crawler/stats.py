@@ -132,6 +132,14 @@ SUMMARY_ORDER = (
 FAILURES = ("parse_errors", "layout_changed", "blocked", "fetch_failed")
 ARTICLES = ("archived", "new_versions", "unchanged")
 MAX_LISTED_FAILURES = 500
+# What the revisits of a run found ([revisit]), one line per site in the summary.
+REVISIT_COUNTERS: dict[str, Stat] = {
+    "revisited": Stat.REVISITED,
+    "unchanged": Stat.REVISIT_UNCHANGED,
+    "changed": Stat.REVISIT_CHANGED,
+    "removed": Stat.REVISIT_REMOVED,
+    "returned": Stat.REVISIT_RETURNED,
+}
 
 
 def outcome_counts(stats: Mapping[str, Any]) -> dict[str, int]:
@@ -175,6 +183,7 @@ class SiteRun:
     failures: list[dict[str, str]] = field(default_factory=list)
     close_reason: str = "finished"
     beyond_reach: bool = False  # asked for older articles than any source of it lists
+    revisits: dict[str, int] = field(default_factory=dict)  # REVISIT_COUNTERS
 
     @classmethod
     def of(cls, stats: Mapping[str, Any]) -> SiteRun:
@@ -184,6 +193,7 @@ class SiteRun:
             failures_of(stats),
             str(stats.get(Stat.CLOSE_REASON) or "finished"),
             bool(stats.get(Stat.BEYOND_REACH)),
+            {name: int(stats.get(key, 0)) for name, key in REVISIT_COUNTERS.items()},
         )
 
     @property
@@ -200,7 +210,8 @@ class CrawlSummary:
     # Items in the spool after the whole crawl (every spider shares one spool).
     pending_uploads: int = 0
     skipped_locked: dict[str, str] = field(default_factory=dict)  # site -> lock holder
-    discovery: bool = True  # False for a run of given URLs
+    discovery: bool = True  # False for a run of given URLs, or of revisits only
+    revisits_only: bool = False  # `crawl --revisit-only`
     max_failure_ratio: float = 0.05
     retry_attempts: int = 0  # retry.max_attempts, for the "gave up" line
     # URLs that fail on purpose (the demo's sample failures): listed, never a problem.
@@ -239,7 +250,7 @@ class CrawlSummary:
                     f"layout changed {counts['layout_changed']}, blocked {counts['blocked']}, "
                     f"fetch failed {counts['fetch_failed']})"
                 )
-            fetched = counts["fetched"] - expected
+            fetched = counts["fetched"] - expected - run.revisits.get("revisited", 0)
             if fetched > 0 and not any(counts[n] for n in (*ARTICLES, "not_articles")):
                 out.append(f"{site}: zero articles from {counts['fetched']} pages fetched")
             changed = counts["layout_changed"] - sum(
@@ -293,6 +304,9 @@ class CrawlSummary:
                 f"{name.replace('_', ' ')} {value}" for name, value in run.counts.items()
             )
             out.append(f"{site}: {shown}")
+            if run.revisits.get("revisited"):
+                found = ", ".join(f"{k} {v}" for k, v in run.revisits.items() if k != "revisited")
+                out.append(f"{site}: revisited {run.revisits['revisited']} ({found})")
             if run.counts["discovery_errors"]:
                 out.append(f"{site}: DISCOVERY BROKEN, see the log (this is not 'no news today')")
             for failure in run.failures[:20]:
@@ -312,6 +326,7 @@ class CrawlSummary:
                 **run.counts,
                 "failures_total": sum(run.counts[name] for name in FAILURES),
                 "outcomes": run.outcomes,
+                "revisits": run.revisits,
                 "close_reason": run.close_reason,
                 "failures": run.failures,
             }
@@ -321,7 +336,7 @@ class CrawlSummary:
             "started": started.isoformat(),
             "ended": ended.isoformat(),
             "seconds": round((ended - started).total_seconds(), 1),
-            "mode": "discovery" if self.discovery else "urls",
+            "mode": "revisits" if self.revisits_only else "discovery" if self.discovery else "urls",
             "status": self.status,
             "exit_status": exit_status,
             "problems": self.problems,

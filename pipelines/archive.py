@@ -106,7 +106,10 @@ class ArchivePipeline:
                 LOG.error("per-day index lines not published yet: %s", error)
             stored = await run_in_thread(warc.store_ready, self.store, self.spool.directory)
             self.crawler.stats.set_value(Stat.WARC_STORED, stored.stored)
-        pending = len(warc.ready_files(self.spool.directory))
+        # This site's files only: another site's crawler in this process may have closed its
+        # file a moment ago and be storing it now.
+        site = recorder.site if recorder is not None else None
+        pending = len(warc.ready_files(self.spool.directory, site))
         self.crawler.stats.set_value(Stat.WARC_PENDING, pending)
         if pending:
             LOG.warning(

@@ -35,6 +35,8 @@ from pipelines.layout import (
     index_key,
     is_warc_key,
     rejected_prefix,
+    removal_event,
+    removal_prefix,
     segment_day,
     warc_prefix,
 )
@@ -157,6 +159,24 @@ class ArchiveReader:
                 body = self.store.get(key) if key.endswith(".json") else None
                 if body is not None:
                     yield {"key": key, "site": name, **json.loads(body)}
+
+    def removals(self, site: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+        """The latest removal marker of each article ever seen gone, by (site, id): its
+        `event` says whether it is still removed or has returned. One LIST per site and one
+        GET per article with markers (removals are few)."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for name in [site] if site else SITE_NAMES:
+            latest: dict[str, str] = {}
+            for key in self.store.list(removal_prefix(name)):
+                parsed = removal_event(key)
+                if parsed is not None:
+                    latest[parsed[0]] = max(latest.get(parsed[0], ""), key)
+            for key in latest.values():
+                body = self.store.get(key)
+                if body is not None:
+                    marker = json.loads(body)
+                    found[(name, str(marker.get("id")))] = {**marker, "key": key}
+        return found
 
     def find(self, article_id: str, site: str | None = None) -> list[dict[str, Any]]:
         """Every version's record of one article id, oldest first (empty if unknown)."""

@@ -345,9 +345,10 @@ def recover(spool_dir: str | Path) -> Recovered:
     return result
 
 
-def ready_files(spool_dir: str | Path) -> list[Path]:
-    """Closed WARC files not stored yet."""
-    return sorted((Path(spool_dir) / WARC_DIR / READY_DIR).glob("*.warc.gz"))
+def ready_files(spool_dir: str | Path, site: str | None = None) -> list[Path]:
+    """Closed WARC files not stored yet (of one site, or all)."""
+    pattern = f"newsarchive-{site}-*.warc.gz" if site else "*.warc.gz"
+    return sorted((Path(spool_dir) / WARC_DIR / READY_DIR).glob(pattern))
 
 
 def cdxj_index(path: Path, filename: str) -> bytes:
@@ -409,5 +410,8 @@ def captured_body(store: ArchiveStore, capture: dict[str, Any]) -> bytes:
     record = read_record(store, ref.key, ref.offset, ref.length)
     if record.rec_headers.get_header("WARC-Record-ID") != ref.record_id:
         raise CaptureMissing(f"{ref.key} at {ref.offset}: not the record {ref.record_id}")
+    if ref.record_type == "revisit" and ref.related:
+        # The payload is the one the revisit repeats (identical digest): read it there.
+        record = read_record(store, *ref.related[0])
     body: bytes = record.content_stream().read()
     return body

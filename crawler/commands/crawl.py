@@ -39,6 +39,11 @@ def add_arguments(commands: Any) -> None:
     c.add_argument("--since", help="discover articles published since YYYY-MM-DD")
     c.add_argument("--until", help="discover articles published up to YYYY-MM-DD (a past range)")
     c.add_argument("--full", action="store_true", help="re-fetch articles already archived")
+    c.add_argument(
+        "--revisit-only",
+        action="store_true",
+        help="only revisit archived articles that are due ([revisit]); no discovery",
+    )
     c.add_argument("--log-file", type=Path, help="write the crawl log here instead of stderr")
     c.add_argument(
         "--render",
@@ -57,7 +62,12 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
             urls += read_urls_file(args.urls_file)
         except ValueError as error:
             raise UsageError(f"--urls-file: {error}") from None
-    spider_args = {"since": args.since, "until": args.until, "full": args.full}
+    spider_args = {
+        "since": args.since, "until": args.until, "full": args.full,
+        "revisit_only": args.revisit_only,
+    }  # fmt: skip
+    if args.revisit_only and (urls or args.since or args.until or args.full):
+        raise UsageError("--revisit-only takes --site only (no URLs, --since, --until, --full)")
     for option, value in (("--since", args.since), ("--until", args.until)):
         if value:
             try:
@@ -93,7 +103,8 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         unsupported,
         pending_uploads=Spool(config.archive.spool_dir).uploads_pending(),
         skipped_locked=skipped,
-        discovery=not urls,
+        discovery=not urls and not args.revisit_only,
+        revisits_only=args.revisit_only,
         max_failure_ratio=config.crawl.max_failure_ratio,
         retry_attempts=config.retry.max_attempts,
     )

@@ -22,6 +22,7 @@ from crawler.reports import recent_reports, report_line
 from crawler.sites import SITE_NAMES
 from pipelines.reader import ArchivedArticle, ArchiveReader, raw_body
 from pipelines.store import shared_store
+from pipelines.versions import diff_versions
 from pipelines.warc import CaptureMissing
 
 EXPORT_COLUMNS = ("site", "id", "version", "published", "title", "language", "url", "outlet",
@@ -39,6 +40,20 @@ def add_arguments(commands: Any) -> None:
     ls = commands.add_parser("ls", help="list archived articles (newest version of each)")
     add_filters(ls)
     ls.add_argument("--json", action="store_true", help="one JSON object per line")
+    which = ls.add_mutually_exclusive_group()
+    which.add_argument("--changed", action="store_true", help="only articles edited since archived")
+    which.add_argument("--removed", action="store_true", help="only articles the site removed")
+
+    diff = commands.add_parser("diff", help="what changed between two versions of an article")
+    diff.add_argument("id", help="article id as `ls` prints it")
+    diff.add_argument("--site", choices=SITE_NAMES)
+    diff.add_argument(
+        "--from", dest="old", type=positive_int, help="older version (default: the one before --to)"
+    )
+    diff.add_argument(
+        "--to", dest="new", type=positive_int, help="newer version (default: the newest)"
+    )
+    diff.add_argument("--json", action="store_true", help="the diff as one JSON object")
 
     show = commands.add_parser("show", help="print one archived article")
     show.add_argument("id", help="article id as `ls` prints it, e.g. 41283375-en")
@@ -90,10 +105,19 @@ def filtered(reader: ArchiveReader, args: argparse.Namespace) -> Iterator[Archiv
 
 
 def cmd_ls(args: argparse.Namespace, config: Config) -> int:
+    reader = reader_for(config)
+    removals = reader.removals(args.site)
     count = 0
-    for article in filtered(reader_for(config), args):
+    for article in filtered(reader, args):
+        marker = removals.get((article.site, article.id))
+        removed = marker is not None and marker.get("event") == "removed"
+        if (args.changed and article.version < 2) or (args.removed and not removed):
+            continue
         count += 1
-        print(json.dumps(article.to_dict(), ensure_ascii=False) if args.json else ls_line(article))
+        if args.json:
+            print(json.dumps({**article.to_dict(), "removed": removed}, ensure_ascii=False))
+        else:
+            print(ls_line(article) + ("  [removed]" if removed else ""))
     print(f"{count} articles", file=sys.stderr)
     return 0
 
@@ -106,6 +130,27 @@ def ls_line(article: ArchivedArticle) -> str:
         f"{article.published:%Y-%m-%d %H:%M}  {article.site:7}  "
         f"{article.id}{version}  {article.title}{tickers}"
     )
+
+
+def cmd_diff(args: argparse.Namespace, config: Config) -> int:
+    records = reader_for(config).find(args.id, args.site)
+    if not records:
+        print(f"newsarchive: no article {args.id} in the archive", file=sys.stderr)
+        return 1
+    newest = len(records)
+    new = args.new or newest
+    old = args.old or new - 1
+    if newest < 2 and not (args.old or args.new):
+        print(f"newsarchive: {args.id} has one version only: nothing to compare", file=sys.stderr)
+        return 1
+    if not (1 <= old < new <= newest):
+        raise UsageError(f"{args.id} has versions 1 to {newest}; --from must be before --to")
+    diff = diff_versions(records[old - 1], records[new - 1])
+    if args.json:
+        print(json.dumps(diff.to_dict(), ensure_ascii=False))
+    else:
+        print("\n".join(diff.lines()))
+    return 0
 
 
 def cmd_show(args: argparse.Namespace, config: Config) -> int:
@@ -135,7 +180,18 @@ def cmd_show(args: argparse.Namespace, config: Config) -> int:
         print(record["text"])
     else:
         print(_readable(record, len(records)))
+        marker = reader.removals(record["site"]).get((record["site"], record["id"]))
+        if marker is not None:
+            print("\n" + _removal_line(marker))
     return 0
+
+
+def _removal_line(marker: dict[str, Any]) -> str:
+    if marker.get("event") == "returned":
+        return (
+            f"returned {marker['returned_at']} after the site had removed it (v{marker['version']})"
+        )
+    return f"REMOVED by the site: first seen gone {marker['first_seen_gone']} ({marker['detail']})"
 
 
 def _readable(record: dict[str, Any], versions: int) -> str:
@@ -226,6 +282,7 @@ def cmd_runs(args: argparse.Namespace, config: Config) -> int:
 
 
 COMMANDS = {
+    "diff": cmd_diff,
     "ls": cmd_ls,
     "show": cmd_show,
     "export": cmd_export,

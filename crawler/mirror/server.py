@@ -8,11 +8,12 @@ mirror with exactly the code that crawls the live site.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -37,6 +38,18 @@ class Route:
 
 # A dynamic resource (a listing API): (query, request headers, request body) -> the response.
 Handler = Callable[[dict[str, list[str]], dict[str, str], bytes], Route]
+
+
+def entity_tag(route: Route) -> str:
+    """The ETag the mirror sends for a page (a digest of its body), so that conditional
+    requests (If-None-Match) get 304 Not Modified as long as the page is unchanged."""
+    return '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
+
+
+def _article_path(url: str) -> str:
+    """The mirror path of an article given by any of its URLs (served at its canonical one)."""
+    ref = identify(url)
+    return mirror_path(ref.url if ref else url)
 
 
 def mirror_path(url: str) -> str:
@@ -87,6 +100,26 @@ class MirrorServer:
         """The base URL that stands in for a real origin (`https://<host>` -> `<mirror>/<host>`)."""
         return f"{self.url}/{urlsplit(real_origin).netloc}"
 
+    def edit(self, url: str, old: bytes, new: bytes) -> None:
+        """Edit the page of a real article URL in place (a correction after publication)."""
+        path = _article_path(url)
+        route = self.routes[path]
+        if old not in route.body:
+            raise ValueError(f"{old!r} is not on {url}")
+        self.routes[path] = replace(route, body=route.body.replace(old, new, 1))
+
+    def delete(self, url: str, answer: Route | None = None) -> Route:
+        """Take an article down: it answers 404, or `answer` (the site's "deleted" page, a
+        redirect home). Returns the page as it was, for `restore`."""
+        path = _article_path(url)
+        before = self.routes[path]
+        self.routes[path] = answer or Route(404, {"Content-Type": "text/html"}, b"<h1>404</h1>")
+        return before
+
+    def restore(self, url: str, route: Route) -> None:
+        """Put a deleted article back."""
+        self.routes[_article_path(url)] = route
+
     def start(self) -> MirrorServer:
         self.thread.start()
         return self
@@ -135,12 +168,21 @@ def _handler_for(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
                 route = server.routes.get(self.path) or server.routes.get(path)
             if route is None:
                 route = Route(404, {"Content-Type": "text/plain"}, b"not in the mirror\n")
+            etag = entity_tag(route) if route.status == 200 else None
+            if etag and headers.get("if-none-match") == etag:
+                self.send_response_only(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             # send_response_only: the recorded Date/Server are replayed, not replaced by ours
             # (year-less dates on some pages are resolved against the served Date header).
             self.send_response_only(route.status)
             recorded = {name.lower() for name in route.headers}
             if "date" not in recorded:
                 self.send_header("Date", self.date_time_string())
+            if etag and "etag" not in recorded:
+                self.send_header("ETag", etag)
             for name, value in route.headers.items():
                 if name.lower() not in HOP_HEADERS:
                     self.send_header(name, value)

@@ -216,9 +216,10 @@ class ArticleSpider(scrapy.Spider):
                 continue
             self.crawler.stats.inc_value(Stat.REVISITED)
             headers = {}
-            if due.etag:
+            # Conditional, unless it was last seen gone: a page that is back is stored again.
+            if due.etag and not due.removed:
                 headers["If-None-Match"] = due.etag
-            if due.last_modified:
+            if due.last_modified and not due.removed:
                 headers["If-Modified-Since"] = due.last_modified
             meta = {
                 **request.meta,
