@@ -283,10 +283,23 @@ def test_demo_archives_the_mirror_then_finds_nothing_new(
     assert "報告指出，持牌消費金融公司的資產質量在過去一年持續改善" in first.stdout
     assert "\nNext:\n  newsarchive ls" in first.stdout
     assert "PROBLEM:" not in first.stdout
+    # The second run: the mirror edited one article and deleted another, as sites do, and
+    # the demo's revisit policy makes every archived article due.
     second = newsarchive("--config", str(config), "demo")
-    assert "nothing new" in second.stdout
-    assert "PROBLEM:" not in second.stdout  # nothing contradicts "nothing new"
-    assert "archived 0" in second.stdout
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "PROBLEM:" not in second.stdout
+    assert "archived 0" in second.stdout  # nothing new listed
+    futu_revisits = next(x for x in second.stdout.splitlines() if x.startswith("futu: revisited"))
+    assert "changed 1" in futu_revisits
+    tencent_revisits = next(
+        x for x in second.stdout.splitlines() if x.startswith("tencent: revisited")
+    )
+    assert "removed 1" in tencent_revisits
+    assert "edited:  newsarchive diff 41283375-en" in second.stdout
+    assert "removed: newsarchive show 20251016A07W8J00" in second.stdout
+    assert "20251016A07W8J00  9月CPI" in second.stdout and "[removed]" in second.stdout
+    diff = newsarchive("--config", str(config), "diff", "41283375-en")
+    assert "Twelve years ago,{+ long+} after Tmall" in diff.stdout, diff.stderr
 
 
 def test_a_crawl_prints_its_summary_not_scrapys_start_up_dump(

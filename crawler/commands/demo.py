@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,14 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.commands.common import UsageError, check_run_places, finish_run, log_file_settings
 from crawler.commands.read import ls_line
-from crawler.config import Config
+from crawler.config import Config, RevisitConfig
 from crawler.sites import SITE_NAMES
 from crawler.stats import CrawlSummary, Exit
 from pipelines.reader import ArchiveReader
+from pipelines.state import ArchiveState
 from pipelines.store import shared_store
 
 if TYPE_CHECKING:
     from crawler.mirror.fixtures import Fixture
+    from crawler.mirror.server import MirrorServer
 
 DEMO_LS_LINES = 5
 DEMO_TEXT_CHARS = 400
@@ -69,14 +72,26 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     store = shared_store(config.archive)
     check_run_places(config, store, args.log_file)
     started = datetime.now(UTC)
+    changed = [f for f in fixtures if f.demo_change]
+    later_run = any(ArchiveState(store, config.archive.spool_dir).is_archived(
+        f.site, identify(f.url).id) for f in changed)  # fmt: skip
     with MirrorServer(catalog.routes(), handlers=catalog.handlers()) as mirror:
         print(f"mirror of {len(catalog.items)} listed articles on {mirror.url}", file=sys.stderr)
+        if later_run:
+            apply_site_changes(mirror, changed)
         overrides = {"LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": 0}
         overrides.update(log_file_settings(args.log_file))
         plan: dict[str, list[str] | None] = {site: None for site in SITE_NAMES}
-        runs = run_crawl(plan, mirrored(config, mirror), overrides)
+        # The demo's pages are old and its runs seconds apart: revisit what the first run
+        # archived as soon as the second run comes.
+        demo_config = dataclasses.replace(
+            mirrored(config, mirror), revisit=RevisitConfig(ages=DEMO_REVISIT_AGES)
+        )
+        runs = run_crawl(plan, demo_config, overrides)
     summary = CrawlSummary(runs, expected_failures=frozenset(on_purpose))
     finish_run(summary, config, store, started, command="demo")
+    if later_run:
+        print_site_changes(changed)
     archived = sum(run.counts["archived"] + run.counts["new_versions"] for run in runs.values())
     if archived == 0:
         print("nothing new: every listed article is already in the archive")
@@ -84,8 +99,10 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     reader = ArchiveReader(store)
     newest = sorted(reader.articles(), key=lambda a: a.published, reverse=True)
     print(f"\n$ newsarchive ls   (newest {min(DEMO_LS_LINES, len(newest))} of {len(newest)})")
+    removals = reader.removals()
     for article in newest[:DEMO_LS_LINES]:
-        print(ls_line(article))
+        marker = removals.get((article.site, article.id), {})
+        print(ls_line(article) + ("  [removed]" if marker.get("event") == "removed" else ""))
     if newest:
         print_one_article(reader, newest[0].id, newest[0].site)
     print(NEXT_STEPS)
@@ -102,6 +119,33 @@ Next:
   newsarchive crawl --url URL                          archive one real article page
   newsarchive crawl                                    a nightly discovery run (cron: see README)
   newsarchive schedule list                            the scheduler's jobs and next run times"""
+
+
+DEMO_REVISIT_AGES = ("1s",)
+
+
+def apply_site_changes(mirror: MirrorServer, changed: list[Fixture]) -> None:
+    """What the sites did since the last demo run: an article edited, one taken down."""
+    for fixture in changed:
+        change = fixture.demo_change or {}
+        if "edit" in change:
+            old, new = change["edit"]
+            mirror.edit(fixture.url, old.encode(), new.encode())
+        if change.get("delete"):
+            mirror.delete(fixture.url)
+
+
+def print_site_changes(changed: list[Fixture]) -> None:
+    from crawler.parsers import identify
+
+    print("\nSince the last demo run the mirror edited and deleted articles, as sites do;")
+    print("this run revisited what was archived and kept every version:")
+    for fixture in changed:
+        article_id = identify(fixture.url).id
+        if "edit" in (fixture.demo_change or {}):
+            print(f"  edited:  newsarchive diff {article_id}")
+        else:
+            print(f"  removed: newsarchive show {article_id}   (newsarchive ls --removed)")
 
 
 def print_on_purpose(pages: dict[str, Fixture], notes: list[str]) -> None:

@@ -34,6 +34,9 @@ class Fixture:
     after_challenge: bytes | None = None
     # Why the demo serves this page although it fails on purpose (meta.json demo_note).
     demo_note: str | None = None
+    # What the site does to this page between two demo runs (meta.json demo_change): an edit
+    # {"edit": [old, new]} or a removal {"delete": true}, for the demo's revisits to find.
+    demo_change: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -65,6 +68,7 @@ def load_fixture(path: Path) -> Fixture:
         if meta.get("after_challenge")
         else None,
         demo_note=meta.get("demo_note"),
+        demo_change=meta.get("demo_change"),
     )
 
 
