@@ -301,3 +301,61 @@ def test_edits_and_deletions_on_s3(
     assert "[removed]" in run(config, "ls", "--removed", env=env)
     shown = newsarchive("--config", str(config), "show", TENCENT_ID, "--raw", env=env)
     assert shown.returncode == 0 and shown.stdout == TENCENT.body.decode()  # v1 as served
+
+
+DELETED_PAGE = load_fixture(FIXTURES_DIR / "futu" / "deleted-article")
+
+
+@pytest.mark.parametrize("answer", ["410", "deleted page", "redirect home"])
+def test_each_way_a_site_says_gone_is_a_removal(
+    tmp_path: Path, site: MirrorServer, answer: str
+) -> None:
+    archive = tmp_path / "archive"
+    config = revisit_config(tmp_path, site, '["1s"]')
+    run(config, "crawl", "--url", FUTU_EN.url)
+    time.sleep(1.2)
+    home = f"{site.url}/news.futunn.com/"
+    front = b"<html><body><h1>Futu News</h1></body></html>"
+    site.routes["/news.futunn.com/"] = Route(200, {"Content-Type": "text/html"}, front)
+    gone = {
+        "410": Route(410, {"Content-Type": "text/html"}, b"gone"),
+        "deleted page": Route(200, DELETED_PAGE.headers, DELETED_PAGE.body),
+        "redirect home": Route(302, {"Location": home}, b""),
+    }[answer]
+    site.delete(FUTU_EN.url, gone)
+    out = run(config, "crawl", "--revisit-only")
+    assert revisits(out, "futu")["removed"] == 1
+    (marker_path,) = [p for k, p in files(archive).items() if k.startswith("removed/futu/")]
+    marker = json.loads(marker_path.read_text())
+    expected = {
+        "410": "HTTP 410",
+        "deleted page": "Futu says the article does not exist or was deleted",
+        "redirect home": f"redirected to {home}",
+    }[answer]
+    assert marker["detail"].startswith(expected), marker["detail"]
+    evidence = marker["warc"]
+    page = record_at(archive, evidence["key"], evidence["offset"], evidence["length"])
+    assert page.rec_type == "response"  # the page as served is kept
+
+
+def test_diff_is_word_level_for_english_and_character_level_for_chinese() -> None:
+    from pipelines.versions import diff_versions
+
+    def record(version: int, language: str, *paragraphs: str) -> dict[str, object]:
+        return {"site": "s", "id": "x", "version": version, "language": language,
+                "paragraphs": list(paragraphs), "title": "T"}  # fmt: skip
+
+    english = diff_versions(record(1, "en", "Prices rose sharply today."),
+                            record(2, "en", "Prices fell sharply today."))  # fmt: skip
+    assert [(c.op, c.old, c.new) for c in english.paragraphs[0] if c.op != "equal"] == [
+        ("replace", "rose", "fell")
+    ]
+    chinese = diff_versions(
+        record(1, "zh-CN", "阿里巴巴股价上涨"), record(2, "zh-CN", "阿里巴巴股价下跌")
+    )
+    assert [(c.op, c.old, c.new) for c in chinese.paragraphs[0] if c.op != "equal"] == [
+        ("replace", "上涨", "下跌")
+    ]
+    assert "阿里巴巴股价[-上涨-]{+下跌+}" in "\n".join(chinese.lines())
+    titled = diff_versions(record(1, "en", "a"), {**record(2, "en", "a"), "title": "U"})
+    assert titled.changed_fields == ["title"] and titled.paragraphs == []
