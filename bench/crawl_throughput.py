@@ -97,6 +97,8 @@ def config_text(mirror: MirrorServer, workdir: Path, archive: str, extra_archive
 location = "{archive}"
 spool_dir = "{workdir / "spool"}"
 {extra_archive}
+[search]
+auto_index = "never"
 [crawl]
 lock_dir = "{workdir / "locks"}"
 download_delay = 0

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.sites import BASE_URL_SUFFIX, SITE_NAMES, SITES, SiteSettings, at_least, choices
 from pipelines.revisits import RevisitPolicy, parse_age
+from pipelines.search import SearchOptions
 from pipelines.store import StoreOptions
 from pipelines.warc import WarcOptions
 
@@ -121,6 +122,7 @@ SECTIONS: dict[str, type[Any]] = {
     "revisit": RevisitConfig,
     "schedule": ScheduleConfig,
     "warc": WarcOptions,
+    "search": SearchOptions,
 }
 ENV_OVERRIDES = {
     "NEWSARCHIVE_ARCHIVE": ("archive", "location"),
@@ -150,6 +152,7 @@ class Config:
     path: Path | None
     warc: WarcOptions = field(default_factory=WarcOptions)
     revisit: RevisitConfig = field(default_factory=RevisitConfig)
+    search: SearchOptions = field(default_factory=SearchOptions)
 
     def site(self, name: str) -> Any:
         """The settings of one site (its own settings class, so its own fields)."""
@@ -198,6 +201,7 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     schedule = _schedule(values["schedule"], path)
     warc = build(WarcOptions, "warc", values["warc"])
     revisit = build(RevisitConfig, "revisit", values["revisit"])
+    search = build(SearchOptions, "search", values["search"])
     try:
         revisit.policy(retry.lookback_days)
     except ValueError as error:
@@ -214,7 +218,7 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     }
     return Config(
         archive=archive, crawl=crawl, retry=retry, schedule=schedule, sites=sites, path=path,
-        warc=warc, revisit=revisit,
+        warc=warc, revisit=revisit, search=search,
     )  # fmt: skip
 
 

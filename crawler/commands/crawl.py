@@ -15,6 +15,7 @@ from crawler.commands.common import (
     log_file_settings,
     redact_location,
 )
+from crawler.commands.search import refresh_after_crawl
 from crawler.config import Config
 from crawler.items import parse_day
 from crawler.locks import SiteLock
@@ -108,7 +109,9 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         max_failure_ratio=config.crawl.max_failure_ratio,
         retry_attempts=config.retry.max_attempts,
     )
-    return finish_run(summary, config, store, started, command="crawl")
+    status = finish_run(summary, config, store, started, command="crawl")
+    refresh_after_crawl(config)
+    return status
 
 
 def cmd_flush(args: argparse.Namespace, config: Config) -> int:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.commands.common import UsageError, check_run_places, finish_run, log_file_settings
 from crawler.commands.read import ls_line
+from crawler.commands.search import refresh_after_crawl
 from crawler.config import Config, RevisitConfig
 from crawler.sites import SITE_NAMES
 from crawler.stats import CrawlSummary, Exit
@@ -90,6 +91,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         runs = run_crawl(plan, demo_config, overrides)
     summary = CrawlSummary(runs, expected_failures=frozenset(on_purpose))
     finish_run(summary, config, store, started, command="demo")
+    refresh_after_crawl(config)
     if later_run:
         print_site_changes(changed)
     archived = sum(run.counts["archived"] + run.counts["new_versions"] for run in runs.values())

@@ -1,0 +1,361 @@
+"""Full-text search over the archive: one SQLite FTS5 file, built from the per-day index.
+
+Chinese has no spaces between words, and FTS5's tokenizers cut it wrong: `unicode61` makes a
+whole run of Han characters one token (芯片 inside a sentence is never found) and `trigram`
+cannot match two-character words (阿里, 芯片), the most common kind. Python's sqlite3 cannot
+register a tokenizer of our own, so CJK text is pre-split into overlapping bigrams (阿里巴巴 ->
+阿里 里巴 巴巴, plus each run's last character alone) in a column of its own: a two-character
+word is one token, a longer word or phrase is a phrase of bigrams, so matches happen where the
+characters are adjacent and nowhere else. Bigrams need no dictionary and miss no word, which
+a segmenter (jieba) does for words it does not know, like new company names. Latin text goes
+to `unicode61` with the Porter stemmer (chips finds chip). Snippets are taken from the
+original text: FTS5's own snippet for Latin matches, and the bigram matches marked in the text.
+
+The index is incremental: it remembers which per-day index segments it has read (segments
+are create-only), so a refresh with nothing new reads no article text. SQLite's locking makes
+one writer at a time (two crawls refreshing one file wait for each other, within a timeout).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from crawler.items import BEIJING
+from pipelines.day_index import IndexEntry
+from pipelines.journal import read_segment
+from pipelines.reader import ArchiveReader
+
+SCHEMA_VERSION = 1
+MARK_START, MARK_END = "\u27e6", "\u27e7"  # ⟦match⟧: plain text that survives any terminal
+LOCK_TIMEOUT_SECONDS = 60
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
+_TERM = re.compile(r'"([^"]*)"|(\S+)')
+# unicode61 makes "AI芯片PPU" one token; a zero-width space (a separator for our tokenizer,
+# invisible in snippets) at each border between CJK and other text lets AI and PPU be found.
+BORDER = "\u200b"
+# Characters FTS5 query syntax gives a meaning to: a query is plain text, never syntax.
+_SYNTAX = re.compile(r"[^\w\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af.$&-]+")
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS articles (
+    doc INTEGER PRIMARY KEY,
+    site TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+    published TEXT NOT NULL, day TEXT NOT NULL, title TEXT NOT NULL, tickers TEXT NOT NULL,
+    language TEXT NOT NULL, url TEXT NOT NULL, record_key TEXT NOT NULL, text TEXT NOT NULL,
+    removed INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (site, id)
+);
+CREATE INDEX IF NOT EXISTS articles_day ON articles (day);
+CREATE TABLE IF NOT EXISTS segments (key TEXT PRIMARY KEY);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    title, body, cjk, tokenize = "porter unicode61 remove_diacritics 2 separators '​'"
+);
+INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
+"""
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """`[search]`: where the index file is, and whether crawls refresh it at their end."""
+
+    path: str = ""  # "" = search.sqlite in the spool folder (local state, never the archive)
+    # local: crawls refresh it when the archive is a local folder; always; never
+    auto_index: str = field(default="local", metadata={"choices": ("local", "always", "never")})
+
+    def index_path(self, spool_dir: str) -> Path:
+        return Path(self.path) if self.path else Path(spool_dir) / "search.sqlite"
+
+    def refreshed_by_crawls(self, archive_location: str) -> bool:
+        if self.auto_index == "local":
+            return not archive_location.startswith("s3://")
+        return self.auto_index == "always"
+
+
+class QueryError(ValueError):
+    """A query that holds nothing to search for."""
+
+
+def cjk_bigrams(text: str) -> str:
+    """The CJK runs of a text as overlapping bigrams (and each run's last character), space
+    separated: what the `cjk` column indexes and CJK query terms are turned into."""
+    tokens = []
+    for run in _CJK.findall(text):
+        tokens += [run[i : i + 2] for i in range(len(run) - 1)]
+        tokens.append(run[-1])
+    return " ".join(tokens)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A user's query as an FTS5 expression, and the literal pieces to mark in snippets."""
+
+    expression: str
+    cjk_terms: tuple[str, ...]
+    # Words that mix scripts (AI芯片): their parts sit in different columns, so adjacency is
+    # checked on the text itself.
+    mixed: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Query:
+        """Words and "quoted phrases", all required. Anything FTS5 would read as syntax is
+        plain text; an unbalanced quote is an ordinary character."""
+        if text.count('"') % 2:
+            text = text.replace('"', " ")
+        parts, cjk_terms, mixed = [], [], []
+        for phrase, word in _TERM.findall(text):
+            piece = phrase if phrase else word
+            if _CJK.search(piece) and _CJK.sub("", piece).strip():
+                mixed.append(piece.lower())
+            latin = " ".join(w for w in _SYNTAX.sub(" ", _CJK.sub(" ", piece)).split() if w)
+            for run in _CJK.findall(piece):
+                cjk_terms.append(run)
+                grams = [run[i : i + 2] for i in range(len(run) - 1)] or [run]
+                if len(run) == 1:
+                    parts.append(f'cjk: "{run}" *')
+                else:
+                    parts.append('cjk: "' + " ".join(grams) + '"')
+            if latin:
+                if phrase:
+                    parts.append('{title body}: "' + latin.replace('"', "") + '"')
+                else:
+                    parts += ['{title body}: "' + w + '"' for w in latin.split()]
+        if not parts:
+            raise QueryError("the query holds no words to search for")
+        return cls(" AND ".join(parts), tuple(cjk_terms), tuple(mixed))
+
+
+@dataclass(frozen=True)
+class Hit:
+    site: str
+    id: str
+    version: int
+    published: str
+    title: str
+    tickers: tuple[str, ...]
+    language: str
+    url: str
+    removed: bool
+    snippet: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**vars(self), "tickers": list(self.tickers)}
+
+
+class SearchIndex:
+    """One index file. Open it, `refresh` it from an archive, `search` it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_SECONDS, isolation_level=None)
+        self._wal()
+        self.db.execute("BEGIN IMMEDIATE")  # waits for another writer, up to the timeout
+        try:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _wal(self) -> None:
+        """Write-ahead logging (readers never wait for the writer). Switching to it takes the
+        file for a moment and does not wait for a busy file like other statements: retried."""
+        deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- building ------------------------------------------------------------------------
+
+    def refresh(
+        self,
+        reader: ArchiveReader,
+        site: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        progress: Callable[[], None] | None = None,
+    ) -> dict[str, int]:
+        """Index the per-day index segments of the range not indexed yet; mark removals."""
+        counts = {"segments": 0, "indexed": 0, "texts_read": 0}
+        seen = {row[0] for row in self.db.execute("SELECT key FROM segments")}
+        for key in reader.index_segments(site, since, until):
+            if key in seen:
+                continue
+            entries = [IndexEntry.from_dict(line) for line in read_segment(reader.store, key)]
+            documents = []
+            for entry in entries:
+                if self._has_newer(entry):
+                    continue
+                text = reader.store.get(entry.text_key)
+                counts["texts_read"] += 1
+                if text is None:
+                    continue
+                documents.append((entry, text.decode("utf-8").removesuffix("\n")))
+                if progress is not None:
+                    progress()
+            self._write(documents, key)
+            counts["segments"] += 1
+            counts["indexed"] += len(documents)
+        self.mark_removed(reader)
+        return counts
+
+    def _has_newer(self, entry: IndexEntry) -> bool:
+        row = self.db.execute(
+            "SELECT version FROM articles WHERE site = ? AND id = ?", (entry.site, entry.id)
+        ).fetchone()
+        return row is not None and row[0] > entry.version
+
+    def _write(self, documents: list[tuple[IndexEntry, str]], segment: str | None) -> None:
+        """One transaction: the documents and the segment they came from, or nothing."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for entry, text in documents:
+                self._put(entry, text)
+            if segment is not None:
+                self.db.execute("INSERT OR IGNORE INTO segments VALUES (?)", (segment,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def add(self, entries: Iterable[tuple[IndexEntry, str]]) -> int:
+        """Index documents directly (benchmarks, tests): (index entry, clean text)."""
+        batch = list(entries)
+        self._write(batch, None)
+        return len(batch)
+
+    def _put(self, entry: IndexEntry, text: str) -> None:
+        row = self.db.execute(
+            "SELECT doc, version FROM articles WHERE site = ? AND id = ?", (entry.site, entry.id)
+        ).fetchone()
+        if row is not None and row[1] > entry.version:
+            return
+        if row is not None:
+            self.db.execute("DELETE FROM fts WHERE rowid = ?", (row[0],))
+            self.db.execute("DELETE FROM articles WHERE doc = ?", (row[0],))
+        day = entry.published.astimezone(BEIJING).date().isoformat()
+        cursor = self.db.execute(
+            "INSERT INTO articles (site, id, version, published, day, title, tickers, language,"
+            " url, record_key, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (entry.site, entry.id, entry.version, entry.published.isoformat(), day, entry.title,
+             " " + " ".join(entry.tickers) + " ", entry.language, entry.url, entry.record_key,
+             text),
+        )  # fmt: skip
+        self.db.execute(
+            "INSERT INTO fts (rowid, title, body, cjk) VALUES (?, ?, ?, ?)",
+            (cursor.lastrowid, _bordered(entry.title), _bordered(text),
+             cjk_bigrams(entry.title + "\n" + text)),
+        )  # fmt: skip
+
+    def mark_removed(self, reader: ArchiveReader) -> None:
+        """Flag the articles whose latest removal marker says they are gone."""
+        removed = [
+            (site, article_id)
+            for (site, article_id), marker in reader.removals().items()
+            if marker.get("event") == "removed"
+        ]
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("UPDATE articles SET removed = 0 WHERE removed = 1")
+            self.db.executemany(
+                "UPDATE articles SET removed = 1 WHERE site = ? AND id = ?", removed
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    # --- searching -----------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        site: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        ticker: str | None = None,
+        language: str | None = None,
+        limit: int = 20,
+    ) -> list[Hit]:
+        """Ranked hits (BM25, the title weighing most), filters combined with the text."""
+        query = Query.parse(text)
+        where, values = ["fts MATCH ?"], [query.expression]
+        for clause, value in (
+            ("a.site = ?", site),
+            ("a.day >= ?", since.isoformat() if since else None),
+            ("a.day <= ?", until.isoformat() if until else None),
+            ("a.tickers LIKE ?", f"% {ticker.upper()} %" if ticker else None),
+            ("(a.language = ? OR a.language LIKE ? || '-%')", language),
+        ):
+            if value is not None:
+                where.append(clause)
+                values += [value, value] if clause.count("?") == 2 else [value]
+        sql = (
+            "SELECT a.site, a.id, a.version, a.published, a.title, a.tickers, a.language, a.url,"
+            " a.removed, a.text, snippet(fts, 1, ?, ?, ' … ', 24), bm25(fts, 8.0, 1.0, 1.0)"
+            " FROM fts JOIN articles a ON a.doc = fts.rowid"
+            f" WHERE {' AND '.join(where)} ORDER BY bm25(fts, 8.0, 1.0, 1.0) LIMIT ?"
+        )
+        wanted = limit * 5 if query.mixed else limit
+        try:
+            rows = self.db.execute(sql, [MARK_START, MARK_END, *values, wanted]).fetchall()
+        except sqlite3.OperationalError as error:  # a query FTS5 still cannot read
+            raise QueryError(f"cannot search for {text!r}: {error}") from None
+        if query.mixed:
+            rows = [r for r in rows if all(m in f"{r[4]}\n{r[9]}".lower() for m in query.mixed)]
+        return [_hit(row, query) for row in rows[:limit]]
+
+
+def _bordered(text: str) -> str:
+    return _CJK.sub(lambda run: f"{BORDER}{run[0]}{BORDER}", text)
+
+
+def _hit(row: tuple[Any, ...], query: Query) -> Hit:
+    site, article_id, version, published, title, tickers, language, url, removed = row[:9]
+    text, latin_snippet, score = row[9], row[10].replace(BORDER, ""), row[11]
+    snippet = latin_snippet if MARK_START in latin_snippet else _cjk_snippet(text, query)
+    return Hit(
+        site, article_id, int(version), published, title, tuple(tickers.split()), language,
+        url, bool(removed), snippet, float(score),
+    )  # fmt: skip
+
+
+def _cjk_snippet(text: str, query: Query, width: int = 40) -> str:
+    """A window of the original text around the first CJK match, every match marked."""
+    positions = [text.find(term) for term in query.cjk_terms if term in text]
+    if not positions:
+        return text[: width * 2].replace("\n", " ")
+    start = max(min(positions) - width // 2, 0)
+    window = text[start : start + width * 2].replace("\n", " ")
+    terms = sorted(set(query.cjk_terms), key=len, reverse=True)  # 阿里巴巴 before 阿里
+    pattern = re.compile("|".join(re.escape(term) for term in terms))
+    window = pattern.sub(lambda match: f"{MARK_START}{match[0]}{MARK_END}", window)
+    return ("… " if start else "") + window + (" …" if start + width * 2 < len(text) else "")
