@@ -26,13 +26,22 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from crawler.commands import archival, crawl, demo, parse, read, schedule, search  # noqa: E402
+from crawler.commands import (  # noqa: E402
+    archival,
+    crawl,
+    demo,
+    parse,
+    read,
+    schedule,
+    search,
+    serve,
+)
 from crawler.commands.common import UsageError  # noqa: E402
 from crawler.config import ConfigError, load_config  # noqa: E402
 from crawler.stats import Exit  # noqa: E402
 from pipelines.store import StoreError  # noqa: E402
 
-GROUPS = (parse, crawl, demo, read, search, archival, schedule)
+GROUPS = (parse, crawl, demo, read, search, serve, archival, schedule)
 
 
 def build_parser() -> argparse.ArgumentParser:

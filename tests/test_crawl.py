@@ -295,11 +295,11 @@ def test_demo_archives_the_mirror_then_finds_nothing_new(
         x for x in second.stdout.splitlines() if x.startswith("tencent: revisited")
     )
     assert "removed 1" in tencent_revisits
-    assert "edited:  newsarchive diff 41283375-en" in second.stdout
+    assert "edited:  newsarchive diff 62202518-zh-CN" in second.stdout
     assert "removed: newsarchive show 20251016A07W8J00" in second.stdout
     assert "20251016A07W8J00  9月CPI" in second.stdout and "[removed]" in second.stdout
-    diff = newsarchive("--config", str(config), "diff", "41283375-en")
-    assert "Twelve years ago,{+ long+} after Tmall" in diff.stdout, diff.stderr
+    diff = newsarchive("--config", str(config), "diff", "62202518-zh-CN")
+    assert "这款PPU芯片配备[-96-]{+128+}GB HBM2e显存" in diff.stdout, diff.stderr  # by character
 
 
 def test_a_crawl_prints_its_summary_not_scrapys_start_up_dump(
