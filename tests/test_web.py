@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from crawler.mirror.server import MirrorServer
 from tests.support.commands import newsarchive, user_env
-from tests.support.s3server import free_ports
+from tests.support.s3server import WeedMini, free_ports
 
 CHROMIUM = "/usr/bin/chromium"
+CHIP_URL = "https://news.futunn.com/post/62202518"
 EDITED = "62202518-zh-CN"  # the demo's second run finds it edited (96GB -> 128GB)
 REMOVED = "20251016A07W8J00"  # ... and this one deleted
 
@@ -40,11 +42,16 @@ def demo_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(demo_config: Path) -> Iterator[str]:
+    yield from serving(demo_config)
+
+
+def serving(config: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`newsarchive serve` on a free port until the caller is done; its base URL."""
     (port,) = free_ports(1)
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "--config", str(demo_config), "serve",
+        [sys.executable, "-m", "crawler.cli", "--config", str(config), "serve",
          "--port", str(port)],
-        env=user_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=user_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -57,9 +64,11 @@ def server(demo_config: Path) -> Iterator[str]:
                 process.kill()
                 raise RuntimeError(f"serve did not start: {process.communicate()[1]}") from None
             time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.communicate(timeout=10)  # closes its pipes too
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)  # closes its pipes too
 
 
 def get(base: str, path: str, method: str = "GET") -> tuple[int, dict[str, str], str]:
@@ -164,3 +173,26 @@ def test_serve_on_a_port_in_use_is_one_line_and_exit_2(demo_config: Path, server
     result = newsarchive("--config", str(demo_config), "serve", "--port", port)
     assert result.returncode == 2
     assert result.stderr.strip() == f"newsarchive: cannot serve on 127.0.0.1:{port}: already in use"
+
+
+def test_the_reader_works_on_an_s3_archive(
+    tmp_path: Path, mirror: MirrorServer, weed: WeedMini, bucket: str
+) -> None:
+    from tests.test_s3_archive import s3_config
+
+    config = s3_config(tmp_path, mirror, bucket)
+    env = weed.env()
+    crawled = newsarchive("--config", str(config), "crawl", "--url", CHIP_URL, env=env)
+    assert crawled.returncode == 0, crawled.stderr[-2000:]
+    assert newsarchive("--config", str(config), "index", env=env).returncode == 0
+    running = serving(config, env)
+    base = next(running)
+    try:
+        status, _, body = get(base, "/api/articles")
+        assert status == 200 and [row["id"] for row in json.loads(body)] == [EDITED]
+        status, _, body = get(base, f"/search?q={q('芯片')}")
+        assert status == 200 and "<mark>芯片</mark>" in body
+        status, _, body = get(base, f"/articles/{EDITED}/raw")
+        assert status == 200 and "HBM2e" in body
+    finally:
+        running.close()
