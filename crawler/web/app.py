@@ -101,12 +101,15 @@ def create_app(config: Config) -> Starlette:
         if any(params.get(k) for k in ("site", "since", "until", "ticker")):
             rows = reader.articles(params)
             return _page(request, "list.html", {"rows": rows, "params": params})
-        since = datetime.now(BEIJING).date() - timedelta(weeks=HOME_WEEKS)
-        recent = reader.articles({"since": since, "limit": 100_000})
+        latest = reader.articles({"limit": LATEST})
+        # The weeks up to the newest article: today on a live archive, an old archive's own.
+        today = datetime.now(BEIJING).date()
+        last = date.fromisoformat(str(latest[0]["published"])[:10]) if latest else today
+        since = last - timedelta(weeks=HOME_WEEKS)
+        recent = reader.articles({"since": since, "until": last, "limit": 100_000})
         counts = Counter((row["site"], str(row["published"])[:10]) for row in recent)
         days = [since + timedelta(days=n) for n in range(HOME_WEEKS * 7 + 1)]
         table = {site: [counts.get((site, d.isoformat()), 0) for d in days] for site in SITE_NAMES}
-        latest = reader.articles({"limit": LATEST})
         return _page(request, "home.html", {"days": days, "table": table, "latest": latest})
 
     def search(request: Request) -> Response:
