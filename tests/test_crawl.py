@@ -258,7 +258,7 @@ def test_unsupported_url_makes_crawl_exit_1(mirror_config: Path) -> None:
     assert "not a Futu or Tencent article URL: https://example.com/a/1" in result.stdout
 
 
-def test_demo_archives_the_mirror_then_finds_nothing_new(
+def test_demo_archives_the_mirror_then_finds_what_the_site_changed(
     tmp_path: Path, mirror: MirrorServer
 ) -> None:
     archive = tmp_path / "demo-archive"
