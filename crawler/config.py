@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crawler.metrics import MetricsOptions
 from crawler.sites import BASE_URL_SUFFIX, SITE_NAMES, SITES, SiteSettings, at_least, choices
 from pipelines.revisits import RevisitPolicy, parse_age
 from pipelines.search import SearchOptions
@@ -123,6 +124,7 @@ SECTIONS: dict[str, type[Any]] = {
     "schedule": ScheduleConfig,
     "warc": WarcOptions,
     "search": SearchOptions,
+    "metrics": MetricsOptions,
 }
 ENV_OVERRIDES = {
     "NEWSARCHIVE_ARCHIVE": ("archive", "location"),
@@ -153,6 +155,7 @@ class Config:
     warc: WarcOptions = field(default_factory=WarcOptions)
     revisit: RevisitConfig = field(default_factory=RevisitConfig)
     search: SearchOptions = field(default_factory=SearchOptions)
+    metrics: MetricsOptions = field(default_factory=MetricsOptions)
 
     def site(self, name: str) -> Any:
         """The settings of one site (its own settings class, so its own fields)."""
@@ -202,6 +205,11 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     warc = build(WarcOptions, "warc", values["warc"])
     revisit = build(RevisitConfig, "revisit", values["revisit"])
     search = build(SearchOptions, "search", values["search"])
+    metrics = build(MetricsOptions, "metrics", values["metrics"])
+    if metrics.textfile and not metrics.textfile.endswith(".prom"):
+        raise ConfigError(
+            "setting 'metrics.textfile' must end in .prom (node_exporter reads those)"
+        )
     try:
         revisit.policy(retry.lookback_days)
     except ValueError as error:
@@ -218,7 +226,7 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     }
     return Config(
         archive=archive, crawl=crawl, retry=retry, schedule=schedule, sites=sites, path=path,
-        warc=warc, revisit=revisit, search=search,
+        warc=warc, revisit=revisit, search=search, metrics=metrics,
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.addon import config_of
+from crawler.metrics import write_metrics
 from crawler.reports import write_report
 from crawler.stats import CrawlSummary, SiteRun, Stat
 from pipelines.spool import Spool
@@ -53,6 +54,8 @@ class RunReportExtension:
             "command": "scrapy crawl",
             **summary.report(self.started, datetime.now(UTC), summary.exit_status),
         }
+        if config.metrics.textfile:
+            write_metrics(config.metrics.textfile, report)
         try:
             key = write_report(shared_store(config.archive), report)
         except StoreError as error:

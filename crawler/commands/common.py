@@ -10,6 +10,7 @@ from pathlib import Path
 
 from crawler.config import Config
 from crawler.locks import SiteLock
+from crawler.metrics import write_metrics
 from crawler.reports import write_report
 from crawler.stats import CrawlSummary, Exit
 from pipelines.spool import Spool
@@ -99,6 +100,8 @@ def finish_run(
     """Print the summary and store the run report; the exit status for cron."""
     status = print_summary(summary, config)
     report = {"command": command, **summary.report(started, datetime.now(UTC), status)}
+    if config.metrics.textfile:
+        write_metrics(config.metrics.textfile, report)
     try:
         key = write_report(store, report)
     except StoreError as error:
