@@ -59,6 +59,10 @@ class Stat(StrEnum):
     FLUSHED = "newsarchive/archive/flushed"
     PENDING = "newsarchive/archive/pending"
     LOST = "newsarchive/archive/lost"  # neither archived nor spooled: the run stops
+    # Stored records that do not match the record schema (pipelines/record_schema.json), and
+    # which (a list, for the run report).
+    INVALID_RECORDS = "newsarchive/archive/invalid_records"
+    INVALID_LIST = "newsarchive/archive/invalid_list"
     # Revisits of archived articles ([revisit]): requested, and what they found.
     REVISITED = "newsarchive/revisit/requested"
     REVISIT_UNCHANGED = "newsarchive/revisit/unchanged"
@@ -184,6 +188,9 @@ class SiteRun:
     close_reason: str = "finished"
     beyond_reach: bool = False  # asked for older articles than any source of it lists
     revisits: dict[str, int] = field(default_factory=dict)  # REVISIT_COUNTERS
+    # Stored records that do not match the record schema: {"key", "problems"}, the first 100.
+    invalid_records: list[dict[str, Any]] = field(default_factory=list)
+    invalid_count: int = 0
 
     @classmethod
     def of(cls, stats: Mapping[str, Any]) -> SiteRun:
@@ -194,6 +201,8 @@ class SiteRun:
             str(stats.get(Stat.CLOSE_REASON) or "finished"),
             bool(stats.get(Stat.BEYOND_REACH)),
             {name: int(stats.get(key, 0)) for name, key in REVISIT_COUNTERS.items()},
+            list(stats.get(Stat.INVALID_LIST) or []),
+            int(stats.get(Stat.INVALID_RECORDS, 0)),
         )
 
     @property
@@ -327,6 +336,7 @@ class CrawlSummary:
                 "failures_total": sum(run.counts[name] for name in FAILURES),
                 "outcomes": run.outcomes,
                 "revisits": run.revisits,
+                "invalid_records": run.invalid_records,
                 "close_reason": run.close_reason,
                 "failures": run.failures,
             }

@@ -37,7 +37,8 @@ ARCHIVE_SETTING = "NEWSARCHIVE_ARCHIVE"
 # The crawler attribute holding its WARC recorder (set by crawler.capture): closed here, at
 # the end of every run, before its files are stored.
 WARC_RECORDER = "newsarchive_warc_recorder"
-STORAGE_LOST = "storage_lost"  # the close reason when nothing can be written any more
+STORAGE_LOST = "storage_lost"
+MAX_INVALID_LISTED = 100  # the close reason when nothing can be written any more
 LOG = logging.getLogger("newsarchive.archive")
 
 
@@ -151,6 +152,15 @@ class ArchivePipeline:
                 stats.inc_value(Stat.REVISIT_REMOVED)
             return
         stats.inc_value(Stat.of_archive_status(result.status))
+        if result.problems:
+            stats.inc_value(Stat.INVALID_RECORDS)
+            invalid = stats.get_value(Stat.INVALID_LIST) or []
+            if len(invalid) < MAX_INVALID_LISTED:
+                invalid.append({"key": result.key, "problems": list(result.problems)})
+            stats.set_value(Stat.INVALID_LIST, invalid)
+            LOG.error(
+                "record does not match the schema: %s: %s", result.key, "; ".join(result.problems)
+            )
         if isinstance(item, ArticleItem) and item.revisit:
             if item.revisit.get("removed"):
                 stats.inc_value(Stat.REVISIT_RETURNED)

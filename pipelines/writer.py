@@ -25,6 +25,7 @@ from pipelines.layout import (
     removal_evidence_key,
     removal_key,
 )
+from pipelines.record_schema import record_problems
 from pipelines.store import ArchiveStore
 
 MAX_VERSIONS = 1000
@@ -42,6 +43,8 @@ class ArchiveResult:
     # sha256 and size of the record just stored (for the per-day index and fixity audits).
     record_sha256: str | None = None
     record_size: int | None = None
+    # How the stored record departs from the record schema (pipelines/record_schema.json).
+    problems: tuple[str, ...] = ()
 
 
 def content_sha256(text: str) -> str:
@@ -84,8 +87,9 @@ def archive_article(
             if created:
                 status = "archived" if version == 1 else "new_version"
                 result = ArchiveResult(
-                    status, keys.record, version, hashlib.sha256(data).hexdigest(), len(data)
-                )
+                    status, keys.record, version, hashlib.sha256(data).hexdigest(), len(data),
+                    tuple(record_problems(record)),
+                )  # fmt: skip
                 if on_stored is not None:
                     on_stored(result)
                 _mark_indexed(store, item, keys)
