@@ -23,6 +23,15 @@ from pipelines.store import StoreError, shared_store
 RUN_REPORT = "NEWSARCHIVE_RUN_REPORT"  # False: the caller writes one report for the run
 
 
+def _kind(spider: Spider) -> str:
+    if getattr(spider, "revisit_only", False):
+        return "revisits"
+    if getattr(spider, "requested_urls", []):
+        return "urls"
+    backfill = getattr(spider, "since_asked", False) or getattr(spider, "until", None)
+    return "backfill" if backfill or getattr(spider, "full", False) else "discovery"
+
+
 class RunReportExtension:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -47,6 +56,7 @@ class RunReportExtension:
             discovery=not getattr(spider, "requested_urls", [])
             and not getattr(spider, "revisit_only", False),
             revisits_only=getattr(spider, "revisit_only", False),
+            kind=_kind(spider),
             max_failure_ratio=config.crawl.max_failure_ratio,
             retry_attempts=config.retry.max_attempts,
         )

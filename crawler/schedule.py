@@ -28,7 +28,7 @@ def crawl_command(job: JobConfig, config: Config) -> list[str]:
     command = [sys.executable, "-m", "crawler.cli"]
     if config.path is not None:
         command += ["--config", str(config.path)]
-    command.append("crawl")
+    command += ["crawl", "--job", job.id]
     for site in job.sites:
         command += ["--site", site]
     return command + list(job.args)

@@ -221,6 +221,10 @@ class CrawlSummary:
     skipped_locked: dict[str, str] = field(default_factory=dict)  # site -> lock holder
     discovery: bool = True  # False for a run of given URLs, or of revisits only
     revisits_only: bool = False  # `crawl --revisit-only`
+    # What kind of run this was (discovery, backfill, urls, revisits, demo) and the scheduler
+    # job it ran for: monitors compare a run only with runs of the same kind and job.
+    kind: str = ""
+    job: str | None = None
     max_failure_ratio: float = 0.05
     retry_attempts: int = 0  # retry.max_attempts, for the "gave up" line
     # URLs that fail on purpose (the demo's sample failures): listed, never a problem.
@@ -347,6 +351,8 @@ class CrawlSummary:
             "ended": ended.isoformat(),
             "seconds": round((ended - started).total_seconds(), 1),
             "mode": "revisits" if self.revisits_only else "discovery" if self.discovery else "urls",
+            "kind": self.kind or ("discovery" if self.discovery else "urls"),
+            "job": self.job,
             "status": self.status,
             "exit_status": exit_status,
             "problems": self.problems,

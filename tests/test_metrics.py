@@ -74,3 +74,22 @@ def test_a_textfile_not_ending_in_prom_is_a_configuration_error(
     result = newsarchive("--config", str(config), "crawl", "--url", FUTU_EN.url)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("newsarchive: setting 'metrics.textfile' must end")
+
+
+def test_run_reports_say_their_kind_and_scheduler_job(tmp_path: Path, mirror: MirrorServer) -> None:
+    import json
+
+    from crawler.config import load_config
+    from crawler.schedule import crawl_command
+
+    config = mirror_config(tmp_path / "newsarchive.toml", mirror, tmp_path / "archive")
+    result = newsarchive("--config", str(config), "crawl", "--url", FUTU_EN.url,
+                         "--job", "futu-nightly")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    (report,) = [json.loads(p.read_text()) for p in (tmp_path / "archive" / "runs").rglob("*.json")]
+    assert (report["kind"], report["job"]) == ("urls", "futu-nightly")
+    loaded = load_config(config)
+    job = loaded.schedule.jobs[0]
+    command = crawl_command(job, loaded)
+    at = command.index("crawl")
+    assert command[at : at + 3] == ["crawl", "--job", job.id]  # the scheduler says which job

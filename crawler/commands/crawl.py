@@ -47,6 +47,9 @@ def add_arguments(commands: Any) -> None:
     )
     c.add_argument("--log-file", type=Path, help="write the crawl log here instead of stderr")
     c.add_argument(
+        "--job", help="the scheduler job this run is for (`newsarchive schedule` sets it)"
+    )
+    c.add_argument(
         "--render",
         action="store_true",
         help="fetch challenge pages again in headless Chromium (crawl.render_challenges)",
@@ -106,12 +109,23 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         skipped_locked=skipped,
         discovery=not urls and not args.revisit_only,
         revisits_only=args.revisit_only,
+        kind=run_kind(urls, args),
+        job=args.job,
         max_failure_ratio=config.crawl.max_failure_ratio,
         retry_attempts=config.retry.max_attempts,
     )
     status = finish_run(summary, config, store, started, command="crawl")
     refresh_after_crawl(config)
     return status
+
+
+def run_kind(urls: list[str], args: argparse.Namespace) -> str:
+    """discovery (a nightly run), backfill (a past range or everything again), urls, revisits."""
+    if args.revisit_only:
+        return "revisits"
+    if urls:
+        return "urls"
+    return "backfill" if args.since or args.until or args.full else "discovery"
 
 
 def cmd_flush(args: argparse.Namespace, config: Config) -> int:

@@ -89,7 +89,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
             mirrored(config, mirror), revisit=RevisitConfig(ages=DEMO_REVISIT_AGES)
         )
         runs = run_crawl(plan, demo_config, overrides)
-    summary = CrawlSummary(runs, expected_failures=frozenset(on_purpose))
+    summary = CrawlSummary(runs, expected_failures=frozenset(on_purpose), kind="demo")
     finish_run(summary, config, store, started, command="demo")
     refresh_after_crawl(config)
     if later_run:
