@@ -32,7 +32,6 @@ from pipelines.warc import (
     WarcRef,
     cdxj_index,
     gzip_member,
-    record_id,
     status_line,
     warc_date,
 )
@@ -133,11 +132,6 @@ def _write_reconstructed(
         record["fetched_url"], status, "HTTP/1.1", headers, body, fetched, None
     )
     out.write(gzip_member(response))
-    record["warc"] = {
-        "uri": record["fetched_url"],
-        "date": warc_date(fetched),
-        "record_id": record_id(response),
-    }
 
 
 def _pages_lines(records: list[dict[str, Any]]) -> Iterator[bytes]:
@@ -149,7 +143,12 @@ def _pages_lines(records: list[dict[str, Any]]) -> Iterator[bytes]:
     }
     yield _json_line(header)
     for record in sorted(records, key=lambda r: (r["published"], r["site"], r["id"])):
-        capture = record["warc"]
+        # The URL and time of its capture; a page rebuilt from before WARC capture is dated
+        # when it was fetched, like the response record written for it.
+        capture = record.get("warc") or {
+            "uri": record["fetched_url"],
+            "date": warc_date(datetime.fromisoformat(record["fetched_at"])),
+        }
         yield _json_line(
             {
                 "id": f"{record['site']}/{record['id']}",
