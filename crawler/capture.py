@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +27,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.asyncio import run_in_thread
 
+from crawler import software_version
 from crawler.addon import config_of
 from crawler.stats import Stat
 from pipelines.archive import WARC_RECORDER
@@ -54,7 +54,7 @@ def warcinfo(crawler: Crawler, site: str) -> dict[str, str]:
     config = config_of(crawler)
     robots = "obey" if crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore"
     info = {
-        "software": f"newsarchive/{_version()} (Scrapy {scrapy.__version__}, warcio)",
+        "software": f"newsarchive/{software_version()} (Scrapy {scrapy.__version__}, warcio)",
         "format": "WARC File Format 1.1",
         "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
         "http-header-user-agent": crawler.settings.get("USER_AGENT") or config.crawl.user_agent,
@@ -165,19 +165,6 @@ class WarcCapture:
             key, offset, length, record_id(record), "conversion", response.url, warc_date(now),
             payload_digest(response.body), related=tuple(origin.ranges()) if origin else (),
         )  # fmt: skip
-
-
-def _version() -> str:
-    try:
-        return metadata.version("newsarchive")
-    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown"
-
-
-def recorder_of(crawler: Crawler) -> WarcRecorder | None:
-    """The WARC recorder of a crawler, if its capture is on."""
-    recorder: WarcRecorder | None = getattr(crawler, WARC_RECORDER, None)
-    return recorder
 
 
 def _response_headers(response: Response) -> list[tuple[str, str]]:

@@ -14,10 +14,10 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from crawler import software_version
 from crawler.commands.common import UsageError
 from crawler.commands.read import day_range, reader_for
 from crawler.config import Config
@@ -81,7 +81,7 @@ def export_wacz(args: argparse.Namespace, config: Config) -> int:
     check_store(reader.store)
     with tqdm(desc="export", unit="record", file=sys.stderr, disable=None) as bar:
         summary = write_wacz(
-            reader, args.site, since, until, output, f"newsarchive {_version()}", bar.update
+            reader, args.site, since, until, output, f"newsarchive {software_version()}", bar.update
         )
     for problem in summary.missing:
         print(f"PROBLEM: not exported: {problem}", file=sys.stderr)
@@ -91,13 +91,6 @@ def export_wacz(args: argparse.Namespace, config: Config) -> int:
         file=sys.stderr,
     )
     return Exit.PROBLEMS if summary.missing else Exit.OK
-
-
-def _version() -> str:
-    try:
-        return metadata.version("newsarchive")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 COMMANDS = {"verify": cmd_verify}
