@@ -32,7 +32,7 @@ from pipelines.day_index import IndexEntry
 from pipelines.journal import read_segment
 from pipelines.reader import ArchiveReader
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # a file written with another version is rebuilt (it is derived data)
 MARK_START, MARK_END = "\u27e6", "\u27e7"  # ⟦match⟧: plain text that survives any terminal
 LOCK_TIMEOUT_SECONDS = 60
 OPTIMIZE_AFTER = 5000  # articles added by one refresh before the index is merged
@@ -50,18 +50,25 @@ CREATE TABLE IF NOT EXISTS articles (
     doc INTEGER PRIMARY KEY,
     site TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
     published TEXT NOT NULL, day TEXT NOT NULL, title TEXT NOT NULL, tickers TEXT NOT NULL,
-    language TEXT NOT NULL, url TEXT NOT NULL, record_key TEXT NOT NULL, text TEXT NOT NULL,
+    language TEXT NOT NULL, url TEXT NOT NULL, record_key TEXT NOT NULL,
     removed INTEGER NOT NULL DEFAULT 0,
     UNIQUE (site, id)
 );
+-- Texts apart: a filtered search looks up the articles row of every match, and narrow rows
+-- keep those lookups in a few pages (with the text inline they cost more than the ranking).
+CREATE TABLE IF NOT EXISTS texts (doc INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS articles_day ON articles (day);
 CREATE TABLE IF NOT EXISTS segments (key TEXT PRIMARY KEY);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     title, body, cjk, tokenize = "porter unicode61 remove_diacritics 2 separators '​'"
 );
-INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
-INSERT INTO fts (fts, rank) VALUES ('rank', 'bm25(8.0, 1.0, 1.0)')
+INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}')
 """
+_TABLES = ("meta", "articles", "texts", "segments", "fts")
+# BM25 with the title weighing most. Called as a function and sorted by SQLite rather than
+# FTS5's `rank` column: measured a quarter faster on common words, and a filter is applied
+# before the score is computed instead of after.
+_SCORE = "bm25(fts, 8.0, 1.0, 1.0)"
 
 
 @dataclass(frozen=True)
@@ -162,6 +169,9 @@ class SearchIndex:
         self._wal()
         self.db.execute("BEGIN IMMEDIATE")  # waits for another writer, up to the timeout
         try:
+            if self._schema() not in (None, str(SCHEMA_VERSION)):
+                for table in _TABLES:
+                    self.db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
@@ -169,6 +179,13 @@ class SearchIndex:
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+
+    def _schema(self) -> str | None:
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+        except sqlite3.OperationalError:  # a new file
+            return None
+        return None if row is None else str(row[0])
 
     def _wal(self) -> None:
         """Write-ahead logging (readers never wait for the writer). Switching to it takes the
@@ -262,14 +279,15 @@ class SearchIndex:
         if row is not None:
             self.db.execute("DELETE FROM fts WHERE rowid = ?", (row[0],))
             self.db.execute("DELETE FROM articles WHERE doc = ?", (row[0],))
+            self.db.execute("DELETE FROM texts WHERE doc = ?", (row[0],))
         day = entry.published.astimezone(BEIJING).date().isoformat()
         cursor = self.db.execute(
             "INSERT INTO articles (site, id, version, published, day, title, tickers, language,"
-            " url, record_key, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " url, record_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (entry.site, entry.id, entry.version, entry.published.isoformat(), day, entry.title,
-             " " + " ".join(entry.tickers) + " ", entry.language, entry.url, entry.record_key,
-             text),
+             " " + " ".join(entry.tickers) + " ", entry.language, entry.url, entry.record_key),
         )  # fmt: skip
+        self.db.execute("INSERT INTO texts VALUES (?, ?)", (cursor.lastrowid, text))
         self.db.execute(
             "INSERT INTO fts (rowid, title, body, cjk) VALUES (?, ?, ?, ?)",
             (cursor.lastrowid, _bordered(entry.title), _bordered(text),
@@ -329,14 +347,17 @@ class SearchIndex:
                 values += [value, value] if clause.count("?") == 2 else [value]
         # Rank first, over ids only; texts and snippets only for the hits shown (computing a
         # snippet for every match before sorting made common words ten times slower).
+        # Without filters no articles row is looked up until the hits are known.
+        joined = " JOIN articles a ON a.doc = fts.rowid" if len(where) > 1 else ""
         ranked = (
-            "SELECT fts.rowid, rank FROM fts JOIN articles a ON a.doc = fts.rowid"
-            f" WHERE {' AND '.join(where)} ORDER BY rank LIMIT ?"
+            f"SELECT fts.rowid, {_SCORE} AS score FROM fts{joined}"
+            f" WHERE {' AND '.join(where)} ORDER BY score LIMIT ?"
         )
         shown = (
             "SELECT a.site, a.id, a.version, a.published, a.title, a.tickers, a.language, a.url,"
-            " a.removed, a.text, snippet(fts, 1, ?, ?, ' … ', 24)"
-            " FROM fts JOIN articles a ON a.doc = fts.rowid WHERE fts MATCH ? AND fts.rowid = ?"
+            " a.removed, t.text, snippet(fts, 1, ?, ?, ' … ', 24)"
+            " FROM fts JOIN articles a ON a.doc = fts.rowid JOIN texts t ON t.doc = fts.rowid"
+            " WHERE fts MATCH ? AND fts.rowid = ?"
         )
         wanted = limit * 5 if query.mixed else limit
         try:

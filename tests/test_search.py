@@ -155,3 +155,21 @@ def test_search_before_any_index_says_what_to_run(tmp_path: Path, mirror: Mirror
     config = mirror_config(tmp_path / "c.toml", mirror, tmp_path / "archive")
     result = newsarchive("--config", str(config), "search", "芯片")
     assert result.returncode == 2 and "run `newsarchive index` first" in result.stderr
+
+
+def test_an_index_of_an_older_layout_is_rebuilt(indexed: Path, tmp_path: Path) -> None:
+    index = tmp_path / "old.sqlite"
+    old = sqlite3.connect(index)  # the first layout: texts inside the articles rows
+    old.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
+    old.execute("INSERT INTO meta VALUES ('schema', '1')")
+    old.execute("CREATE TABLE articles (doc INTEGER PRIMARY KEY, site TEXT, id TEXT, text TEXT)")
+    old.execute("CREATE TABLE segments (key TEXT PRIMARY KEY)")
+    old.execute("INSERT INTO segments VALUES ('index/futu/2025/01/01/x.jsonl')")
+    old.commit()
+    old.close()
+    config = tmp_path / "old.toml"
+    config.write_text(indexed.read_text() + f'\n[search]\npath = "{index}"\n')
+    built = newsarchive("--config", str(config), "index")
+    assert built.returncode == 0, built.stderr
+    assert f"indexed {len(ARTICLES)} articles" in built.stdout
+    assert ids(search(config, "芯片")) == {CHIP_CN, CHIP_TENCENT}
