@@ -28,6 +28,7 @@ from pathlib import Path  # noqa: E402
 
 from crawler.commands import (  # noqa: E402
     archival,
+    backfill,
     crawl,
     demo,
     parse,
@@ -41,7 +42,7 @@ from crawler.config import ConfigError, load_config  # noqa: E402
 from crawler.stats import Exit  # noqa: E402
 from pipelines.store import StoreError  # noqa: E402
 
-GROUPS = (parse, crawl, demo, read, search, serve, archival, schedule)
+GROUPS = (parse, crawl, backfill, demo, read, search, serve, archival, schedule)
 
 
 def build_parser() -> argparse.ArgumentParser:

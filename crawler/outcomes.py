@@ -72,6 +72,8 @@ OUTCOMES: dict[str, Outcome] = {outcome.name: outcome for outcome in _TABLE}
 PARSED = "parsed"
 # Not a fetch outcome: the retry ledger's line for a URL that failed retry.max_attempts times.
 GAVE_UP = "gave_up"
+# Not a fetch outcome: `newsarchive backfill` put the URL on the shared frontier.
+QUEUED = "queued"
 
 
 def outcome(name: str) -> Outcome:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from crawler.config import Config
@@ -57,12 +57,14 @@ def run_crawl(
     overrides: Mapping[str, Any] | None = None,
     spider_args: Mapping[str, Any] | None = None,
     render: bool = False,
+    spider_class: Callable[[type], type] | None = None,
 ) -> dict[str, SiteRun]:
     """Crawl with the site spiders in one Scrapy process; what each site's spider did.
 
     A site mapped to a URL list fetches those URLs; a site mapped to None runs discovery.
     Spiders are found by name (the site's), so a new site needs no change here. `render`
     sends challenge pages through Chromium (`--render`) whatever the config says.
+    `spider_class` wraps each site's spider class (the frontier workers' RedisSpider).
     Scrapy is imported here, not at the top, so the scheduler and the readers never load it.
     """
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
@@ -87,7 +89,10 @@ def run_crawl(
     for site, urls in urls_by_site.items():
         if site not in SITES or urls == []:
             continue
-        crawler = process.create_crawler(site)
+        spider: type | str = site
+        if spider_class is not None:
+            spider = spider_class(process.spider_loader.load(site))
+        crawler = process.create_crawler(spider)
         crawlers[site] = crawler
         process.crawl(crawler, urls=urls or None, **(spider_args or {}))
     process.start()

@@ -28,6 +28,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RobotsTxtForEveryRequest": 100,
     "crawler.middlewares.OffsiteRedirectGuard": 650,
     "crawler.capture.WarcCapture": 950,
+    # Frontier workers only (NotConfigured otherwise): the per-site rate shared by all of
+    # them, last, so that only the fetch itself waits for its slot.
+    "crawler.distributed.SharedRateLimit": 960,
 }
 RETRY_ENABLED = True
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]

@@ -56,6 +56,9 @@ class SiteSettings:
 
     base_url: str
     max_pages: int = field(default=5, metadata=at_least(1))
+    # Requests per second to the site from all `newsarchive worker`s together (held through
+    # their shared Redis, so adding workers never adds load); 0: no shared limit.
+    shared_rate: float = field(default=2.0, metadata=at_least(0))
 
     def base_urls(self) -> dict[str, str]:
         """Every `*base_url` setting and its value."""

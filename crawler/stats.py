@@ -43,6 +43,8 @@ class Stat(StrEnum):
     FETCHED = "newsarchive/fetched"  # responses handed to the parser (a render is not one more)
     RENDERED = "newsarchive/rendered"  # challenge pages fetched again in Chromium
     UNSUPPORTED_URL = "newsarchive/unsupported_url"
+    FRONTIER_CLAIMED = "newsarchive/frontier/claimed"  # a worker's entries from the frontier
+    RATE_WAITED = "newsarchive/frontier/rate_waited"  # requests held for the shared rate limit
     # Pages that failed, with URLs, for the run report (a list, not a count).
     FAILURE_LIST = "newsarchive/failure_list"
     # 1 when a run asked for articles older than any of its discovery sources lists.

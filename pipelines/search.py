@@ -31,6 +31,7 @@ from crawler.items import BEIJING
 from pipelines.day_index import IndexEntry
 from pipelines.journal import read_segment
 from pipelines.reader import ArchiveReader
+from pipelines.store import is_local
 
 SCHEMA_VERSION = 2  # a file written with another version is rebuilt (it is derived data)
 MARK_START, MARK_END = "\u27e6", "\u27e7"  # ⟦match⟧: plain text that survives any terminal
@@ -84,7 +85,7 @@ class SearchOptions:
 
     def refreshed_by_crawls(self, archive_location: str) -> bool:
         if self.auto_index == "local":
-            return not archive_location.startswith("s3://")
+            return is_local(archive_location)
         return self.auto_index == "always"
 
 

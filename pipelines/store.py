@@ -222,9 +222,14 @@ def _reason(error: OSError) -> str:
     return error.strerror or type(error).__name__
 
 
+def is_local(location: str) -> bool:
+    """Whether an archive location is a local folder (anything but `s3://bucket/prefix`)."""
+    return not location.startswith("s3://")
+
+
 def open_store(options: StoreOptions) -> ArchiveStore:
     """The store for the archive settings: `s3://bucket/prefix` or a local folder."""
-    if options.location.startswith("s3://"):
+    if not is_local(options.location):
         from pipelines.s3store import S3Store
 
         return S3Store.from_options(options)

@@ -31,6 +31,7 @@ from twisted.python.failure import Failure
 from crawler.addon import RENDER_CHALLENGES, check_render_setup, config_of, ensure_config
 from crawler.capture import CAPTURE, CAPTURE_OF_ID, PREVIOUS_CAPTURE, capture_of
 from crawler.config import Config
+from crawler.frontier import SEED_SINK
 from crawler.items import (
     BEIJING,
     ArticleItem,
@@ -134,11 +135,15 @@ class ArticleSpider(scrapy.Spider):
             {urlsplit(url).hostname or "" for url in spider.site_settings.base_urls().values()}
         )
         spider.state = ArchiveState.of(spider.config.archive)
+        # `backfill --site --since`: discovery hands each listed article to the frontier's
+        # seeder instead of fetching it (crawler/commands/backfill.py).
+        spider.seed_sink = crawler.settings.get(SEED_SINK)
         return spider
 
     config: Config
     state: ArchiveState
     allowed_domains: list[str]
+    seed_sink: Any
 
     @property
     def parser(self) -> SiteParser:
@@ -165,6 +170,12 @@ class ArticleSpider(scrapy.Spider):
                     yield request
             return
         await run_in_thread(self.state.flush)  # outcomes a killed run journaled
+        if self.seed_sink is not None:  # only the listings: no revisits, no retries
+            if self.since is not None:
+                self.warn_beyond_reach(self.since)
+            for request in self.discovery_requests():
+                yield request
+            return
         for request in await run_in_thread(self.revisit_requests):
             yield request
         if self.revisit_only:
@@ -340,6 +351,10 @@ class ArticleSpider(scrapy.Spider):
             return None
         if ref.id in self.requested_ids:
             return None  # listed twice (several listings, or a retry of it this run)
+        if self.seed_sink is not None:
+            self.requested_ids.add(ref.id)
+            await run_in_thread(self.seed_sink.add, self.site, ref.id, ref.url)
+            return None
         looked_up = not self.full
         if looked_up:
             archived = await run_in_thread(self.state.archived_or_unknown, self.site, ref.id)
@@ -396,7 +411,7 @@ class ArticleSpider(scrapy.Spider):
             self.logger.error("fetch outcomes not published yet: %s", error)
         errors = self.crawler.stats.get_value(Stat.DISCOVERY_ERRORS, 0)
         # A past range (`until`) is not where the nightly runs got to: no mark from it.
-        past_range = self.until is not None
+        past_range = self.until is not None or self.seed_sink is not None
         if self.requested_urls or reason != "finished" or errors or self.high_water is None:
             return
         if past_range:

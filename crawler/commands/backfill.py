@@ -1,0 +1,324 @@
+"""`newsarchive backfill` and `newsarchive worker`: a large crawl spread over machines.
+
+`backfill` seeds the shared Redis frontier (crawler/frontier.py) from a URL file (streamed,
+memory bounded by one batch) or from a site's discovery sources over a date range (they own
+how far back they reach), and shows its progress. `worker` runs the site spiders on the
+frontier (crawler/distributed.py) and archives into the configured archive, which workers on
+several machines share when it is S3-compatible storage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.commands.common import UsageError, check_run_places, finish_run, log_file_settings
+from crawler.commands.search import refresh_after_crawl
+from crawler.config import Config
+from crawler.frontier import (
+    SEED_SINK,
+    Frontier,
+    FrontierError,
+    RedisError,
+    Seeder,
+    SiteProgress,
+    connect,
+    new_worker_id,
+    redact,
+    start_urls_key_pattern,
+)
+from crawler.items import parse_day
+from crawler.outcomes import QUEUED
+from crawler.parsers import UnsupportedURL, identify
+from crawler.runner import run_crawl
+from crawler.sites import SITE_NAMES
+from crawler.stats import CrawlSummary, Exit
+from pipelines.spool import Spool
+from pipelines.state import ArchiveState
+from pipelines.store import is_local, shared_store
+
+REDIS_ENV = "NEWSARCHIVE_REDIS"  # the Redis URL, kept off command lines (its password)
+LOOKUP_THREADS = 16  # archive existence checks in flight while seeding (S3 round trips)
+WATCH_SECONDS = 2.0
+# `--watch` gives up when work is left but no worker has been alive for this long.
+WATCH_NO_WORKER_SECONDS = 60.0
+
+
+def add_arguments(commands: Any) -> None:
+    redis_help = f"redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS); default ${REDIS_ENV}"
+    b = commands.add_parser(
+        "backfill",
+        help="queue a URL list or a past range on the shared Redis frontier; show its progress",
+    )
+    b.add_argument("--redis", help=redis_help)
+    b.add_argument("--urls-file", type=Path, help="article URLs, one per line (any size)")
+    b.add_argument("--site", choices=SITE_NAMES, action="append", help="site(s) to discover")
+    b.add_argument("--since", help="discover articles published since YYYY-MM-DD")
+    b.add_argument("--until", help="... up to YYYY-MM-DD")
+    b.add_argument("--status", action="store_true", help="queued / in flight / archived / failed")
+    b.add_argument("--watch", action="store_true", help="--status as a live progress bar")
+    w = commands.add_parser(
+        "worker", help="fetch and archive the articles queued on the shared Redis frontier"
+    )
+    w.add_argument("--redis", help=redis_help)
+    w.add_argument("--site", choices=SITE_NAMES, action="append", help="only these sites")
+    w.add_argument(
+        "--idle-exit", type=float, default=0, metavar="SECONDS",
+        help="stop after the frontier gave nothing this long (default: never)",
+    )  # fmt: skip
+    w.add_argument("--log-file", type=Path, help="write the crawl log here instead of stderr")
+
+
+def redis_url(args: argparse.Namespace) -> str:
+    url = args.redis or os.environ.get(REDIS_ENV)
+    if not url:
+        raise UsageError(f"--redis URL (or ${REDIS_ENV}) is required")
+    return str(url)
+
+
+def open_frontier(url: str) -> Frontier:
+    """The frontier, or one line and exit 2 before anything else happens."""
+    try:
+        return Frontier(connect(url))
+    except FrontierError as error:
+        raise UsageError(str(error)) from None
+
+
+# --- backfill ------------------------------------------------------------------------------
+
+
+def cmd_backfill(args: argparse.Namespace, config: Config) -> int:
+    sites = args.site or list(SITE_NAMES)
+    if args.status or args.watch:
+        if args.urls_file or args.since or args.until:
+            raise UsageError("--status and --watch take --site only")
+        frontier = open_frontier(redis_url(args))
+        return watch(frontier, sites) if args.watch else print_status(frontier, sites)
+    if bool(args.urls_file) == bool(args.since):
+        raise UsageError("give either --urls-file FILE or --since YYYY-MM-DD (with --site)")
+    if args.urls_file and (args.until or args.site):
+        raise UsageError("--urls-file takes no --site or --until: its URLs say their site")
+    if args.until and not args.since:
+        raise UsageError("--until needs --since")
+    for option, value in (("--since", args.since), ("--until", args.until)):
+        if value:
+            try:
+                parse_day(value)
+            except ValueError as error:
+                raise UsageError(f"{option}: {error}") from None
+    if args.urls_file and not args.urls_file.is_file():
+        raise UsageError(f"no such file: {args.urls_file}")
+    url = redis_url(args)
+    frontier = open_frontier(url)
+    state = ArchiveState.of(config.archive)
+    label = f"backfill {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+    with ThreadPoolExecutor(LOOKUP_THREADS) as pool:
+
+        def archived(site: str, ids: list[str]) -> set[str]:
+            held = pool.map(lambda i: state.archived_or_unknown(site, i), ids)
+            return {i for i, yes in zip(ids, held, strict=True) if yes}
+
+        def queued(site: str, entries: list[tuple[str, str]]) -> None:
+            for article_id, article_url in entries:
+                state.record_outcome(site, article_url, QUEUED, article_id, extra={"by": label})
+
+        seeder = Seeder(frontier, archived, queued)
+        try:
+            for site in SITE_NAMES:
+                seeder.requeue_orphans(site)
+            if args.urls_file:
+                unsupported = seed_file(seeder, args.urls_file)
+                problems = 0
+            else:
+                unsupported, problems = 0, seed_discovery(seeder, config, sites, args)
+        except RedisError as error:
+            print(f"newsarchive: frontier Redis failed: {error}", file=sys.stderr)
+            return Exit.PROBLEMS
+        finally:
+            state.flush()
+    counts = seeder.counts
+    if counts.requeued or counts.settled_archived:
+        print(
+            f"{counts.requeued} in flight on stopped workers put back on the queue"
+            + (f", {counts.settled_archived} found archived" if counts.settled_archived else "")
+        )
+    if unsupported:
+        print(f"{unsupported} lines are no article URL of any site: skipped", file=sys.stderr)
+    print(counts.line())
+    return Exit.PROBLEMS if problems else Exit.OK
+
+
+def file_entries(path: Path, unsupported: list[int]) -> Iterator[tuple[str, str, str]]:
+    """(site, id, canonical URL) of each article URL line, read as a stream."""
+    read = 0
+    try:
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                read += 1
+                text = line.strip()
+                if not text or text.startswith("#"):
+                    continue
+                try:
+                    ref = identify(text)
+                except UnsupportedURL:
+                    unsupported[0] += 1
+                    continue
+                yield ref.site, ref.id, ref.url
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a UTF-8 text file of URLs (after line {read})") from None
+
+
+def seed_file(seeder: Seeder, path: Path) -> int:
+    unsupported = [0]
+    try:
+        seeder.seed(file_entries(path, unsupported))
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    return unsupported[0]
+
+
+def seed_discovery(
+    seeder: Seeder, config: Config, sites: list[str], args: argparse.Namespace
+) -> int:
+    """Run the sites' discovery over the range, queueing what it lists. Problems: discovery
+    errors (a listing that changed shape is not 'nothing to backfill')."""
+    runs = run_crawl(
+        {site: None for site in sites},
+        config,
+        {SEED_SINK: seeder},
+        {"since": args.since, "until": args.until},
+    )
+    seeder.flush()
+    problems = 0
+    for site, run in runs.items():
+        errors = run.counts["discovery_errors"]
+        if errors:
+            print(f"PROBLEM: {site}: discovery broken ({errors} listing errors)")
+            problems += errors
+        if run.beyond_reach:
+            print(f"{site}: the discovery sources do not reach back to {args.since}; "
+                  "older articles need --urls-file", file=sys.stderr)  # fmt: skip
+    return problems
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+def status_lines(rows: list[SiteProgress], failures: dict[str, dict[str, int]]) -> list[str]:
+    lines = [f"{'site':10} {'queued':>9} {'in flight':>9} {'archived':>9} {'failed':>7} "
+             f"{'per min':>8} {'workers':>7}"]  # fmt: skip
+    for p in rows:
+        lines.append(
+            f"{p.site:10} {p.queued:9d} {p.in_flight:9d} {p.archived:9d} {p.failed:7d} "
+            f"{p.per_minute:8.1f} {p.workers:7d}"
+        )
+        if failures.get(p.site):
+            why = ", ".join(f"{n} {name}" for name, n in sorted(failures[p.site].items()))
+            lines.append(f"{'':10} failed: {why}")
+    return lines
+
+
+def print_status(frontier: Frontier, sites: list[str]) -> int:
+    try:
+        rows = [frontier.progress(site) for site in sites]
+        failures = {site: frontier.failures(site) for site in sites}
+    except RedisError as error:
+        print(f"newsarchive: frontier Redis failed: {error}", file=sys.stderr)
+        return Exit.PROBLEMS
+    for line in status_lines(rows, failures):
+        print(line)
+    return Exit.OK
+
+
+def watch(frontier: Frontier, sites: list[str]) -> int:
+    """A progress bar until nothing is queued or in flight (Ctrl-C stops watching)."""
+    from tqdm import tqdm
+
+    bar = tqdm(unit="article", file=sys.stderr, dynamic_ncols=True)
+    last_worker = time.monotonic()
+    try:
+        while True:
+            rows = [frontier.progress(site) for site in sites]
+            bar.total = sum(p.total for p in rows)
+            bar.n = sum(p.archived + p.failed for p in rows)
+            left = sum(p.queued + p.in_flight for p in rows)
+            workers = sum(p.workers for p in rows)
+            bar.set_postfix_str(
+                f"queued {sum(p.queued for p in rows)}, in flight "
+                f"{sum(p.in_flight for p in rows)}, failed {sum(p.failed for p in rows)}, "
+                f"{sum(p.per_minute for p in rows):.0f}/min, workers {workers}"
+            )
+            bar.refresh()
+            if workers:
+                last_worker = time.monotonic()
+            if not left:
+                break
+            if time.monotonic() - last_worker > WATCH_NO_WORKER_SECONDS:
+                bar.close()
+                print(f"newsarchive: {left} articles left and no worker running",
+                      file=sys.stderr)  # fmt: skip
+                return Exit.PROBLEMS
+            time.sleep(WATCH_SECONDS)
+    except KeyboardInterrupt:
+        bar.close()
+        return Exit.OK
+    except RedisError as error:
+        bar.close()
+        print(f"newsarchive: frontier Redis failed: {error}", file=sys.stderr)
+        return Exit.PROBLEMS
+    bar.close()
+    return print_status(frontier, sites)
+
+
+# --- worker --------------------------------------------------------------------------------
+
+
+def cmd_worker(args: argparse.Namespace, config: Config) -> int:
+    from crawler.distributed import REDIS_URL, WORKER_ID, worker_spider
+
+    if args.idle_exit < 0:
+        raise UsageError(f"--idle-exit must be 0 or more, got {args.idle_exit:g}")
+    url = redis_url(args)
+    open_frontier(url)  # unreachable or refused: exit 2 before any fetch
+    started = datetime.now(UTC)
+    store = shared_store(config.archive)
+    check_run_places(config, store, args.log_file)
+    if is_local(config.archive.location):
+        print(
+            "newsarchive: WARNING: the archive is a local folder: workers on other machines "
+            "cannot share it (use S3-compatible storage for a worker fleet)",
+            file=sys.stderr,
+        )
+    worker = new_worker_id()
+    print(f"worker {worker} on {redact(url)}", file=sys.stderr)
+    overrides = {
+        **log_file_settings(args.log_file),
+        REDIS_URL: url,
+        WORKER_ID: worker,
+        "REDIS_START_URLS_KEY": start_urls_key_pattern(),
+        "MAX_IDLE_TIME_BEFORE_CLOSE": int(args.idle_exit),
+    }
+    sites = args.site or list(SITE_NAMES)
+    runs = run_crawl({site: None for site in sites}, config, overrides, spider_class=worker_spider)
+    summary = CrawlSummary(
+        runs,
+        [],
+        pending_uploads=Spool(config.archive.spool_dir).uploads_pending(),
+        discovery=False,
+        kind="worker",
+        max_failure_ratio=config.crawl.max_failure_ratio,
+        retry_attempts=config.retry.max_attempts,
+    )
+    status = finish_run(summary, config, store, started, command="worker")
+    refresh_after_crawl(config)
+    return status
+
+
+COMMANDS = {"backfill": cmd_backfill, "worker": cmd_worker}

@@ -1,0 +1,248 @@
+"""Crawl workers on the shared Redis frontier (crawler/frontier.py), built on scrapy-redis.
+
+A worker runs each site's own spider with scrapy-redis's `RedisMixin` in front: it reads
+article entries from `newsarchive:<site>:start_urls` (REDIS_START_URLS_KEY), builds requests
+with `make_request_from_data`, and asks for more when idle, closing after
+MAX_IDLE_TIME_BEFORE_CLOSE seconds of nothing (`--idle-exit`). What we change, and why:
+
+- `start()`: scrapy-redis 0.9 feeds Scrapy through `start_requests()`, which Scrapy 2.13+
+  only calls from its default `start()`; our spiders define `start()`, so the mixin does too.
+- Claiming (`pop_list_queue`) is the frontier's Lua script, so every entry taken is in flight
+  under this worker's name; scrapy-redis's LRANGE+LTRIM would forget it if the worker died.
+- The idle handler claims in a thread instead of in the reactor, and treats a Redis that does
+  not answer as "wait", not "idle": a Redis restart neither freezes nor closes a worker.
+- Requests stay in each worker's own scheduler: an entry is fetched by the worker that
+  claimed it, so a killed worker's unfinished ids are exactly its in-flight claims. Duplicates
+  are filtered by article id when queued (the frontier's `pending` and `archived` sets), which
+  catches two URLs of one article that a request fingerprint would not.
+
+Settling: an id ends archived when its ArticleItem has passed the pipeline (`item_scraped`),
+or with its outcome when the spider accounts for a page that gave no article. Settles, the
+heartbeat and claims go to Redis from threads, batched once a second.
+
+`SharedRateLimit` holds every worker's requests to one site to `[sites.<name>] shared_rate`
+requests per second in total, through evenly spaced slots reserved in Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import deque
+from typing import Any
+
+import scrapy
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.asyncio import run_in_thread
+from scrapy.utils.defer import deferred_to_future
+from scrapy_redis.spiders import RedisMixin
+from twisted.internet import reactor, task, threads
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+
+from crawler.addon import config_of
+from crawler.frontier import HEARTBEAT_SECONDS, Frontier, RedisError, connect
+from crawler.items import ArticleItem
+from crawler.outcomes import PARSED
+from crawler.stats import Stat
+
+LOG = logging.getLogger(__name__)
+REDIS_URL = "NEWSARCHIVE_REDIS_URL"  # setting: the frontier's Redis
+WORKER_ID = "NEWSARCHIVE_WORKER_ID"  # setting: this worker's name in the frontier
+FRONTIER_ID = "newsarchive_frontier_id"  # request meta: the frontier entry this request is
+SETTLE_SECONDS = 1.0
+
+
+def worker_spider(spider_cls: type[scrapy.Spider]) -> type[scrapy.Spider]:
+    """The site's spider, reading the shared frontier instead of discovering."""
+    return type(f"{spider_cls.__name__}OnFrontier", (FrontierMixin, spider_cls), {})
+
+
+class FrontierMixin(RedisMixin):
+    """scrapy-redis's RedisMixin over an ArticleSpider (see the module docstring)."""
+
+    frontier: Frontier
+    worker_id: str
+    site: str
+    crawler: Crawler
+    logger: Any
+    unsettled: deque[tuple[str, str, str | None]]  # (site, id, None or outcome) to settle
+    claiming: Deferred[list[str]] | None  # a claim on its way from Redis
+    unreachable_since: float | None
+    beat: task.LoopingCall
+    last_beat: float = 0.0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.frontier = Frontier(connect(crawler.settings[REDIS_URL]))
+        spider.worker_id = crawler.settings[WORKER_ID]
+        spider.setup_redis(crawler)
+        spider.server = spider.frontier.client  # ours: with reconnect retries
+        spider.unsettled = deque()
+        spider.claiming = None
+        spider.unreachable_since = None
+        spider.beat = task.LoopingCall(spider.tick)
+        crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider.spider_opened_beat, signal=signals.spider_opened)
+        return spider
+
+    # --- claiming -------------------------------------------------------------------------
+
+    async def start(self) -> Any:
+        self.spider_idle_start_time = int(time.time())
+        try:
+            items = await run_in_thread(self.fetch_data, self.redis_key, self.redis_batch_size)
+        except RedisError as error:
+            self.frontier_down(error)
+            items = []
+        for data in items:
+            request = self.make_request_from_data(data)
+            if request is not None:
+                yield request
+
+    def pop_list_queue(self, redis_key: str, batch_size: int) -> list[str]:
+        return self.frontier.claim(self.site, batch_size, self.worker_id)
+
+    def make_request_from_data(self, data: bytes | str) -> Request | None:
+        entry = json.loads(data)
+        ref = self.parser.identify(entry["url"])
+        if ref is None:  # the seeder queues identified URLs only: a foreign entry
+            self.logger.error("frontier entry is no %s article URL: %s", self.site, entry)
+            self.unsettled.append((self.site, entry["id"], "unsupported_url"))
+            return None
+        request = self._request_for(ref, entry["url"], unindexed=True)
+        if request is None:
+            return None  # accounted for (and settled) there
+        self.crawler.stats.inc_value(Stat.FRONTIER_CLAIMED)
+        # dont_filter: an id put back after a killed worker is fetched again
+        return request.replace(dont_filter=True, meta={**request.meta, FRONTIER_ID: ref.id})
+
+    def spider_idle(self) -> None:
+        """Claim more, in a thread; close once the frontier gave nothing for max_idle_time."""
+        if self.claiming is None:
+            idle = int(time.time()) - self.spider_idle_start_time
+            if self.max_idle_time and idle >= self.max_idle_time:
+                return
+            self.claiming = threads.deferToThread(
+                self.fetch_data, self.redis_key, self.redis_batch_size
+            )
+            self.claiming.addCallbacks(self.claimed, self.claim_failed)
+        raise DontCloseSpider
+
+    def claimed(self, items: list[str]) -> None:
+        self.claiming = None
+        self.frontier_up()
+        if items:
+            self.spider_idle_start_time = int(time.time())
+        for data in items:
+            request = self.make_request_from_data(data)
+            if request is not None:
+                self.crawler.engine.crawl(request)
+
+    def claim_failed(self, failure: Failure) -> None:
+        self.claiming = None
+        self.frontier_down(failure.value)
+
+    def frontier_down(self, error: BaseException | None) -> None:
+        """Redis does not answer: wait for it (an outage is not idleness), said once."""
+        self.spider_idle_start_time = int(time.time())
+        if self.unreachable_since is None:
+            self.unreachable_since = time.time()
+            self.logger.warning("frontier Redis not answering, waiting for it: %s", error)
+
+    def frontier_up(self) -> None:
+        if self.unreachable_since is not None:
+            down = time.time() - self.unreachable_since
+            self.logger.warning("frontier Redis back after %.0f s, going on", down)
+            self.unreachable_since = None
+
+    # --- settling -------------------------------------------------------------------------
+
+    def account(self, name: str, url: str, page_id: str | None, *args: Any, **kwargs: Any) -> None:
+        super().account(name, url, page_id, *args, **kwargs)
+        if name != PARSED and page_id:
+            self.unsettled.append((self.site, page_id, name))
+
+    def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
+        if isinstance(item, ArticleItem) and item.page.page_id:  # stored (or spooled)
+            self.unsettled.append((self.site, item.page.page_id, None))
+
+    def spider_opened_beat(self, spider: Any = None) -> None:
+        self.frontier.heartbeat(self.worker_id, [self.site])
+        self.beat.start(SETTLE_SECONDS, now=False)
+
+    def tick(self) -> Any:
+        """Once a second: settle what ended, and say this worker is alive."""
+        batch = [self.unsettled.popleft() for _ in range(len(self.unsettled))]
+        beat = time.time() - self.last_beat >= HEARTBEAT_SECONDS
+        if not batch and not beat:
+            return None
+
+        def send() -> None:
+            if batch:
+                self.frontier.settle(batch)
+            if beat:
+                self.frontier.heartbeat(self.worker_id, [self.site])
+
+        def sent(_: object) -> None:
+            self.frontier_up()
+            if beat:
+                self.last_beat = time.time()
+
+        def failed(failure: Failure) -> None:
+            self.unsettled.extendleft(reversed(batch))  # sent again with the next tick
+            self.frontier_down(failure.value)
+
+        return threads.deferToThread(send).addCallbacks(sent, failed)
+
+    def closed(self, reason: str) -> None:
+        """Settle what ended, put back what this worker claimed and will not fetch now."""
+        if self.beat.running:
+            self.beat.stop()
+        try:
+            if self.unsettled:
+                self.frontier.settle(list(self.unsettled))
+                self.unsettled.clear()
+            released = self.frontier.release(self.site, self.worker_id)
+            if released:
+                self.logger.info("%s: put %d claimed articles back on the frontier",
+                                 self.site, released)  # fmt: skip
+            self.frontier.retire(self.worker_id)
+        except RedisError as error:  # the next backfill run puts them back
+            self.logger.error("frontier not updated at close: %s", error)
+        super().closed(reason)
+
+
+class SharedRateLimit:
+    """Downloader middleware of workers: each request waits for its site's next slot."""
+
+    def __init__(self, crawler: Crawler, per_second: float) -> None:
+        self.crawler = crawler
+        self.per_second = per_second
+        self.local_next = 0.0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedRateLimit:
+        if not crawler.settings.get(REDIS_URL):
+            raise NotConfigured("not a frontier worker")
+        rate = float(config_of(crawler).site(crawler.spidercls.name).shared_rate)
+        if rate <= 0:
+            raise NotConfigured("no shared rate for this site")
+        return cls(crawler, rate)
+
+    async def process_request(self, request: Request) -> None:
+        spider: Any = self.crawler.spider
+        try:
+            wait = await run_in_thread(spider.frontier.reserve, spider.site, self.per_second)
+        except RedisError:
+            # Redis is away: pace this worker alone at the full rate (never faster).
+            now = time.monotonic()
+            self.local_next = max(self.local_next, now) + 1 / self.per_second
+            wait = self.local_next - now
+        if wait > 0:
+            self.crawler.stats.inc_value(Stat.RATE_WAITED)
+            await deferred_to_future(task.deferLater(reactor, wait, lambda: None))

@@ -1,0 +1,387 @@
+"""The shared Redis frontier of a backfill: what is queued, claimed, archived or failed.
+
+scrapy-redis owns the queue workers read: its RedisSpider takes JSON entries from the
+`<site>:start_urls` list (crawler/distributed.py). This module owns the rest, as plain
+Redis structures any machine can read:
+
+    newsarchive:<site>:start_urls   list of {"id", "url"}: queued, not claimed yet
+    newsarchive:<site>:pending      set of ids queued or claimed (the duplicate filter)
+    newsarchive:<site>:inflight     hash id -> {"worker", "at", "data"}: claimed by a worker
+    newsarchive:<site>:archived     set of ids archived through the frontier
+    newsarchive:<site>:failed       hash id -> outcome: ended without an article
+    newsarchive:<site>:done:<min>   settled per minute (an hour kept): the rate
+    newsarchive:<site>:rate         the next free request slot of the shared rate limit
+    newsarchive:worker:<id>         a live worker's heartbeat (expires when it stops)
+
+Claiming is one Lua script (LRANGE, LTRIM and the in-flight entries together), so a worker
+killed at any moment leaves every id either queued or in flight under its name; a backfill run
+puts back the in-flight ids of workers whose heartbeat is gone. The per-URL story (queued,
+then the fetch outcome) is also written to the archive-state outcome log by the seeder and
+the workers: Redis is the live frontier, the log the record.
+
+No Scrapy import: the `backfill` command seeds and reports without starting a crawl.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+PREFIX = "newsarchive"
+SEED_SINK = "NEWSARCHIVE_SEED_SINK"  # Scrapy setting: the seeder a discovery run queues into
+HEARTBEAT_SECONDS = 5.0  # how often a worker says it is alive
+HEARTBEAT_TTL = 30  # seconds without a heartbeat before its claims are taken back
+RATE_WINDOW_MINUTES = 5  # the rate `backfill --status` shows is over this many minutes
+SEED_BATCH = 1000  # ids looked up and queued per Redis round trip
+# A Redis that restarts is waited for: every command retries with backoff for about this long.
+RECONNECT_SECONDS = 60
+
+RedisError = redis.exceptions.RedisError
+Unreachable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+_CLAIM = """
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #items > 0 then redis.call('LTRIM', KEYS[1], #items, -1) end
+for _, item in ipairs(items) do
+  local id = cjson.decode(item)['id']
+  redis.call('HSET', KEYS[2], id, cjson.encode({worker = ARGV[2], at = ARGV[3], data = item}))
+end
+return items
+"""
+# The shared rate limit as evenly spaced slots (GCRA): each request takes the next free slot
+# on the server's clock, 1/rate apart, whichever worker asks; the answer is how long to wait.
+_RESERVE = """
+local now = redis.call('TIME')
+local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local interval = tonumber(ARGV[1])
+local free = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(now_us, free)
+local ttl_ms = math.ceil((slot - now_us + interval) / 1000) + 1000
+redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', ttl_ms)
+return slot - now_us
+"""
+
+
+class FrontierError(Exception):
+    """Redis cannot be used: unreachable, password refused, not a Redis. One line, exit 2."""
+
+
+def redact(url: str) -> str:
+    """A Redis URL fit for a log line: the password (and user) replaced."""
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def connect(url: str, reconnect_seconds: float = RECONNECT_SECONDS) -> redis.Redis:
+    """A client for `url` (redis://, rediss:// for TLS, unix://), checked with a PING.
+
+    Commands that meet a dropped connection retry with exponential backoff for about
+    `reconnect_seconds`: a Redis restart makes workers wait, not crash."""
+    retries = max(int(reconnect_seconds / 2), 1)
+    try:
+        client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=10,
+            socket_connect_timeout=5,
+            health_check_interval=15,
+            retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries),
+            retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+        )
+    except ValueError as error:
+        raise FrontierError(f"not a Redis URL: {redact(url)} ({error})") from None
+    probe = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        probe.ping()
+    except redis.exceptions.AuthenticationError:
+        raise FrontierError(f"Redis at {redact(url)} refused the password") from None
+    except redis.exceptions.ResponseError as error:
+        if "NOAUTH" in str(error) or "AUTH" in str(error):
+            raise FrontierError(f"Redis at {redact(url)} needs a password") from None
+        raise FrontierError(f"Redis at {redact(url)}: {error}") from None
+    except RedisError as error:
+        raise FrontierError(f"Redis at {redact(url)} not reachable: {_reason(error)}") from None
+    finally:
+        probe.close()
+    return client
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).split(". ")[0]
+    return text.replace("\n", " ")[:200]
+
+
+def key(site: str, name: str) -> str:
+    return f"{PREFIX}:{site}:{name}"
+
+
+def start_urls_key_pattern() -> str:
+    """scrapy-redis's REDIS_START_URLS_KEY: `%(name)s` is the spider's name, the site's."""
+    return f"{PREFIX}:%(name)s:start_urls"
+
+
+def worker_key(worker: str) -> str:
+    return f"{PREFIX}:worker:{worker}"
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+
+
+def entry(article_id: str, url: str) -> str:
+    """A queue entry: what a worker needs to fetch the article."""
+    return json.dumps({"id": article_id, "url": url}, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class SeedCounts:
+    queued: int = 0
+    already_archived: int = 0
+    already_queued: int = 0
+    requeued: int = 0  # of `queued`: claimed by a worker that stopped, not archived
+    settled_archived: int = 0  # claimed by a stopped worker and archived after all
+
+    def line(self) -> str:
+        return (
+            f"queued {self.queued}, already archived {self.already_archived}, "
+            f"already queued {self.already_queued}"
+        )
+
+
+@dataclass(frozen=True)
+class SiteProgress:
+    site: str
+    queued: int
+    in_flight: int
+    archived: int
+    failed: int
+    per_minute: float  # settled per minute over the last RATE_WINDOW_MINUTES
+    workers: int
+
+    @property
+    def total(self) -> int:
+        return self.queued + self.in_flight + self.archived + self.failed
+
+
+@dataclass
+class Frontier:
+    """One Redis's frontier, for the sites of this project."""
+
+    client: redis.Redis
+    _scripts: dict[str, Any] = field(default_factory=dict)
+
+    def _script(self, name: str, source: str) -> Any:
+        if name not in self._scripts:
+            self._scripts[name] = self.client.register_script(source)
+        return self._scripts[name]
+
+    # --- working (crawler/distributed.py) -------------------------------------------------
+
+    def claim(self, site: str, count: int, worker: str) -> list[str]:
+        """Take up to `count` queue entries for this worker, in flight under its name."""
+        items: list[str] = self._script("claim", _CLAIM)(
+            keys=[key(site, "start_urls"), key(site, "inflight")],
+            args=[count, worker, time.time()],
+        )
+        return items
+
+    def settle(self, settled: Iterable[tuple[str, str, str | None]]) -> None:
+        """Ids that ended: (site, id, None) archived, (site, id, outcome) without an article."""
+        minute = int(time.time() // 60)
+        with self.client.pipeline(transaction=True) as pipe:
+            for site, article_id, failed in settled:
+                pipe.hdel(key(site, "inflight"), article_id)
+                pipe.srem(key(site, "pending"), article_id)
+                if failed is None:
+                    pipe.sadd(key(site, "archived"), article_id)
+                    pipe.hdel(key(site, "failed"), article_id)
+                else:
+                    pipe.hset(key(site, "failed"), article_id, failed)
+                done = key(site, f"done:{minute}")
+                pipe.incr(done)
+                pipe.expire(done, 3600)
+            pipe.execute()
+
+    def release(self, site: str, worker: str) -> int:
+        """Put back on the queue what this worker claimed and did not finish (it stops)."""
+        released = 0
+        for article_id, value in self.client.hgetall(key(site, "inflight")).items():
+            claim = json.loads(value)
+            if claim["worker"] != worker:
+                continue
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.hdel(key(site, "inflight"), article_id)
+                pipe.lpush(key(site, "start_urls"), claim["data"])  # first in line again
+                pipe.execute()
+            released += 1
+        return released
+
+    def heartbeat(self, worker: str, sites: Iterable[str]) -> None:
+        self.client.set(worker_key(worker), json.dumps(sorted(sites)), ex=HEARTBEAT_TTL)
+
+    def retire(self, worker: str) -> None:
+        """A worker that stops in order: its claims (if any) are free at once."""
+        self.client.delete(worker_key(worker))
+
+    def reserve(self, site: str, per_second: float) -> float:
+        """Seconds to wait before this request may go: the site's shared rate limit."""
+        interval = max(int(1_000_000 / per_second), 1)
+        wait_us = self._script("reserve", _RESERVE)(keys=[key(site, "rate")], args=[interval])
+        return float(wait_us) / 1_000_000
+
+    # --- reporting ------------------------------------------------------------------------
+
+    def progress(self, site: str) -> SiteProgress:
+        minute = int(time.time() // 60)
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.llen(key(site, "start_urls"))
+            pipe.hlen(key(site, "inflight"))
+            pipe.scard(key(site, "archived"))
+            pipe.hlen(key(site, "failed"))
+            # the current minute counts in part: the window is the last full minutes plus it
+            minutes = range(minute - RATE_WINDOW_MINUTES, minute + 1)
+            pipe.mget([key(site, f"done:{m}") for m in minutes])
+            queued, in_flight, archived, failed, done = pipe.execute()
+        elapsed = RATE_WINDOW_MINUTES + (time.time() % 60) / 60
+        per_minute = sum(int(n or 0) for n in done) / elapsed
+        return SiteProgress(
+            site, queued, in_flight, archived, failed, per_minute, len(self.live_workers(site))
+        )
+
+    def live_workers(self, site: str | None = None) -> list[str]:
+        workers = []
+        for name in self.client.scan_iter(match=worker_key("*"), count=1000):
+            sites = json.loads(self.client.get(name) or "[]")
+            if site is None or site in sites:
+                workers.append(name.rsplit(":", 1)[1])
+        return workers
+
+    def failures(self, site: str) -> dict[str, int]:
+        """How many ids ended with each outcome, for `--status`."""
+        counts: dict[str, int] = {}
+        for value in self.client.hvals(key(site, "failed")):
+            outcome = str(value)
+            counts[outcome] = counts.get(outcome, 0) + 1
+        return counts
+
+
+ArchivedLookup = Callable[[str, list[str]], set[str]]  # (site, ids) -> the ids archived
+QueuedHook = Callable[[str, list[tuple[str, str]]], None]  # (site, [(id, url)]) just queued
+
+
+class Seeder:
+    """Queues (site, id, url) entries not archived and not queued yet, a batch at a time.
+
+    `archived(site, ids)` asks the archive which ids it holds; the frontier's own sets
+    answer first, so a re-run asks the archive only about ids the frontier does not know.
+    `on_queued` hears of each batch queued (the archive-state log). Thread-safe `add`: a
+    discovery run hands entries over from Scrapy's thread pool."""
+
+    def __init__(
+        self, frontier: Frontier, archived: ArchivedLookup, on_queued: QueuedHook | None = None
+    ) -> None:
+        self.frontier = frontier
+        self.client = frontier.client
+        self.archived = archived
+        self.on_queued = on_queued
+        self.counts = SeedCounts()
+        self.requeued: set[tuple[str, str]] = set()
+        self.buffer: list[tuple[str, str, str]] = []
+        self.lock = threading.Lock()
+
+    def seed(self, entries: Iterable[tuple[str, str, str]]) -> SeedCounts:
+        for site, article_id, url in entries:
+            self.add(site, article_id, url)
+        self.flush()
+        return self.counts
+
+    def add(self, site: str, article_id: str, url: str) -> None:
+        with self.lock:
+            self.buffer.append((site, article_id, url))
+            if len(self.buffer) >= SEED_BATCH:
+                self._flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        batch, self.buffer = self.buffer, []
+        by_site: dict[str, dict[str, str]] = {}
+        for site, article_id, url in batch:
+            by_site.setdefault(site, {})[article_id] = url  # an id twice is one entry
+        for site, urls in by_site.items():
+            self._seed_site(site, urls)
+
+    def _seed_site(self, site: str, urls: dict[str, str]) -> None:
+        counts = self.counts
+        ids = list(urls)
+        pending = self.client.smismember(key(site, "pending"), ids)
+        known = self.client.smismember(key(site, "archived"), ids)
+        unknown = []
+        for article_id, is_pending, is_known in zip(ids, pending, known, strict=True):
+            if is_pending:
+                if (site, article_id) in self.requeued:
+                    self.requeued.discard((site, article_id))  # counted as queued already
+                else:
+                    counts.already_queued += 1
+            elif is_known:
+                counts.already_archived += 1
+            else:
+                unknown.append(article_id)
+        held = self.archived(site, unknown) if unknown else set()
+        counts.already_archived += len(held)
+        fresh = [(i, urls[i]) for i in unknown if i not in held]
+        with self.client.pipeline(transaction=True) as pipe:
+            if held:
+                pipe.sadd(key(site, "archived"), *held)
+            if fresh:
+                pipe.sadd(key(site, "pending"), *(i for i, _ in fresh))
+                pipe.rpush(key(site, "start_urls"), *(entry(i, u) for i, u in fresh))
+                pipe.hdel(key(site, "failed"), *(i for i, _ in fresh))
+            pipe.execute()
+        counts.queued += len(fresh)
+        if fresh and self.on_queued is not None:
+            self.on_queued(site, fresh)
+
+    def requeue_orphans(self, site: str) -> None:
+        """Put back on the queue the ids claimed by workers whose heartbeat is gone and that
+        are not archived (counted as queued); settle those that are archived after all."""
+        inflight = self.client.hgetall(key(site, "inflight"))
+        claims = {str(i): json.loads(v) for i, v in inflight.items()}
+        if not claims:
+            return
+        owners = {claim["worker"] for claim in claims.values()}
+        alive = {w for w in owners if self.client.exists(worker_key(w))}
+        orphans = {i: c for i, c in claims.items() if c["worker"] not in alive}
+        held = self.archived(site, list(orphans)) if orphans else set()
+        for article_id, claim in orphans.items():
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.hdel(key(site, "inflight"), article_id)
+                if article_id in held:
+                    pipe.srem(key(site, "pending"), article_id)
+                    pipe.sadd(key(site, "archived"), article_id)
+                else:
+                    pipe.rpush(key(site, "start_urls"), claim["data"])
+                pipe.execute()
+            if article_id in held:
+                self.counts.settled_archived += 1
+            else:
+                self.requeued.add((site, article_id))
+                self.counts.requeued += 1
+                self.counts.queued += 1
