@@ -39,7 +39,7 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import deferred_to_future
 from scrapy_redis.spiders import RedisMixin
-from twisted.internet import reactor, task, threads
+from twisted.internet import task, threads
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
@@ -72,6 +72,7 @@ class FrontierMixin(RedisMixin):
     unsettled: deque[tuple[str, str, str | None]]  # (site, id, None or outcome) to settle
     claiming: Deferred[list[str]] | None  # a claim on its way from Redis
     unreachable_since: float | None
+    idle_since: float | None = None  # idle with an empty frontier since
     beat: task.LoopingCall
     last_beat: float = 0.0
 
@@ -85,7 +86,6 @@ class FrontierMixin(RedisMixin):
         spider.unsettled = deque()
         spider.claiming = None
         spider.unreachable_since = None
-        spider.beat = task.LoopingCall(spider.tick)
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.spider_opened_beat, signal=signals.spider_opened)
         return spider
@@ -93,7 +93,6 @@ class FrontierMixin(RedisMixin):
     # --- claiming -------------------------------------------------------------------------
 
     async def start(self) -> Any:
-        self.spider_idle_start_time = int(time.time())
         try:
             items = await run_in_thread(self.fetch_data, self.redis_key, self.redis_batch_size)
         except RedisError as error:
@@ -122,10 +121,13 @@ class FrontierMixin(RedisMixin):
         return request.replace(dont_filter=True, meta={**request.meta, FRONTIER_ID: ref.id})
 
     def spider_idle(self) -> None:
-        """Claim more, in a thread; close once the frontier gave nothing for max_idle_time."""
+        """Claim more, in a thread; close once the frontier has given nothing for
+        max_idle_time (`--idle-exit`) while this worker had nothing to do."""
         if self.claiming is None:
-            idle = int(time.time()) - self.spider_idle_start_time
-            if self.max_idle_time and idle >= self.max_idle_time:
+            now = time.time()
+            if self.idle_since is None:
+                self.idle_since = now
+            elif self.max_idle_time and now - self.idle_since >= self.max_idle_time:
                 return
             self.claiming = threads.deferToThread(
                 self.fetch_data, self.redis_key, self.redis_batch_size
@@ -137,7 +139,7 @@ class FrontierMixin(RedisMixin):
         self.claiming = None
         self.frontier_up()
         if items:
-            self.spider_idle_start_time = int(time.time())
+            self.idle_since = None
         for data in items:
             request = self.make_request_from_data(data)
             if request is not None:
@@ -149,7 +151,7 @@ class FrontierMixin(RedisMixin):
 
     def frontier_down(self, error: BaseException | None) -> None:
         """Redis does not answer: wait for it (an outage is not idleness), said once."""
-        self.spider_idle_start_time = int(time.time())
+        self.idle_since = None
         if self.unreachable_since is None:
             self.unreachable_since = time.time()
             self.logger.warning("frontier Redis not answering, waiting for it: %s", error)
@@ -173,6 +175,7 @@ class FrontierMixin(RedisMixin):
 
     def spider_opened_beat(self, spider: Any = None) -> None:
         self.frontier.heartbeat(self.worker_id, [self.site])
+        self.beat = task.LoopingCall(self.tick)  # not before: it would install a reactor
         self.beat.start(SETTLE_SECONDS, now=False)
 
     def tick(self) -> Any:
@@ -201,8 +204,9 @@ class FrontierMixin(RedisMixin):
 
     def closed(self, reason: str) -> None:
         """Settle what ended, put back what this worker claimed and will not fetch now."""
-        if self.beat.running:
-            self.beat.stop()
+        beat = getattr(self, "beat", None)
+        if beat is not None and beat.running:
+            beat.stop()
         try:
             if self.unsettled:
                 self.frontier.settle(list(self.unsettled))
@@ -244,5 +248,7 @@ class SharedRateLimit:
             self.local_next = max(self.local_next, now) + 1 / self.per_second
             wait = self.local_next - now
         if wait > 0:
+            from twisted.internet import reactor  # the one Scrapy installed (asyncio)
+
             self.crawler.stats.inc_value(Stat.RATE_WAITED)
             await deferred_to_future(task.deferLater(reactor, wait, lambda: None))

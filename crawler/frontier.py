@@ -36,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from redis.backoff import ExponentialBackoff
+from redis.maint_notifications import MaintNotificationsConfig
 from redis.retry import Retry
 
 PREFIX = "newsarchive"
@@ -102,10 +103,16 @@ def connect(url: str, reconnect_seconds: float = RECONNECT_SECONDS) -> redis.Red
             health_check_interval=15,
             retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries),
             retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+            # a Redis Enterprise feature; an open-source server answers every new connection
+            # with an "unknown subcommand" the client logs
+            maint_notifications_config=MaintNotificationsConfig(enabled=False),
         )
     except ValueError as error:
         raise FrontierError(f"not a Redis URL: {redact(url)} ({error})") from None
-    probe = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    probe = redis.Redis.from_url(
+        url, socket_timeout=5, socket_connect_timeout=5,
+        maint_notifications_config=MaintNotificationsConfig(enabled=False),
+    )  # fmt: skip
     try:
         probe.ping()
     except redis.exceptions.AuthenticationError:
@@ -324,7 +331,10 @@ class Seeder:
         batch, self.buffer = self.buffer, []
         by_site: dict[str, dict[str, str]] = {}
         for site, article_id, url in batch:
-            by_site.setdefault(site, {})[article_id] = url  # an id twice is one entry
+            urls = by_site.setdefault(site, {})
+            if article_id in urls:  # listed twice (two URLs of one article): queued once
+                self.counts.already_queued += 1
+            urls[article_id] = url
         for site, urls in by_site.items():
             self._seed_site(site, urls)
 
