@@ -44,16 +44,43 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from crawler.addon import config_of
-from crawler.frontier import HEARTBEAT_SECONDS, Frontier, RedisError, connect
+from crawler.frontier import (
+    HEARTBEAT_SECONDS,
+    Frontier,
+    RedisError,
+    connect,
+    start_urls_key_pattern,
+)
 from crawler.items import ArticleItem
 from crawler.outcomes import PARSED
 from crawler.stats import Stat
 
 LOG = logging.getLogger(__name__)
-REDIS_URL = "NEWSARCHIVE_REDIS_URL"  # setting: the frontier's Redis
+REDIS_URL = "REDIS_URL"  # scrapy-redis's setting: the frontier's Redis
 WORKER_ID = "NEWSARCHIVE_WORKER_ID"  # setting: this worker's name in the frontier
 FRONTIER_ID = "newsarchive_frontier_id"  # request meta: the frontier entry this request is
 SETTLE_SECONDS = 1.0
+
+
+class FrontierClient:
+    """scrapy-redis's client class (REDIS_PARAMS `redis_cls`): the frontier's own client,
+    with its reconnect retries, rather than one from scrapy-redis's defaults (which pass
+    `retry_on_timeout`, deprecated since redis-py 6)."""
+
+    @staticmethod
+    def from_url(url: str, **_: Any) -> Any:
+        return connect(url)
+
+
+def worker_settings(url: str, worker: str, idle_exit: float) -> dict[str, Any]:
+    """The Scrapy settings that make a crawl a frontier worker."""
+    return {
+        REDIS_URL: url,
+        "REDIS_PARAMS": {"redis_cls": FrontierClient},
+        WORKER_ID: worker,
+        "REDIS_START_URLS_KEY": start_urls_key_pattern(),
+        "MAX_IDLE_TIME_BEFORE_CLOSE": int(idle_exit),
+    }
 
 
 def worker_spider(spider_cls: type[scrapy.Spider]) -> type[scrapy.Spider]:
@@ -79,10 +106,9 @@ class FrontierMixin(RedisMixin):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.frontier = Frontier(connect(crawler.settings[REDIS_URL]))
+        spider.setup_redis(crawler)  # its client is the frontier's (FrontierClient)
+        spider.frontier = Frontier(spider.server)
         spider.worker_id = crawler.settings[WORKER_ID]
-        spider.setup_redis(crawler)
-        spider.server = spider.frontier.client  # ours: with reconnect retries
         spider.unsettled = deque()
         spider.claiming = None
         spider.unreachable_since = None

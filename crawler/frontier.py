@@ -25,6 +25,7 @@ No Scrapy import: the `backfill` command seeds and reports without starting a cr
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -116,10 +117,9 @@ def connect(url: str, reconnect_seconds: float = RECONNECT_SECONDS) -> redis.Red
     try:
         probe.ping()
     except redis.exceptions.AuthenticationError:
-        raise FrontierError(f"Redis at {redact(url)} refused the password") from None
+        said = "refused the password" if urlsplit(url).password else "needs a password"
+        raise FrontierError(f"Redis at {redact(url)} {said}") from None
     except redis.exceptions.ResponseError as error:
-        if "NOAUTH" in str(error) or "AUTH" in str(error):
-            raise FrontierError(f"Redis at {redact(url)} needs a password") from None
         raise FrontierError(f"Redis at {redact(url)}: {error}") from None
     except RedisError as error:
         raise FrontierError(f"Redis at {redact(url)} not reachable: {_reason(error)}") from None
@@ -147,7 +147,7 @@ def worker_key(worker: str) -> str:
 
 
 def new_worker_id() -> str:
-    return f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 def entry(article_id: str, url: str) -> str:
@@ -239,7 +239,24 @@ class Frontier:
         return released
 
     def heartbeat(self, worker: str, sites: Iterable[str]) -> None:
-        self.client.set(worker_key(worker), json.dumps(sorted(sites)), ex=HEARTBEAT_TTL)
+        beat = {"sites": sorted(sites), "host": socket.gethostname(), "pid": os.getpid()}
+        self.client.set(worker_key(worker), json.dumps(beat), ex=HEARTBEAT_TTL)
+
+    def alive(self, worker: str) -> bool:
+        """A worker whose heartbeat has not expired; on this machine, one whose process
+        still runs (a SIGKILLed worker's claims need not wait out its heartbeat)."""
+        beat = self.client.get(worker_key(worker))
+        if beat is None:
+            return False
+        seen = json.loads(beat)
+        if seen.get("host") == socket.gethostname() and seen.get("pid"):
+            try:
+                os.kill(int(seen["pid"]), 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                return True
+        return True
 
     def retire(self, worker: str) -> None:
         """A worker that stops in order: its claims (if any) are free at once."""
@@ -273,9 +290,10 @@ class Frontier:
     def live_workers(self, site: str | None = None) -> list[str]:
         workers = []
         for name in self.client.scan_iter(match=worker_key("*"), count=1000):
-            sites = json.loads(self.client.get(name) or "[]")
-            if site is None or site in sites:
-                workers.append(name.rsplit(":", 1)[1])
+            worker = str(name).rsplit(":", 1)[1]
+            sites = json.loads(self.client.get(name) or "{}").get("sites", [])
+            if (site is None or site in sites) and self.alive(worker):
+                workers.append(worker)
         return workers
 
     def failures(self, site: str) -> dict[str, int]:
@@ -377,7 +395,7 @@ class Seeder:
         if not claims:
             return
         owners = {claim["worker"] for claim in claims.values()}
-        alive = {w for w in owners if self.client.exists(worker_key(w))}
+        alive = {w for w in owners if self.frontier.alive(w)}
         orphans = {i: c for i, c in claims.items() if c["worker"] not in alive}
         held = self.archived(site, list(orphans)) if orphans else set()
         for article_id, claim in orphans.items():

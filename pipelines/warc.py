@@ -346,9 +346,17 @@ def recover(spool_dir: str | Path) -> Recovered:
 
 
 def ready_files(spool_dir: str | Path, site: str | None = None) -> list[Path]:
-    """Closed WARC files not stored yet (of one site, or all)."""
+    """Closed WARC files not stored yet (of one site, or all), except those another live
+    process wrote: it stores its own files as it ends (several crawls or workers may share
+    one spool), so they are neither taken over nor counted as waiting here."""
     pattern = f"newsarchive-{site}-*.warc.gz" if site else "*.warc.gz"
-    return sorted((Path(spool_dir) / WARC_DIR / READY_DIR).glob(pattern))
+    files = sorted((Path(spool_dir) / WARC_DIR / READY_DIR).glob(pattern))
+    return [path for path in files if not _another_live_writer(path)]
+
+
+def _another_live_writer(path: Path) -> bool:
+    pid = warc_writer_pid(path.name)
+    return pid is not None and pid != os.getpid() and process_alive(pid)
 
 
 def cdxj_index(path: Path, filename: str) -> bytes:

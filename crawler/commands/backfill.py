@@ -32,7 +32,6 @@ from crawler.frontier import (
     connect,
     new_worker_id,
     redact,
-    start_urls_key_pattern,
 )
 from crawler.items import parse_day
 from crawler.outcomes import QUEUED
@@ -281,7 +280,7 @@ def watch(frontier: Frontier, sites: list[str]) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, config: Config) -> int:
-    from crawler.distributed import REDIS_URL, WORKER_ID, worker_spider
+    from crawler.distributed import worker_settings, worker_spider
 
     if args.idle_exit < 0:
         raise UsageError(f"--idle-exit must be 0 or more, got {args.idle_exit:g}")
@@ -298,13 +297,7 @@ def cmd_worker(args: argparse.Namespace, config: Config) -> int:
         )
     worker = new_worker_id()
     print(f"worker {worker} on {redact(url)}", file=sys.stderr)
-    overrides = {
-        **log_file_settings(args.log_file),
-        REDIS_URL: url,
-        WORKER_ID: worker,
-        "REDIS_START_URLS_KEY": start_urls_key_pattern(),
-        "MAX_IDLE_TIME_BEFORE_CLOSE": int(args.idle_exit),
-    }
+    overrides = {**log_file_settings(args.log_file), **worker_settings(url, worker, args.idle_exit)}
     sites = args.site or list(SITE_NAMES)
     runs = run_crawl({site: None for site in sites}, config, overrides, spider_class=worker_spider)
     summary = CrawlSummary(

@@ -87,6 +87,7 @@ class MirrorServer:
             "/robots.txt", Route(200, {"Content-Type": "text/plain"}, ROBOTS_TXT)
         )
         self.requests: list[str] = []
+        self.request_times: list[float] = []  # time.monotonic() of each request, as served
         self.request_log: list[tuple[str, dict[str, str], bytes]] = []  # path, headers, body
         handler = _handler_for(self)
         self.httpd = _QuietServer(("127.0.0.1", port), handler)
@@ -152,6 +153,7 @@ def _handler_for(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
             self.do_GET()
 
         def do_GET(self) -> None:
+            server.request_times.append(time.monotonic())
             server.requests.append(self.path)
             if server.delay:
                 time.sleep(server.delay)

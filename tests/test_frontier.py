@@ -1,0 +1,313 @@
+"""Scale-out: `backfill` seeds a shared Redis frontier, `worker`s on it archive every URL once.
+
+A real redis-server (password, free 127.0.0.1 port), real workers in child processes, the
+mirror serving generated articles, and a real S3-compatible server as the shared archive.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.mirror.catalog import Catalog
+from crawler.mirror.fixtures import iter_fixtures
+from crawler.mirror.server import MirrorServer
+from crawler.parsers import identify
+from pipelines.state import ArchiveState
+from pipelines.store import LocalStore
+from tests.support.commands import newsarchive, start_newsarchive
+from tests.support.configs import sites_toml
+from tests.support.redisserver import PASSWORD, RedisServer
+from tests.support.s3server import WeedMini, bucket_keys, free_ports
+
+CATALOG = Catalog(iter_fixtures(), extra_articles=40)
+URLS = [CATALOG.url(item) for item in CATALOG.items if item.is_article]
+IDS = {identify(url).id for url in URLS}
+SITES = ("futu", "tencent")
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def frontier(redis_server: RedisServer) -> RedisServer:
+    """The module's Redis, emptied: each test seeds its own frontier."""
+    if redis_server.process is None:
+        redis_server.start()
+    redis_server.client().flushall()
+    return redis_server
+
+
+@pytest.fixture(scope="module")
+def site_mirror() -> Iterator[MirrorServer]:
+    with MirrorServer(CATALOG.routes(), handlers=CATALOG.handlers()) as server:
+        yield server
+
+
+def worker_config(
+    tmp_path: Path, mirror: MirrorServer, location: str, rate: float = 50, **crawl: object
+) -> Path:
+    """A config on the mirror: one archive location, the shared rate per site."""
+    path = tmp_path / "worker.toml"
+    crawl_lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in crawl.items())
+    rates = {site: {"shared_rate": rate} for site in SITES}
+    path.write_text(
+        f"""
+[archive]
+location = "{location}"
+addressing_style = "path"
+spool_dir = "{tmp_path / "spool"}"
+[crawl]
+download_delay = 0
+autothrottle = false
+lock_dir = "{tmp_path / "locks"}"
+{crawl_lines}
+{sites_toml(mirror, rates)}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def urls_file(tmp_path: Path, urls: list[str]) -> Path:
+    path = tmp_path / "urls.txt"
+    path.write_text("\n".join(urls) + "\n", encoding="utf-8")
+    return path
+
+
+def redis_env(server: RedisServer, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {"NEWSARCHIVE_REDIS": server.url, **(extra or {})}
+
+
+def backfill(config: Path, server: RedisServer, *args: str, env: dict[str, str] | None = None
+             ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    return newsarchive("--config", str(config), "backfill", *args, env=redis_env(server, env))
+
+
+def status(config: Path, server: RedisServer, env: dict[str, str] | None = None
+           ) -> dict[str, dict[str, int]]:  # fmt: skip
+    """`backfill --status` read back: site -> queued / in_flight / archived / failed."""
+    result = backfill(config, server, "--status", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = {}
+    for line in result.stdout.splitlines()[1:]:
+        cells = line.split()
+        if cells and cells[0] in SITES:
+            rows[cells[0]] = dict(
+                zip(("queued", "in_flight", "archived", "failed"), map(int, cells[1:5]), strict=True)
+            )
+    return rows
+
+
+def start_workers(config: Path, server: RedisServer, count: int, *args: str,
+                  env: dict[str, str] | None = None) -> list[subprocess.Popen[str]]:  # fmt: skip
+    return [
+        start_newsarchive("--config", str(config), "worker", *args, env=redis_env(server, env))
+        for _ in range(count)
+    ]
+
+
+def finish(workers: list[subprocess.Popen[str]], timeout: float = 150) -> list[str]:
+    """Each worker's output once it exited 0 (all are stopped whatever happens)."""
+    outputs = []
+    try:
+        for worker in workers:
+            out, err = worker.communicate(timeout=timeout)
+            outputs.append(out + err)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate(timeout=30)
+    for worker, output in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, output[-3000:]
+    return outputs
+
+
+def wait_for_archived(config: Path, server: RedisServer, count: int) -> int:
+    """Wait (at most a minute) until the frontier says `count` articles are archived."""
+    deadline = time.monotonic() + 60
+    archived = 0
+    while time.monotonic() < deadline:
+        archived = sum(r["archived"] for r in status(config, server).values())
+        if archived >= count:
+            return archived
+        time.sleep(0.3)
+    raise AssertionError(f"only {archived} archived after a minute")
+
+
+def parsed_per_id(state: ArchiveState) -> Counter[str]:
+    return Counter(
+        line["id"] for site in SITES for line in state.outcomes(site)
+        if line["outcome"] == "parsed"
+    )  # fmt: skip
+
+
+# --- seeding ----------------------------------------------------------------------------------
+
+
+def test_backfill_queues_what_is_missing_and_a_rerun_only_what_is_still_missing(
+    tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer
+) -> None:
+    config = worker_config(tmp_path, site_mirror, str(tmp_path / "archive"))
+    archived_first = URLS[0]
+    crawled = newsarchive("--config", str(config), "crawl", "--url", archived_first)
+    assert crawled.returncode == 0, crawled.stderr
+    # every URL, one twice, one of another site's layout, one no article URL at all
+    listed = [*URLS, URLS[3], "https://example.com/not-a-news-site", "# a comment", ""]
+    first = backfill(config, frontier, "--urls-file", str(urls_file(tmp_path, listed)))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[-1] == f"queued {len(IDS) - 1}, already archived 1, already queued 1"
+    assert "1 lines are no article URL of any site" in first.stderr
+    rows = status(config, frontier)
+    assert sum(r["queued"] for r in rows.values()) == len(IDS) - 1
+    again = backfill(config, frontier, "--urls-file", str(urls_file(tmp_path, listed)))
+    assert again.stdout.splitlines()[-1] == f"queued 0, already archived 1, already queued {len(IDS)}"
+    # the archive-state log holds the queuing, one line per queued URL
+    state = ArchiveState(LocalStore(tmp_path / "archive"), tmp_path / "spool")
+    queued = [line for site in SITES for line in state.outcomes(site) if line["outcome"] == "queued"]
+    assert len(queued) == len(IDS) - 1 and identify(archived_first).id not in {q["id"] for q in queued}
+
+
+def test_bad_redis_is_one_line_and_exit_2_before_any_fetch(
+    tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer
+) -> None:
+    config = worker_config(tmp_path, site_mirror, str(tmp_path / "archive"))
+    (port,) = free_ports(1)
+    wrong = frontier.url.replace(PASSWORD, "not-the-password")
+    cases = {
+        f"redis://:{PASSWORD}@127.0.0.1:{port}/0": "not reachable",
+        wrong: "refused the password",
+        frontier.url.replace(f":{PASSWORD}@", ""): "needs a password",
+    }
+    before = len(site_mirror.requests)
+    for url, said in cases.items():
+        for command in (["worker", "--idle-exit", "1"], ["backfill", "--status"]):
+            result = newsarchive("--config", str(config), *command, "--redis", url)
+            assert result.returncode == 2, result.stderr
+            assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1
+            assert PASSWORD not in result.stderr and "not-the-password" not in result.stderr
+            assert "Traceback" not in result.stderr
+    assert len(site_mirror.requests) == before  # nothing fetched
+    missing = newsarchive("--config", str(config), "worker")
+    assert missing.returncode == 2 and "--redis URL" in missing.stderr
+
+
+# --- workers ----------------------------------------------------------------------------------
+
+
+def test_three_workers_archive_every_url_exactly_once_into_s3(
+    tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer, weed: WeedMini, bucket: str
+) -> None:
+    config = worker_config(tmp_path, site_mirror, f"s3://{bucket}/news")
+    env = weed.env()
+    seeded = backfill(config, frontier, "--urls-file", str(urls_file(tmp_path, URLS)), env=env)
+    assert seeded.stdout.splitlines()[-1] == f"queued {len(IDS)}, already archived 0, already queued 0"
+    outputs = finish(start_workers(config, frontier, 3, "--idle-exit", "2", env=env))
+    assert all("local folder" not in out for out in outputs)  # S3: shared, no warning
+    records = [k for k in bucket_keys(weed, bucket) if re.match(r"news/articles/.+\.json$", k)]
+    assert len(records) == len(IDS)  # one record each: no second version, no copy
+    assert not [k for k in records if re.search(r"\.v\d+\.json$", k)]
+    assert {k.rsplit("/", 1)[1].removesuffix(".json") for k in records} == IDS
+    rows = status(config, frontier, env)
+    assert {site: (r["queued"], r["in_flight"], r["failed"]) for site, r in rows.items()} == {
+        site: (0, 0, 0) for site in SITES
+    }
+    assert sum(r["archived"] for r in rows.values()) == len(IDS)
+    fetched = [p for p in site_mirror.requests if "robots.txt" not in p]
+    assert len(fetched) >= len(IDS)
+
+
+def test_the_shared_rate_holds_across_three_workers(
+    tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer
+) -> None:
+    rate = 4
+    config = worker_config(tmp_path, site_mirror, str(tmp_path / "archive"), rate=rate,
+                           concurrent_requests_per_domain=8)  # fmt: skip
+    futu = [url for url in URLS if identify(url).site == "futu"]
+    backfill(config, frontier, "--urls-file", str(urls_file(tmp_path, futu)))
+    first = len(site_mirror.request_times)
+    workers = start_workers(config, frontier, 3, "--site", "futu", "--idle-exit", "2")
+    outputs = finish(workers)
+    times = sorted(site_mirror.request_times[first:])
+    assert len(times) >= len(futu)
+    busiest = max(sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times))
+    assert busiest <= rate + 1, busiest  # any one second: the rate, one slot of tolerance
+    span = times[-1] - times[0]
+    assert span >= (len(times) - 1) / rate * 0.9  # the three together, not three times it
+    assert all("local folder" in out for out in outputs)  # warned: not shareable
+
+
+def test_a_killed_worker_loses_nothing_and_a_rerun_requeues_its_claims(
+    tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer
+) -> None:
+    config = worker_config(tmp_path, site_mirror, str(tmp_path / "archive"), rate=8)
+    listed = urls_file(tmp_path, URLS)
+    backfill(config, frontier, "--urls-file", str(listed))
+    (worker,) = start_workers(config, frontier, 1)  # no --idle-exit: it would run on
+    wait_for_archived(config, frontier, 5)
+    worker.send_signal(signal.SIGKILL)
+    worker.communicate(timeout=30)
+    rows = status(config, frontier)
+    in_flight = sum(r["in_flight"] for r in rows.values())
+    archived = sum(r["archived"] for r in rows.values())
+    assert in_flight > 0 and archived < len(IDS)
+    rerun = backfill(config, frontier, "--urls-file", str(listed))
+    assert rerun.returncode == 0, rerun.stderr
+    summary = rerun.stdout.splitlines()
+    (requeued,) = [int(line.split()[0]) for line in summary if "put back on the queue" in line]
+    assert requeued <= in_flight  # an id archived just before the kill is settled instead
+    queued = int(re.match(r"queued (\d+),", summary[-1])[1])  # type: ignore[index]
+    assert queued == requeued
+    finish(start_workers(config, frontier, 1, "--idle-exit", "2"))
+    rows = status(config, frontier)
+    assert sum(r["archived"] for r in rows.values()) == len(IDS)
+    assert sum(r["in_flight"] + r["queued"] for r in rows.values()) == 0
+    state = ArchiveState(LocalStore(tmp_path / "archive"), tmp_path / "spool")
+    per_id = parsed_per_id(state)
+    assert set(per_id) == IDS
+    records = list((tmp_path / "archive" / "articles").rglob("*.json"))
+    assert len(records) == len(IDS)  # every URL archived exactly once
+
+
+def test_a_redis_restart_mid_run_makes_workers_wait_not_crash(
+    tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer
+) -> None:
+    config = worker_config(tmp_path, site_mirror, str(tmp_path / "archive"), rate=6)
+    backfill(config, frontier, "--urls-file", str(urls_file(tmp_path, URLS)))
+    workers = start_workers(config, frontier, 2, "--idle-exit", "3")
+    archived = wait_for_archived(config, frontier, 3)
+    assert archived < len(IDS)  # mid-run
+    frontier.restart(down_seconds=2)
+    finish(workers)  # exit 0: they waited for Redis and went on
+    rows = status(config, frontier)
+    assert sum(r["archived"] for r in rows.values()) == len(IDS)
+    records = list((tmp_path / "archive" / "articles").rglob("*.json"))
+    assert len(records) == len(IDS)
+
+
+def test_backfill_of_a_range_asks_the_discovery_sources_and_watch_ends_when_done(
+    tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer
+) -> None:
+    config = worker_config(tmp_path, site_mirror, str(tmp_path / "archive"))
+    result = backfill(config, frontier, "--site", "futu", "--since", "2020-01-01")
+    assert result.returncode == 0, result.stdout + result.stderr
+    queued = int(re.match(r"queued (\d+),", result.stdout.splitlines()[-1])[1])  # type: ignore[index]
+    assert queued > 0
+    assert status(config, frontier)["futu"]["queued"] == queued
+    assert status(config, frontier)["tencent"]["queued"] == 0
+    finish(start_workers(config, frontier, 1, "--site", "futu", "--idle-exit", "2"))
+    watched = backfill(config, frontier, "--watch", "--site", "futu")
+    assert watched.returncode == 0, watched.stderr
+    assert f"{queued}" in watched.stdout.splitlines()[1]
