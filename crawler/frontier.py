@@ -329,6 +329,9 @@ class Seeder:
         self.buffer: list[tuple[str, str, str]] = []
         self.lock = threading.Lock()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Seeder:
+        return self  # handed to spiders as a Scrapy setting, which Scrapy deep-copies: shared
+
     def seed(self, entries: Iterable[tuple[str, str, str]]) -> SeedCounts:
         for site, article_id, url in entries:
             self.add(site, article_id, url)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.frontier import redact
 from crawler.mirror.catalog import Catalog
 from crawler.mirror.fixtures import iter_fixtures
 from crawler.mirror.server import MirrorServer
@@ -105,7 +106,9 @@ def status(config: Path, server: RedisServer, env: dict[str, str] | None = None
         cells = line.split()
         if cells and cells[0] in SITES:
             rows[cells[0]] = dict(
-                zip(("queued", "in_flight", "archived", "failed"), map(int, cells[1:5]), strict=True)
+                zip(
+                    ("queued", "in_flight", "archived", "failed"), map(int, cells[1:5]), strict=True
+                )
             )
     return rows
 
@@ -118,8 +121,10 @@ def start_workers(config: Path, server: RedisServer, count: int, *args: str,
     ]
 
 
-def finish(workers: list[subprocess.Popen[str]], timeout: float = 150) -> list[str]:
-    """Each worker's output once it exited 0 (all are stopped whatever happens)."""
+def finish(
+    workers: list[subprocess.Popen[str]], timeout: float = 150, expect: int = 0
+) -> list[str]:
+    """Each worker's output once it exited `expect` (all are stopped whatever happens)."""
     outputs = []
     try:
         for worker in workers:
@@ -131,7 +136,7 @@ def finish(workers: list[subprocess.Popen[str]], timeout: float = 150) -> list[s
                 worker.kill()
                 worker.communicate(timeout=30)
     for worker, output in zip(workers, outputs, strict=True):
-        assert worker.returncode == 0, output[-3000:]
+        assert worker.returncode == expect, output[-3000:]
     return outputs
 
 
@@ -168,16 +173,25 @@ def test_backfill_queues_what_is_missing_and_a_rerun_only_what_is_still_missing(
     listed = [*URLS, URLS[3], "https://example.com/not-a-news-site", "# a comment", ""]
     first = backfill(config, frontier, "--urls-file", str(urls_file(tmp_path, listed)))
     assert first.returncode == 0, first.stderr
-    assert first.stdout.splitlines()[-1] == f"queued {len(IDS) - 1}, already archived 1, already queued 1"
+    assert (
+        first.stdout.splitlines()[-1]
+        == f"queued {len(IDS) - 1}, already archived 1, already queued 1"
+    )
     assert "1 lines are no article URL of any site" in first.stderr
     rows = status(config, frontier)
     assert sum(r["queued"] for r in rows.values()) == len(IDS) - 1
     again = backfill(config, frontier, "--urls-file", str(urls_file(tmp_path, listed)))
-    assert again.stdout.splitlines()[-1] == f"queued 0, already archived 1, already queued {len(IDS)}"
+    assert (
+        again.stdout.splitlines()[-1] == f"queued 0, already archived 1, already queued {len(IDS)}"
+    )
     # the archive-state log holds the queuing, one line per queued URL
     state = ArchiveState(LocalStore(tmp_path / "archive"), tmp_path / "spool")
-    queued = [line for site in SITES for line in state.outcomes(site) if line["outcome"] == "queued"]
-    assert len(queued) == len(IDS) - 1 and identify(archived_first).id not in {q["id"] for q in queued}
+    queued = [
+        line for site in SITES for line in state.outcomes(site) if line["outcome"] == "queued"
+    ]
+    assert len(queued) == len(IDS) - 1 and identify(archived_first).id not in {
+        q["id"] for q in queued
+    }
 
 
 def test_bad_redis_is_one_line_and_exit_2_before_any_fetch(
@@ -213,7 +227,9 @@ def test_three_workers_archive_every_url_exactly_once_into_s3(
     config = worker_config(tmp_path, site_mirror, f"s3://{bucket}/news")
     env = weed.env()
     seeded = backfill(config, frontier, "--urls-file", str(urls_file(tmp_path, URLS)), env=env)
-    assert seeded.stdout.splitlines()[-1] == f"queued {len(IDS)}, already archived 0, already queued 0"
+    assert (
+        seeded.stdout.splitlines()[-1] == f"queued {len(IDS)}, already archived 0, already queued 0"
+    )
     outputs = finish(start_workers(config, frontier, 3, "--idle-exit", "2", env=env))
     assert all("local folder" not in out for out in outputs)  # S3: shared, no warning
     records = [k for k in bucket_keys(weed, bucket) if re.match(r"news/articles/.+\.json$", k)]
@@ -307,7 +323,27 @@ def test_backfill_of_a_range_asks_the_discovery_sources_and_watch_ends_when_done
     assert queued > 0
     assert status(config, frontier)["futu"]["queued"] == queued
     assert status(config, frontier)["tencent"]["queued"] == 0
-    finish(start_workers(config, frontier, 1, "--site", "futu", "--idle-exit", "2"))
+    # the listings hold the sample pages that fail on purpose: exit 1, and said per outcome
+    (output,) = finish(start_workers(config, frontier, 1, "--site", "futu", "--idle-exit", "2"),
+                       expect=1)  # fmt: skip
+    assert "PROBLEM: futu: 1 pages match no known layout" in output
+    rows = status(config, frontier)
+    assert rows["futu"]["queued"] == rows["futu"]["in_flight"] == 0
+    assert rows["futu"]["archived"] + rows["futu"]["failed"] == queued
     watched = backfill(config, frontier, "--watch", "--site", "futu")
     assert watched.returncode == 0, watched.stderr
-    assert f"{queued}" in watched.stdout.splitlines()[1]
+    table = watched.stdout.splitlines()
+    assert table[1].split()[:5] == ["futu", "0", "0", str(rows["futu"]["archived"]), "3"]
+    assert table[2].split() == ["failed:", "1", "blocked,", "1", "layout_changed,", "1", "removed"]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:pw@10.0.0.5:6379/0", "redis://***@10.0.0.5:6379/0"),
+        ("rediss://user:pw@redis.example:6380/2", "rediss://***@redis.example:6380/2"),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+    ],
+)
+def test_redis_urls_are_shown_without_credentials(url: str, shown: str) -> None:
+    assert redact(url) == shown
