@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crawler.alerts import AlertOptions
 from crawler.metrics import MetricsOptions
+from crawler.monitors import MonitorConfig
 from crawler.sites import BASE_URL_SUFFIX, SITE_NAMES, SITES, SiteSettings, at_least, choices
 from pipelines.revisits import RevisitPolicy, parse_age
 from pipelines.search import SearchOptions
@@ -125,6 +127,8 @@ SECTIONS: dict[str, type[Any]] = {
     "warc": WarcOptions,
     "search": SearchOptions,
     "metrics": MetricsOptions,
+    "monitors": MonitorConfig,
+    "alerts": AlertOptions,
 }
 ENV_OVERRIDES = {
     "NEWSARCHIVE_ARCHIVE": ("archive", "location"),
@@ -156,6 +160,8 @@ class Config:
     revisit: RevisitConfig = field(default_factory=RevisitConfig)
     search: SearchOptions = field(default_factory=SearchOptions)
     metrics: MetricsOptions = field(default_factory=MetricsOptions)
+    monitors: MonitorConfig = field(default_factory=MonitorConfig)
+    alerts: AlertOptions = field(default_factory=AlertOptions)
 
     def site(self, name: str) -> Any:
         """The settings of one site (its own settings class, so its own fields)."""
@@ -206,6 +212,8 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     revisit = build(RevisitConfig, "revisit", values["revisit"])
     search = build(SearchOptions, "search", values["search"])
     metrics = build(MetricsOptions, "metrics", values["metrics"])
+    monitors = build(MonitorConfig, "monitors", values["monitors"])
+    alerts = build(AlertOptions, "alerts", values["alerts"])
     if metrics.textfile and not metrics.textfile.endswith(".prom"):
         raise ConfigError(
             "setting 'metrics.textfile' must end in .prom (node_exporter reads those)"
@@ -226,7 +234,8 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     }
     return Config(
         archive=archive, crawl=crawl, retry=retry, schedule=schedule, sites=sites, path=path,
-        warc=warc, revisit=revisit, search=search, metrics=metrics,
+        warc=warc, revisit=revisit, search=search, metrics=metrics, monitors=monitors,
+        alerts=alerts,
     )  # fmt: skip
 
 

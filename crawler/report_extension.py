@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.addon import config_of
+from crawler.health import assess
 from crawler.metrics import write_metrics
 from crawler.reports import write_report
 from crawler.stats import CrawlSummary, SiteRun, Stat
@@ -64,10 +65,12 @@ class RunReportExtension:
             "command": "scrapy crawl",
             **summary.report(self.started, datetime.now(UTC), summary.exit_status),
         }
+        store = shared_store(config.archive)
+        assess(report, config, store)
         if config.metrics.textfile:
             write_metrics(config.metrics.textfile, report)
         try:
-            key = write_report(shared_store(config.archive), report)
+            key = write_report(store, report)
         except StoreError as error:
             spider.logger.error("run report not stored: %s", error)
             return

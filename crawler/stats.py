@@ -43,6 +43,12 @@ class Stat(StrEnum):
     FETCHED = "newsarchive/fetched"  # responses handed to the parser (a render is not one more)
     RENDERED = "newsarchive/rendered"  # challenge pages fetched again in Chromium
     UNSUPPORTED_URL = "newsarchive/unsupported_url"
+    # Archived articles (new or new versions) that carry each field: the field coverage the
+    # monitors compare run over run (a parser that stops finding authors shows here).
+    FIELD_AUTHOR = "newsarchive/fields/author"
+    FIELD_OUTLET = "newsarchive/fields/outlet"
+    FIELD_SOURCE = "newsarchive/fields/source"
+    FIELD_TICKERS = "newsarchive/fields/tickers"
     FRONTIER_CLAIMED = "newsarchive/frontier/claimed"  # a worker's entries from the frontier
     RATE_WAITED = "newsarchive/frontier/rate_waited"  # requests held for the shared rate limit
     # Pages that failed, with URLs, for the run report (a list, not a count).
@@ -147,6 +153,13 @@ REVISIT_COUNTERS: dict[str, Stat] = {
     "returned": Stat.REVISIT_RETURNED,
 }
 
+COVERAGE_FIELDS: dict[str, Stat] = {
+    "author": Stat.FIELD_AUTHOR,
+    "outlet": Stat.FIELD_OUTLET,
+    "source": Stat.FIELD_SOURCE,
+    "tickers": Stat.FIELD_TICKERS,
+}
+
 
 def outcome_counts(stats: Mapping[str, Any]) -> dict[str, int]:
     """Each outcome this run met, by its table name."""
@@ -193,6 +206,7 @@ class SiteRun:
     # Stored records that do not match the record schema: {"key", "problems"}, the first 100.
     invalid_records: list[dict[str, Any]] = field(default_factory=list)
     invalid_count: int = 0
+    coverage: dict[str, int] = field(default_factory=dict)  # COVERAGE_FIELDS: articles with it
 
     @classmethod
     def of(cls, stats: Mapping[str, Any]) -> SiteRun:
@@ -205,6 +219,7 @@ class SiteRun:
             {name: int(stats.get(key, 0)) for name, key in REVISIT_COUNTERS.items()},
             list(stats.get(Stat.INVALID_LIST) or []),
             int(stats.get(Stat.INVALID_RECORDS, 0)),
+            {name: int(stats.get(key, 0)) for name, key in COVERAGE_FIELDS.items()},
         )
 
     @property
@@ -343,6 +358,7 @@ class CrawlSummary:
                 "outcomes": run.outcomes,
                 "revisits": run.revisits,
                 "invalid_records": run.invalid_records,
+                "coverage": run.coverage,
                 "close_reason": run.close_reason,
                 "failures": run.failures,
             }

@@ -18,7 +18,7 @@ from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import ArticleItem, RejectedItem, RemovedItem
-from crawler.stats import Stat
+from crawler.stats import COVERAGE_FIELDS, Stat
 from pipelines import warc
 from pipelines.day_index import DayIndex
 from pipelines.spool import Spool
@@ -152,6 +152,10 @@ class ArchivePipeline:
                 stats.inc_value(Stat.REVISIT_REMOVED)
             return
         stats.inc_value(Stat.of_archive_status(result.status))
+        if isinstance(item, ArticleItem) and result.status in ("archived", "new_version"):
+            for name, stat in COVERAGE_FIELDS.items():
+                if getattr(item.article, name):
+                    stats.inc_value(stat)
         if result.problems:
             stats.inc_value(Stat.INVALID_RECORDS)
             invalid = stats.get_value(Stat.INVALID_LIST) or []

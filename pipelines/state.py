@@ -128,6 +128,22 @@ class ArchiveState:
         }
         self.log.add(line, self.store)
 
+    def record_finding(
+        self, site: str, name: str, level: str, detail: str, run: str, at: datetime | None = None
+    ) -> None:
+        """A monitor's finding about a run of the site (crawler/monitors.py): a log line with
+        no URL, so the retry ledger and the revisit schedule pass it by."""
+        line = {
+            "site": site, "url": None, "id": None, "outcome": "finding", "finding": name,
+            "level": level, "detail": detail[:300], "run": run,
+            "at": (at or datetime.now(UTC)).isoformat(),
+        }  # fmt: skip
+        self.log.add(line, self.store)
+
+    def findings(self, site: str, since: date | None = None) -> Iterator[dict[str, Any]]:
+        """The monitors' findings about a site's runs, oldest first."""
+        return (line for line in self.outcomes(site, since) if line.get("outcome") == "finding")
+
     def flush(self) -> int:
         """Publish the journaled outcomes (this process's and any a dead one left)."""
         return self.log.flush(self.store)

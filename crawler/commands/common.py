@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.config import Config
+from crawler.health import assess
 from crawler.locks import SiteLock
 from crawler.metrics import write_metrics
 from crawler.reports import write_report
@@ -100,6 +101,11 @@ def finish_run(
     """Print the summary and store the run report; the exit status for cron."""
     status = print_summary(summary, config)
     report = {"command": command, **summary.report(started, datetime.now(UTC), status)}
+    findings = assess(report, config, store)
+    for finding in findings:
+        print(f"finding: {finding.site}: {finding.level}: {finding.name}: {finding.detail}")
+    for failed in (report.get("alerts") or {}).get("failed", []):
+        print(f"alert not sent: {failed['channel']}: {failed['error']}", file=sys.stderr)
     if config.metrics.textfile:
         write_metrics(config.metrics.textfile, report)
     try:

@@ -1,0 +1,58 @@
+"""After every run: the monitors judge it against comparable runs, the findings are kept,
+and the alerts go out. One function, called where run reports are made (`newsarchive
+crawl`, `demo`, `worker` through commands/common.py; `scrapy crawl` through its extension).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from crawler.alerts import deliver, messages
+from crawler.config import Config
+from crawler.monitors import RUN_WIDE, Finding, comparable, evaluate
+from crawler.reports import recent_reports
+from pipelines.state import ArchiveState
+from pipelines.store import ArchiveStore, StoreError
+
+LOG = logging.getLogger("newsarchive.health")
+HISTORY_FACTOR = 8  # reports read per comparable run wanted (other kinds and jobs between)
+
+
+def assess(report: dict[str, Any], config: Config, store: ArchiveStore) -> list[Finding]:
+    """Add `findings` (and `alerts`, when channels are set) to the report before it is
+    stored; record the findings in the archive-state log. Never fails the run: a monitor or
+    channel that cannot work is logged and said in the report."""
+    monitors = config.monitors
+    try:
+        history = list(recent_reports(store, monitors.history * HISTORY_FACTOR))
+    except (StoreError, ValueError) as error:
+        LOG.error("run history not readable, no monitors this run: %s", error)
+        report["findings"], report["monitors_error"] = [], str(error)[:300]
+        return []
+    findings = evaluate(report, history, monitors)
+    report["findings"] = [finding.to_dict() for finding in findings]
+    for finding in findings:
+        LOG.warning("finding: %s: %s: %s", finding.site, finding.name, finding.detail)
+    earlier = comparable(report, history, monitors)
+    last = (earlier[0].get("findings") or []) if earlier else []
+    previous = [Finding.from_dict(f) for f in last]
+    command, kind = report.get("command", "crawl"), report.get("kind", "")
+    run = f"{command} ({kind}) started {report['started'][:19]}Z"
+    _record(findings, run, config, store)
+    if config.alerts.urls:
+        outgoing = messages(findings, previous, config.alerts.min_level, run)
+        report["alerts"] = deliver(config.alerts.urls, outgoing)
+    return findings
+
+
+def _record(findings: list[Finding], run: str, config: Config, store: ArchiveStore) -> None:
+    state = ArchiveState(store, config.archive.spool_dir)
+    try:
+        for finding in findings:
+            sites = list(config.sites) if finding.site == RUN_WIDE else [finding.site]
+            for site in sites:
+                state.record_finding(site, finding.name, finding.level, finding.detail, run)
+        state.flush()
+    except (OSError, StoreError) as error:  # journaled: the next run publishes them
+        LOG.error("findings not published yet: %s", error)
