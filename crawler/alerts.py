@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +81,14 @@ def deliver(urls: tuple[str, ...], outgoing: list[Message]) -> dict[str, Any]:
     result: dict[str, Any] = {"messages": len(outgoing), "sent": 0, "failed": []}
     if not outgoing or not urls:
         return result
+    with warnings.catch_warnings():
+        # apprise's e-mail plug-in imports the standard imghdr, deprecated since Python 3.11
+        warnings.filterwarnings("ignore", "'imghdr' is deprecated", DeprecationWarning)
+        _deliver(urls, outgoing, result)
+    return result
+
+
+def _deliver(urls: tuple[str, ...], outgoing: list[Message], result: dict[str, Any]) -> None:
     import apprise
 
     for index, url in enumerate(urls):
@@ -102,7 +111,6 @@ def deliver(urls: tuple[str, ...], outgoing: list[Message]) -> dict[str, Any]:
         result["sent"] += delivered
         result["failed"].append({"channel": name, "error": error[:300]})
         LOG.error("alert %s failed: %s", name, error[:300])
-    return result
 
 
 def _scrub(text: str, url: str) -> str:

@@ -6,6 +6,7 @@ crawl`, `demo`, `worker` through commands/common.py; `scrapy crawl` through its 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from crawler.alerts import deliver, messages
@@ -56,3 +57,67 @@ def _record(findings: list[Finding], run: str, config: Config, store: ArchiveSto
         state.flush()
     except (OSError, StoreError) as error:  # journaled: the next run publishes them
         LOG.error("findings not published yet: %s", error)
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+TREND_RUNS = 12
+
+
+@dataclass(frozen=True)
+class SiteHealth:
+    """A site now: its last run, the archived counts of its recent runs, open findings."""
+
+    site: str
+    last: dict[str, Any] | None  # the newest report that ran the site
+    archived: list[int]  # oldest first
+    findings: list[Finding]  # of the last run: the open ones
+
+    @property
+    def healthy(self) -> bool:
+        return self.last is not None and not self.findings
+
+
+def site_health(reports: list[dict[str, Any]], sites: list[str]) -> list[SiteHealth]:
+    """Each site's health from recent reports (newest first), as `runs --health` shows it."""
+    out = []
+    for site in sites:
+        ran = [r for r in reports if site in r.get("sites", {})]
+        last = ran[0] if ran else None
+        findings = [
+            Finding.from_dict(f) for f in (last or {}).get("findings") or []
+            if f.get("site") in (site, RUN_WIDE)
+        ]  # fmt: skip
+        counts = [_archived(r["sites"][site]) for r in reversed(ran[:TREND_RUNS])]
+        out.append(SiteHealth(site, last, counts, findings))
+    return out
+
+
+def spark(values: list[int]) -> str:
+    """A small text chart of counts (one character per run, scaled to the largest)."""
+    top = max(values, default=0)
+    if not top:
+        return SPARK[0] * len(values)
+    return "".join(SPARK[round(v / top * (len(SPARK) - 1))] for v in values)
+
+
+def health_lines(health: list[SiteHealth]) -> list[str]:
+    lines = []
+    for h in health:
+        if h.last is None:
+            lines.append(f"{h.site:10} no run yet")
+            continue
+        r = h.last
+        state = "healthy" if h.healthy else f"{len(h.findings)} open findings"
+        lines.append(
+            f"{h.site:10} {state}; last run {r['started'][:16]}Z {r.get('command', 'crawl')} "
+            f"({r.get('kind', '')}) exit {r.get('exit_status')}"
+        )
+        figures = ", ".join(map(str, h.archived))
+        lines.append(f"{'':10} archived per run {spark(h.archived)}  ({figures})")
+        for finding in h.findings:
+            lines.append(f"{'':10} {finding.level}: {finding.name}: {finding.detail}")
+    return lines
+
+
+def _archived(counts: dict[str, Any]) -> int:
+    return int(counts.get("archived") or 0) + int(counts.get("new_versions") or 0)

@@ -64,7 +64,7 @@ def comparable(report: dict[str, Any], history: list[dict[str, Any]], config: Mo
     same = [
         r for r in history
         if r.get("kind") == report.get("kind") and r.get("job") == report.get("job")
-        and r.get("key") != report.get("key") and _when(r) < started
+        and _when(r) < started
     ]  # fmt: skip
     same.sort(key=_when, reverse=True)
     in_window = [r for r in same if _hours_apart(_when(r), started) <= config.hour_window]

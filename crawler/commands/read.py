@@ -17,9 +17,11 @@ from typing import Any
 
 from crawler.commands.common import UsageError, positive_int
 from crawler.config import Config
+from crawler.health import TREND_RUNS, health_lines, site_health
 from crawler.items import parse_day
 from crawler.reports import recent_reports, report_line
 from crawler.sites import SITE_NAMES
+from crawler.stats import Exit
 from pipelines.reader import ArchivedArticle, ArchiveReader, raw_body
 from pipelines.store import shared_store
 from pipelines.versions import diff_versions
@@ -84,6 +86,11 @@ def add_arguments(commands: Any) -> None:
     runs = commands.add_parser("runs", help="list recent crawl runs and how they went")
     runs.add_argument("--limit", type=positive_int, default=20, help="how many runs (at least 1)")
     runs.add_argument("--json", action="store_true", help="the full reports, one per line")
+    runs.add_argument(
+        "--health", action="store_true",
+        help="each site now: last run, archived per run, open findings",
+    )  # fmt: skip
+    runs.add_argument("--site", choices=SITE_NAMES, action="append", help="with --health")
 
 
 def reader_for(config: Config) -> ArchiveReader:
@@ -272,6 +279,14 @@ def _reparse_rejected(args: argparse.Namespace, config: Config, reader: ArchiveR
 
 def cmd_runs(args: argparse.Namespace, config: Config) -> int:
     store = shared_store(config.archive)
+    if args.health:
+        reports = list(recent_reports(store, max(args.limit, TREND_RUNS * 4)))
+        health = site_health(reports, args.site or list(SITE_NAMES))
+        for line in health_lines(health):
+            print(line)
+        return Exit.OK if all(h.healthy for h in health if h.last) else Exit.PROBLEMS
+    if args.site:
+        raise UsageError("--site goes with --health")
     shown = 0
     for report in recent_reports(store, args.limit):
         shown += 1
