@@ -16,7 +16,9 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any
 
+from crawler.alerts import Message, deliver
 from crawler.config import Config, JobConfig, load_config
+from crawler.monitors import RUN_WIDE
 
 LOG = logging.getLogger("newsarchive.schedule")
 JOB_FUNCTION = "crawler.schedule:run_job"  # referenced by name in the job store
@@ -80,10 +82,27 @@ def run_job(job_id: str, config_path: str | None) -> int:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+            # Killed, the crawl wrote no report and sent no alert: the scheduler says it.
+            # A crawl that stopped on SIGTERM alerted by itself; nothing is sent twice.
+            killed_alert(config, job_id, timeout)
         return 1
     log = LOG.info if status == 0 else LOG.error
     log("job %s: crawl exited with status %d", job_id, status)
     return status
+
+
+def killed_alert(config: Config, job_id: str, timeout: int) -> None:
+    if not config.alerts.urls:
+        return
+    message = Message(
+        RUN_WIDE,
+        f"newsarchive critical: job {job_id} killed",
+        f"the crawl of job {job_id} ran past {timeout // 60} min, did not stop on SIGTERM "
+        f"within {TERMINATE_GRACE_SECONDS} s and was killed: no run report",
+    )
+    result = deliver(config.alerts.urls, [message])
+    for failed in result["failed"]:
+        LOG.error("job %s: alert %s failed: %s", job_id, failed["channel"], failed["error"])
 
 
 def build_scheduler(config: Config) -> Any:

@@ -228,3 +228,18 @@ urls = {json.dumps(urls)}
     assert health.returncode == 0, health.stderr
     assert health.stdout.splitlines()[0].startswith("futu       healthy; last run")
     assert "archived per run" in health.stdout and "(4, 4, 4, 4, 4, 1, 4, 4)" in health.stdout
+
+
+def test_the_scheduler_alerts_for_a_crawl_it_had_to_kill(
+    tmp_path: Path, webhook: tuple[list[dict[str, Any]], int]
+) -> None:
+    from crawler.config import load_config
+    from crawler.schedule import killed_alert
+
+    hooks, port = webhook
+    path = tmp_path / "c.toml"
+    path.write_text(f'[alerts]\nurls = ["json://127.0.0.1:{port}/hook"]\n', encoding="utf-8")
+    killed_alert(load_config(path), "nightly-futu", 3600)
+    (alert,) = hooks
+    assert alert["title"] == "newsarchive critical: job nightly-futu killed"
+    assert "ran past 60 min" in alert["message"]
