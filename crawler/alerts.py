@@ -91,6 +91,9 @@ def deliver(urls: tuple[str, ...], outgoing: list[Message]) -> dict[str, Any]:
 def _deliver(urls: tuple[str, ...], outgoing: list[Message], result: dict[str, Any]) -> None:
     import apprise
 
+    # Apprise's lines name hosts, users and parts of tokens: they are captured and scrubbed
+    # below, never passed to the crawl's log as they are.
+    logging.getLogger("apprise").propagate = False
     for index, url in enumerate(urls):
         name = channel_name(index, url)
         channel = apprise.Apprise()

@@ -127,13 +127,15 @@ def test_every_requested_url_ends_in_exactly_one_outcome(
     # Not articles and pages that say where the article went are kept raw, with their reason.
     kept = {json.loads(p.read_text())["reason"] for p in (archive / "rejected").rglob("*.json")}
     assert kept == {"not_article", "parse_error", "gone", "http_error", "offsite_redirect"}
-    # The outcome log holds the same: one line per requested URL.
+    # The outcome log holds the same: one line per requested URL (beside it, the monitors'
+    # findings about the run, which have no URL).
     lines = [
         json.loads(line)
         for segment in (archive / "state" / "tencent" / "log").rglob("*.jsonl")
         for line in segment.read_text().splitlines()
     ]
-    assert sorted(line["outcome"] for line in lines) == sorted(expected)
+    assert sorted(line["outcome"] for line in lines if line["url"]) == sorted(expected)
+    assert {line["finding"] for line in lines if not line["url"]} == {"parse_errors"}
     # Nothing off-site was fetched, and the robots-forbidden page never was.
     assert not [p for p in faulty_mirror.requests if p == "/moved"]
     assert mirror_path(page(IDS["robots"])) not in faulty_mirror.requests
