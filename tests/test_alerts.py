@@ -243,3 +243,38 @@ def test_the_scheduler_alerts_for_a_crawl_it_had_to_kill(
     (alert,) = hooks
     assert alert["title"] == "newsarchive critical: job nightly-futu killed"
     assert "ran past 60 min" in alert["message"]
+
+
+def test_a_plain_scrapy_crawl_alerts_like_newsarchive_crawl(
+    tmp_path: Path, webhook: tuple[list[dict[str, Any]], int], mirror: MirrorServer
+) -> None:
+    from tests.support.commands import scrapy
+
+    hooks, port = webhook
+    config = tmp_path / "scrapy.toml"
+    config.write_text(
+        f"""
+[archive]
+location = "{tmp_path / "archive"}"
+spool_dir = "{tmp_path / "spool"}"
+[crawl]
+download_delay = 0
+lock_dir = "{tmp_path / "locks"}"
+[search]
+auto_index = "never"
+[alerts]
+urls = ["json://127.0.0.1:{port}/hook"]
+{sites_toml(mirror)}""",
+        encoding="utf-8",
+    )
+    unparsable = "https://news.qq.com/rain/a/20240425A01ZZ100"  # a sample page that fails to parse
+    done = scrapy(
+        "crawl", "tencent", "-a", f"url={unparsable}", "-s", f"NEWSARCHIVE_CONFIG={config}"
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (alert,) = hooks
+    assert alert["title"] == (
+        "newsarchive warning: tencent: 1 of 1 fetched pages unparsable (100%, threshold 5%)"
+    )
+    (latest,) = recent_reports(LocalStore(tmp_path / "archive"), 1)
+    assert latest["command"] == "scrapy crawl" and latest["alerts"]["sent"] == 1
