@@ -27,7 +27,7 @@ from crawler.reports import recent_reports, write_report
 from pipelines.state import ArchiveState
 from pipelines.store import LocalStore
 from tests.support.commands import newsarchive
-from tests.support.configs import sites_toml
+from tests.support.configs import mirror_config
 from tests.support.s3server import free_ports
 
 CATALOG = Catalog(iter_fixtures(), extra_articles=30)
@@ -153,6 +153,14 @@ def webhook() -> Iterator[tuple[list[dict[str, Any]], int]]:
     server.server_close()
 
 
+def alerts_config(tmp_path: Path, mirror: MirrorServer, urls: list[str]) -> Path:
+    """A config crawling the mirror into a fresh local archive, alerting to `urls`."""
+    path = mirror_config(tmp_path / "alerts.toml", mirror, tmp_path / "archive")
+    extra = f'[search]\nauto_index = "never"\n[alerts]\nurls = {json.dumps(urls)}\n'
+    path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def site_mirror() -> Iterator[MirrorServer]:
     with MirrorServer(CATALOG.routes(), handlers=CATALOG.handlers()) as server:
@@ -173,22 +181,7 @@ def test_alerts_reach_mail_and_webhook_once_and_a_dead_channel_changes_nothing(
         f"json://127.0.0.1:{dead}/nobody-listens",
     ]
     archive = tmp_path / "archive"
-    config = tmp_path / "alerts.toml"
-    config.write_text(
-        f"""
-[archive]
-location = "{archive}"
-spool_dir = "{tmp_path / "spool"}"
-[crawl]
-download_delay = 0
-lock_dir = "{tmp_path / "locks"}"
-[search]
-auto_index = "never"
-[alerts]
-urls = {json.dumps(urls)}
-{sites_toml(site_mirror)}""",
-        encoding="utf-8",
-    )
+    config = alerts_config(tmp_path, site_mirror, urls)
     store = LocalStore(archive)
     for days in range(1, 6):  # five normal runs of given URLs: 4 futu articles each
         write_report(store, report(days, 4, coverage={}))
@@ -251,22 +244,7 @@ def test_a_plain_scrapy_crawl_alerts_like_newsarchive_crawl(
     from tests.support.commands import scrapy
 
     hooks, port = webhook
-    config = tmp_path / "scrapy.toml"
-    config.write_text(
-        f"""
-[archive]
-location = "{tmp_path / "archive"}"
-spool_dir = "{tmp_path / "spool"}"
-[crawl]
-download_delay = 0
-lock_dir = "{tmp_path / "locks"}"
-[search]
-auto_index = "never"
-[alerts]
-urls = ["json://127.0.0.1:{port}/hook"]
-{sites_toml(mirror)}""",
-        encoding="utf-8",
-    )
+    config = alerts_config(tmp_path, mirror, [f"json://127.0.0.1:{port}/hook"])
     unparsable = "https://news.qq.com/rain/a/20240425A01ZZ100"  # a sample page that fails to parse
     done = scrapy(
         "crawl", "tencent", "-a", f"url={unparsable}", "-s", f"NEWSARCHIVE_CONFIG={config}"

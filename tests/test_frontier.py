@@ -216,6 +216,15 @@ def test_bad_redis_is_one_line_and_exit_2_before_any_fetch(
     assert len(site_mirror.requests) == before  # nothing fetched
     missing = newsarchive("--config", str(config), "worker")
     assert missing.returncode == 2 and "--redis URL" in missing.stderr
+    for args, said in (
+        (["--site", "futu", "--since", "2025-02-01", "--until", "2025-01-01"], "--until is before"),
+        (["--urls-file", str(tmp_path / "none.txt")], "no such file"),
+        (["--since", "2025-13-01"], "--since"),
+        ([], "give either --urls-file FILE or --since"),
+    ):
+        refused = backfill(config, frontier, *args)
+        assert refused.returncode == 2 and said in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
 
 
 # --- workers ----------------------------------------------------------------------------------

@@ -19,7 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.commands.common import UsageError, check_run_places, finish_run, log_file_settings
+from crawler.commands.common import (
+    UsageError,
+    check_range,
+    check_run_places,
+    finish_run,
+    log_file_settings,
+)
 from crawler.commands.search import refresh_after_crawl
 from crawler.config import Config
 from crawler.frontier import (
@@ -33,7 +39,6 @@ from crawler.frontier import (
     new_worker_id,
     redact,
 )
-from crawler.items import parse_day
 from crawler.outcomes import QUEUED
 from crawler.parsers import UnsupportedURL, identify
 from crawler.runner import run_crawl
@@ -106,12 +111,7 @@ def cmd_backfill(args: argparse.Namespace, config: Config) -> int:
         raise UsageError("--urls-file takes no --site or --until: its URLs say their site")
     if args.until and not args.since:
         raise UsageError("--until needs --since")
-    for option, value in (("--since", args.since), ("--until", args.until)):
-        if value:
-            try:
-                parse_day(value)
-            except ValueError as error:
-                raise UsageError(f"{option}: {error}") from None
+    check_range(args.since, args.until)
     if args.urls_file and not args.urls_file.is_file():
         raise UsageError(f"no such file: {args.urls_file}")
     url = redis_url(args)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from crawler.config import Config
 from crawler.health import assess
+from crawler.items import parse_day
 from crawler.locks import SiteLock
 from crawler.metrics import write_metrics
 from crawler.reports import write_report
@@ -31,6 +32,18 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def check_range(since: str | None, until: str | None) -> None:
+    """`--since` and `--until` days: each a valid day, and not the wrong way round."""
+    for option, value in (("--since", since), ("--until", until)):
+        if value:
+            try:
+                parse_day(value)
+            except ValueError as error:
+                raise UsageError(f"{option}: {error}") from None
+    if since and until and parse_day(until) < parse_day(since):
+        raise UsageError("--until is before --since")
 
 
 def check_run_places(config: Config, store: ArchiveStore, log_file: Path | None) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from crawler.commands.common import (
     UsageError,
+    check_range,
     check_run_places,
     finish_run,
     log_file_settings,
@@ -17,7 +18,6 @@ from crawler.commands.common import (
 )
 from crawler.commands.search import refresh_after_crawl
 from crawler.config import Config
-from crawler.items import parse_day
 from crawler.locks import SiteLock
 from crawler.rendering import chromium_problem
 from crawler.runner import group_by_site, run_crawl
@@ -72,14 +72,7 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
     }  # fmt: skip
     if args.revisit_only and (urls or args.since or args.until or args.full):
         raise UsageError("--revisit-only takes --site only (no URLs, --since, --until, --full)")
-    for option, value in (("--since", args.since), ("--until", args.until)):
-        if value:
-            try:
-                parse_day(value)
-            except ValueError as error:
-                raise UsageError(f"{option}: {error}") from None
-    if args.since and args.until and parse_day(args.until) < parse_day(args.since):
-        raise UsageError("--until is before --since")
+    check_range(args.since, args.until)
     unsupported: list[str] = []
     if urls:
         grouped, unsupported = group_by_site(urls)
