@@ -130,16 +130,9 @@ class LocalStore:
             # Write to a temporary file, then hard-link it into place: link() fails if the
             # name exists, which makes the publish atomic and create-only, and a crash never
             # leaves a half-written file under the real name.
-            tmp = write_temp(temp, data)
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                return False
-            finally:
-                os.unlink(tmp)
+            return _link_new(write_temp(temp, data), path)
         except OSError as error:
             raise StoreError(f"cannot write {key} in {self.root}: {_reason(error)}") from None
-        return True
 
     def put_file_if_absent(self, key: str, path: Path, content_type: str) -> bool:
         target = self._path(key)
@@ -164,14 +157,12 @@ class LocalStore:
                     shutil.copyfileobj(source, copy, 1 << 20)
                     copy.flush()
                     os.fsync(copy.fileno())
-                os.link(tmp, target)
-            except FileExistsError:
-                return False
-            finally:
+            except BaseException:
                 os.unlink(tmp)
+                raise
+            return _link_new(tmp, target)
         except OSError as error:
             raise StoreError(f"cannot write {key} in {self.root}: {_reason(error)}") from None
-        return True
 
     def get_range(self, key: str, offset: int, length: int) -> bytes | None:
         try:
@@ -220,6 +211,18 @@ class LocalStore:
 
 def _reason(error: OSError) -> str:
     return error.strerror or type(error).__name__
+
+
+def _link_new(tmp: Path, target: Path) -> bool:
+    """Publish a finished temporary file under its real name, create-only (link() fails if
+    the name exists), and drop the temporary name either way."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+    return True
 
 
 def is_local(location: str) -> bool:
