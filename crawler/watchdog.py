@@ -80,12 +80,16 @@ class Watchdog:
                 logging.shutdown()
                 os._exit(1)
             return
+        engine = self.crawler.engine
+        if engine is not None and engine.spider_is_idle():
+            # Nothing in flight is no stall: a frontier worker waiting for work (a crawl
+            # with nothing left closes by itself).
+            self.last_progress = now
         idle = now - self.last_progress
         if idle < self.timeout:
             return
         LOG.error("no progress for %.0f s: stopping the crawl (crawl.stall_timeout)", idle)
         self.stop_asked = now
         self.crawler.stats.set_value(Stat.CLOSE_REASON, STALLED)
-        engine = self.crawler.engine
         if engine is not None:
             deferred_from_coro(engine.close_spider_async(reason=STALLED))

@@ -356,3 +356,13 @@ def test_backfill_of_a_range_asks_the_discovery_sources_and_watch_ends_when_done
 )
 def test_redis_urls_are_shown_without_credentials(url: str, shown: str) -> None:
     assert redact(url) == shown
+
+
+def test_a_worker_waiting_for_work_is_idle_not_stalled(
+    tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer
+) -> None:
+    config = worker_config(tmp_path, site_mirror, str(tmp_path / "archive"), stall_timeout=10)
+    started = time.monotonic()
+    (output,) = finish(start_workers(config, frontier, 1, "--idle-exit", "14"))  # exit 0
+    assert time.monotonic() - started >= 14  # it waited out --idle-exit, past stall_timeout
+    assert "no progress" not in output and "stalled" not in output
