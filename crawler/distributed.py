@@ -58,7 +58,6 @@ from crawler.stats import Stat
 LOG = logging.getLogger(__name__)
 REDIS_URL = "REDIS_URL"  # scrapy-redis's setting: the frontier's Redis
 WORKER_ID = "NEWSARCHIVE_WORKER_ID"  # setting: this worker's name in the frontier
-FRONTIER_ID = "newsarchive_frontier_id"  # request meta: the frontier entry this request is
 SETTLE_SECONDS = 1.0
 
 
@@ -143,8 +142,7 @@ class FrontierMixin(RedisMixin):
         if request is None:
             return None  # accounted for (and settled) there
         self.crawler.stats.inc_value(Stat.FRONTIER_CLAIMED)
-        # dont_filter: an id put back after a killed worker is fetched again
-        return request.replace(dont_filter=True, meta={**request.meta, FRONTIER_ID: ref.id})
+        return request
 
     def spider_idle(self) -> None:
         """Claim more, in a thread; close once the frontier has given nothing for
