@@ -257,10 +257,10 @@ def test_three_workers_archive_every_url_exactly_once_into_s3(
 def test_the_shared_rate_holds_across_three_workers(
     tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer
 ) -> None:
-    rate = 4
+    rate = 3  # slots 333 ms apart: one request made late by a busy machine stays within +1
     config = worker_config(tmp_path, site_mirror, str(tmp_path / "archive"), rate=rate,
                            concurrent_requests_per_domain=8)  # fmt: skip
-    futu = [url for url in URLS if identify(url).site == "futu"]
+    futu = [url for url in URLS if identify(url).site == "futu"][:15]
     backfill(config, frontier, "--urls-file", str(urls_file(tmp_path, futu)))
     first = len(site_mirror.request_times)
     workers = start_workers(config, frontier, 3, "--site", "futu", "--idle-exit", "2")
