@@ -91,7 +91,15 @@ SITE_EXTRA: dict[str, dict[str, object]] = {
 }
 
 
-def config_text(mirror: MirrorServer, workdir: Path, archive: str, extra_archive: str = "") -> str:
+def config_text(
+    mirror: MirrorServer,
+    workdir: Path,
+    archive: str,
+    extra_archive: str = "",
+    per_domain: int = 16,
+    site_extra: dict[str, dict[str, object]] | None = None,
+) -> str:
+    """A bench config: no delays, no throttle, quiet; `site_extra` replaces SITE_EXTRA."""
     return f"""
 [archive]
 location = "{archive}"
@@ -103,9 +111,9 @@ auto_index = "never"
 lock_dir = "{workdir / "locks"}"
 download_delay = 0
 autothrottle = false
-concurrent_requests_per_domain = 16
+concurrent_requests_per_domain = {per_domain}
 log_level = "WARNING"
-{sites_toml(mirror, SITE_EXTRA)}"""
+{sites_toml(mirror, SITE_EXTRA if site_extra is None else site_extra)}"""
 
 
 @dataclass

@@ -27,36 +27,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from crawl_throughput import config_text  # noqa: E402
 
 from crawler.frontier import Frontier, connect  # noqa: E402
 from crawler.mirror.catalog import Catalog  # noqa: E402
 from crawler.mirror.fixtures import iter_fixtures  # noqa: E402
 from crawler.mirror.server import MirrorServer  # noqa: E402
-from tests.support.configs import sites_toml  # noqa: E402
 from tests.support.redisserver import RedisServer  # noqa: E402
 from tests.support.s3server import WeedMini  # noqa: E402
 
 SITES = ("futu", "tencent")
-
-
-def config_text(
-    workdir: Path, archive: str, mirror: MirrorServer | None, per_domain: int = 16
-) -> str:
-    sites = sites_toml(mirror, {s: {"shared_rate": 0} for s in SITES}) if mirror else ""
-    return f"""
-[archive]
-location = "{archive}"
-addressing_style = "path"
-spool_dir = "{workdir / "spool"}"
-[search]
-auto_index = "never"
-[crawl]
-lock_dir = "{workdir / "locks"}"
-download_delay = 0
-autothrottle = false
-concurrent_requests_per_domain = {per_domain}
-log_level = "WARNING"
-{sites}"""
 
 
 def newsarchive(config: Path, *args: str, env: dict[str, str]) -> list[str]:
@@ -85,7 +67,10 @@ def bench_seeding(lines: int, workdir: Path, redis: RedisServer, env: dict[str, 
             else:
                 out.write(f"https://news.qq.com/rain/a/20251101A{n:07d}00\n")
     config = workdir / "seed.toml"
-    config.write_text(config_text(workdir, str(workdir / "seed-archive"), None))
+    # Seeding reads no site: the archive and the spool are all it needs.
+    config.write_text(
+        f'[archive]\nlocation = "{workdir / "seed-archive"}"\nspool_dir = "{workdir / "spool"}"\n'
+    )
     for attempt in ("first run", "same file again"):
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -126,7 +111,10 @@ def bench_workers(
                 folder = workdir / f"w{workers}-{int(latency * 1000)}"
                 folder.mkdir()
                 config = folder / "bench.toml"
-                config.write_text(config_text(folder, f"s3://{bucket}/news", mirror, per_domain))
+                config.write_text(config_text(
+                    mirror, folder, f"s3://{bucket}/news", 'addressing_style = "path"',
+                    per_domain, {site: {"shared_rate": 0} for site in SITES},
+                ))  # fmt: skip
                 subprocess.run(newsarchive(config, "backfill", "--urls-file", str(listed),
                                            env=run_env), cwd=ROOT, env=run_env, check=True,
                                capture_output=True, timeout=600)  # fmt: skip

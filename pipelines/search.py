@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -168,14 +169,21 @@ class SearchIndex:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_SECONDS, isolation_level=None)
         self._wal()
-        self.db.execute("BEGIN IMMEDIATE")  # waits for another writer, up to the timeout
-        try:
+        with self._writing():
             if self._schema() not in (None, str(SCHEMA_VERSION)):
                 for table in _TABLES:
                     self.db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction: all of it or nothing. BEGIN IMMEDIATE takes the write lock
+        at once, waiting for another writer up to the timeout (one writer at a time)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -254,16 +262,11 @@ class SearchIndex:
 
     def _write(self, documents: list[tuple[IndexEntry, str]], segment: str | None) -> None:
         """One transaction: the documents and the segment they came from, or nothing."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._writing():
             for entry, text in documents:
                 self._put(entry, text)
             if segment is not None:
                 self.db.execute("INSERT OR IGNORE INTO segments VALUES (?)", (segment,))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def add(self, entries: Iterable[tuple[IndexEntry, str]]) -> int:
         """Index documents directly (benchmarks, tests): (index entry, clean text)."""
@@ -302,16 +305,11 @@ class SearchIndex:
             for (site, article_id), marker in reader.removals().items()
             if marker.get("event") == "removed"
         ]
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._writing():
             self.db.execute("UPDATE articles SET removed = 0 WHERE removed = 1")
             self.db.executemany(
                 "UPDATE articles SET removed = 1 WHERE site = ? AND id = ?", removed
             )
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def optimize(self) -> None:
         """Merge the full-text index into one b-tree: queries read one segment instead of
