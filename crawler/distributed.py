@@ -11,6 +11,10 @@ MAX_IDLE_TIME_BEFORE_CLOSE seconds of nothing (`--idle-exit`). What we change, a
   under this worker's name; scrapy-redis's LRANGE+LTRIM would forget it if the worker died.
 - The idle handler claims in a thread instead of in the reactor, and treats a Redis that does
   not answer as "wait", not "idle": a Redis restart neither freezes nor closes a worker.
+- A worker also claims ahead: when a page ends and it holds less than a batch, it takes the
+  next one while the current one downloads. scrapy-redis claims only when the spider is idle,
+  which leaves download slots empty at the end of every batch (one worker ran at half speed
+  against a site answering in 0.2 s).
 - Requests stay in each worker's own scheduler: an entry is fetched by the worker that
   claimed it, so a killed worker's unfinished ids are exactly its in-flight claims. Duplicates
   are filtered by article id when queued (the frontier's `pending` and `archived` sets), which
@@ -153,11 +157,33 @@ class FrontierMixin(RedisMixin):
                 self.idle_since = now
             elif self.max_idle_time and now - self.idle_since >= self.max_idle_time:
                 return
-            self.claiming = threads.deferToThread(
-                self.fetch_data, self.redis_key, self.redis_batch_size
-            )
-            self.claiming.addCallbacks(self.claimed, self.claim_failed)
+            self.claim()
         raise DontCloseSpider
+
+    def held_here(self) -> int | None:
+        """Requests this worker holds and has not finished (scheduled, downloading or being
+        parsed); None when its engine is closing or does not say (the slot is Scrapy's own)."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is None or slot.closing is not None:
+            return None
+        return len(slot.scheduler) + len(slot.inprogress)
+
+    def top_up(self) -> None:
+        """Claim the next batch while this one is still downloading, so the last pages of a
+        batch do not leave download slots empty until the worker goes idle."""
+        if self.claiming is not None or self.unreachable_since is not None:
+            return
+        held = self.held_here()
+        if held is not None and held < self.redis_batch_size:
+            self.crawler.stats.inc_value(Stat.FRONTIER_CLAIMED_AHEAD)
+            self.claim()
+
+    def claim(self) -> None:
+        """Ask the frontier for a batch, in a thread (`claimed` takes the answer)."""
+        self.claiming = threads.deferToThread(
+            self.fetch_data, self.redis_key, self.redis_batch_size
+        )
+        self.claiming.addCallbacks(self.claimed, self.claim_failed)
 
     def claimed(self, items: list[str]) -> None:
         self.claiming = None
@@ -192,10 +218,12 @@ class FrontierMixin(RedisMixin):
         super().account(name, url, page_id, *args, **kwargs)
         if name != PARSED and page_id:
             self.unsettled.append((self.site, page_id, name))
+            self.top_up()
 
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
         if isinstance(item, ArticleItem) and item.page.page_id:  # stored (or spooled)
             self.unsettled.append((self.site, item.page.page_id, None))
+            self.top_up()
 
     def spider_opened_beat(self, spider: Any = None) -> None:
         self.frontier.heartbeat(self.worker_id, [self.site])

@@ -254,6 +254,19 @@ def test_three_workers_archive_every_url_exactly_once_into_s3(
     assert len(fetched) >= len(IDS)
 
 
+def test_a_worker_claims_its_next_batch_before_the_last_one_runs_out(
+    tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer
+) -> None:
+    """scrapy-redis claims only when the spider is idle; ours tops up while pages download.
+    (DEBUG shows Scrapy's stats dump, where the count is.)"""
+    config = worker_config(tmp_path, site_mirror, str(tmp_path / "archive"), log_level="DEBUG")
+    backfill(config, frontier, "--urls-file", str(urls_file(tmp_path, URLS)))
+    (output,) = finish(start_workers(config, frontier, 1, "--idle-exit", "2"))
+    ahead = re.findall(r"'newsarchive/frontier/claimed_ahead': (\d+)", output)
+    assert ahead and sum(map(int, ahead)) >= 1, output[-3000:]
+    assert sum(r["archived"] for r in status(config, frontier).values()) == len(IDS)
+
+
 def test_the_shared_rate_holds_across_three_workers(
     tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer
 ) -> None:
