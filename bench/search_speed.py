@@ -39,7 +39,8 @@ FILTERS = [{}, {}, {"site": "futu"}, {"ticker": "BABA.US"}, {"since": date(2026,
 
 def corpus() -> tuple[list[str], list[str]]:
     """Paragraphs of the sample articles, Chinese and English apart."""
-    zh, en = [], []
+    zh: list[str] = []
+    en: list[str] = []
     for fixture in iter_fixtures():
         article = fixture.expected().get("article")
         if not article:

@@ -78,9 +78,10 @@ def bench_seeding(lines: int, workdir: Path, redis: RedisServer, env: dict[str, 
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
         peak = peak_rss_kib(process)
-        out, err = process.communicate()
+        output, errors = process.communicate()
         elapsed = time.perf_counter() - started
-        said = out.decode().strip().splitlines()[-1] if out.strip() else err.decode()[-500:]
+        said = (output.decode().strip().splitlines()[-1] if output.strip()
+                else errors.decode()[-500:])  # fmt: skip
         print(f"seeding {lines:,} lines ({attempt}): {elapsed:.1f} s, {lines / elapsed:,.0f} "
               f"lines/s, peak RSS {peak / 1024:.0f} MiB\n    {said}")  # fmt: skip
     redis.client().flushall()

@@ -66,8 +66,7 @@ def test_a_collapse_against_comparable_runs_names_the_numbers() -> None:
 
 
 def test_field_coverage_ratios_and_discovery_are_watched() -> None:
-    usual = {"coverage": {"author": 18, "tickers": 10}}
-    history = [report(d, 20, **usual) for d in range(1, 5)]
+    history = [report(d, 20, coverage={"author": 18, "tickers": 10}) for d in range(1, 5)]
     now = report(0, 20, coverage={"author": 2, "tickers": 10}, discovery_errors=2, fetched=20,
                  outcomes={"parsed": 14, "blocked": 5, "layout_changed": 1})  # fmt: skip
     found = {f.name: f.detail for f in evaluate(now, history, MonitorConfig())}

@@ -101,8 +101,8 @@ def test_show_raw_and_reparse_read_captures_and_old_raw_objects(
     old = json.loads(stored[old_raw.replace("raw/", "articles/").replace(".html.gz", ".json")]
                      .read_text())  # fmt: skip
     assert old["warc"] is None and old["raw_key"] == old_raw
-    shown = newsarchive("--config", str(mirror_config), "show", old["id"], "--raw")
-    assert shown.returncode == 0 and shown.stdout.encode() == TENCENT_NOW.body
+    shown_old = newsarchive("--config", str(mirror_config), "show", old["id"], "--raw")
+    assert shown_old.returncode == 0 and shown_old.stdout.encode() == TENCENT_NOW.body
 
     reparsed = newsarchive("--config", str(mirror_config), "reparse")
     assert reparsed.returncode == 0, reparsed.stderr

@@ -5,10 +5,11 @@ outage test; discovery broken: test_discovery; a crawl holding the lock: test_sc
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from crawler.mirror.catalog import Catalog
-from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
+from crawler.mirror.fixtures import FIXTURES_DIR, Fixture, iter_fixtures, load_fixture
 from crawler.mirror.server import MirrorServer
 from tests.support.commands import newsarchive
 from tests.support.configs import discovery_config
@@ -23,7 +24,7 @@ def only_report(config: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def crawl_urls(config: Path, *fixtures) -> object:  # type: ignore[no-untyped-def]
+def crawl_urls(config: Path, *fixtures: Fixture) -> subprocess.CompletedProcess[str]:
     urls = [arg for fixture in fixtures for arg in ("--url", fixture.url)]
     return newsarchive("--config", str(config), "crawl", *urls)
 

@@ -63,7 +63,7 @@ def worker_config(
     """A config on the mirror: one archive location, the shared rate per site."""
     path = tmp_path / "worker.toml"
     crawl_lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in crawl.items())
-    rates = {site: {"shared_rate": rate} for site in SITES}
+    rates: dict[str, dict[str, object]] = {site: {"shared_rate": rate} for site in SITES}
     path.write_text(
         f"""
 [archive]

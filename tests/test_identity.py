@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -104,7 +104,7 @@ def test_shown_times_are_beijing_time(
     headers = {"Date": date_header} if date_header else {}
     parsed = parse_local_time(shown, headers)
     assert parsed == expected.replace(tzinfo=BEIJING)
-    assert parsed.utcoffset().total_seconds() == 8 * 3600
+    assert parsed.utcoffset() == timedelta(hours=8)
 
 
 def test_yearless_time_without_a_date_header_is_unknown() -> None:

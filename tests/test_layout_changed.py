@@ -38,10 +38,9 @@ def test_a_page_of_no_known_layout_is_reported_apart_and_kept_raw(
         in result.stdout
     )
     (kept,) = [json.loads(p.read_text()) for p in (archive_dir / "rejected").rglob("*.json")]
-    assert (
-        kept["reason"] == "layout_changed"
-        and kept["url"] == PARSERS["futu"].identify(MOVED.url).url
-    )  # type: ignore[union-attr]
+    moved = PARSERS["futu"].identify(MOVED.url)
+    assert moved is not None
+    assert kept["reason"] == "layout_changed" and kept["url"] == moved.url
 
 
 def reject_yesterday(archive_dir: Path) -> None:

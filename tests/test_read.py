@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def records(config: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(root.rglob("*.json"))]
 
 
-def cli(config: Path, *args: str):  # type: ignore[no-untyped-def]
+def cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     result = newsarchive("--config", str(config), *args)
     assert result.returncode == 0, result.stderr[-3000:]
     return result

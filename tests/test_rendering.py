@@ -8,6 +8,7 @@ cannot get past it; Chromium can. CI installs the `chromium` package (.ci/run).
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -46,7 +47,9 @@ def gated_mirror() -> Iterator[MirrorServer]:
         yield server
 
 
-def crawl_challenge(tmp_path: Path, mirror: MirrorServer, *flags: str, **crawl: object):  # type: ignore[no-untyped-def]
+def crawl_challenge(
+    tmp_path: Path, mirror: MirrorServer, *flags: str, **crawl: object
+) -> subprocess.CompletedProcess[str]:
     config = discovery_config(tmp_path, mirror, crawl=crawl)
     return newsarchive("--config", str(config), "crawl", *flags, "--url", WAF.url)
 

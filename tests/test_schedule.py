@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -62,7 +63,7 @@ def run_reports(tmp_path: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(root.rglob("*.json"))]
 
 
-def job_store(config: Path):  # type: ignore[no-untyped-def]
+def job_store(config: Path) -> Any:
     """The SQLite job store, opened directly: no scheduler thread that could fire the job."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler

@@ -6,14 +6,14 @@ import gzip
 import threading
 from pathlib import Path
 
-from crawler.items import ArticleItem, FetchedPage, RejectedItem
+from crawler.items import Article, ArticleItem, FetchedPage, RejectedItem
 from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
 from crawler.parsers import parse
 from pipelines.spool import Spool
 from pipelines.store import LocalStore
 
 
-def _page(name: str) -> tuple[FetchedPage, object]:
+def _page(name: str) -> tuple[FetchedPage, Article]:
     fixture = load_fixture(FIXTURES_DIR / name)
     article = parse(fixture.url, fixture.body, fixture.headers)
     page = FetchedPage(article.site, article.id, article.url, fixture.url, fixture.url, 200,

@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,7 @@ def server(demo_config: Path) -> Iterator[str]:
     yield from serving(demo_config)
 
 
-def serving(config: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+def serving(config: Path, env: dict[str, str] | None = None) -> Generator[str, None, None]:
     """`newsarchive serve` on a free port until the caller is done; its base URL."""
     (port,) = free_ports(1)
     process = subprocess.Popen(
