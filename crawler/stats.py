@@ -50,7 +50,7 @@ class Stat(StrEnum):
     FIELD_SOURCE = "newsarchive/fields/source"
     FIELD_TICKERS = "newsarchive/fields/tickers"
     FRONTIER_CLAIMED = "newsarchive/frontier/claimed"  # a worker's entries from the frontier
-    # Batches a worker claimed while its last one was still downloading (it did not run dry).
+    # Claims a worker made while it still held pages, instead of waiting to run dry.
     FRONTIER_CLAIMED_AHEAD = "newsarchive/frontier/claimed_ahead"
     RATE_WAITED = "newsarchive/frontier/rate_waited"  # requests held for the shared rate limit
     # Pages that failed, with URLs, for the run report (a list, not a count).
