@@ -99,14 +99,14 @@ def config_text(
     per_domain: int = 16,
     site_extra: dict[str, dict[str, object]] | None = None,
 ) -> str:
-    """A bench config: no delays, no throttle, quiet; `site_extra` replaces SITE_EXTRA."""
+    """A bench config: no delays, no throttle, quiet; `site_extra` replaces SITE_EXTRA.
+    Search indexing stays at its default (after a crawl into a local folder), as users run
+    it, and no section newer than the `--before` commit appears here."""
     return f"""
 [archive]
 location = "{archive}"
 spool_dir = "{workdir / "spool"}"
 {extra_archive}
-[search]
-auto_index = "never"
 [crawl]
 lock_dir = "{workdir / "locks"}"
 download_delay = 0
