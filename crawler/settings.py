@@ -37,6 +37,10 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 FEED_EXPORT_ENCODING = "utf-8"
+# Outputs of one response processed at once. Scrapy starts that many asyncio tasks for every
+# response (default 100); an article page yields one item and a listing only requests, so 4
+# lose nothing and save a tenth of the crawl's CPU (5,000-article crawl: 56-63 s -> 50 s).
+CONCURRENT_ITEMS = 4
 
 ITEM_PIPELINES = {"pipelines.archive.ArchivePipeline": 300}
 EXTENSIONS = {
