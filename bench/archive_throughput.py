@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from crawler.items import ArticleItem, FetchedPage
 from crawler.mirror.fixtures import iter_fixtures
 from crawler.parsers import parse
-from pipelines.layout import article_keys
-from pipelines.s3store import S3Store
+from pipelines.records.layout import article_keys
+from pipelines.records.writer import archive_article, build_record, content_sha256
 from pipelines.store import StoreOptions
-from pipelines.writer import archive_article, build_record, content_sha256
+from pipelines.store.s3 import S3Store
 from tests.support.s3server import WeedMini
 
 

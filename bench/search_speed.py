@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from crawler.items import BEIJING  # noqa: E402
 from crawler.mirror.fixtures import iter_fixtures  # noqa: E402
-from pipelines.day_index import IndexEntry  # noqa: E402
-from pipelines.search import SearchIndex  # noqa: E402
+from pipelines.read.search import SearchIndex  # noqa: E402
+from pipelines.records.day_index import IndexEntry  # noqa: E402
 
 BATCH = 2000
 QUERIES = [

@@ -30,8 +30,8 @@ from crawler.alerts import AlertOptions
 from crawler.metrics import MetricsOptions
 from crawler.monitors import MonitorConfig
 from crawler.sites import BASE_URL_SUFFIX, SITE_NAMES, SITES, SiteSettings, at_least, choices
-from pipelines.revisits import RevisitPolicy, parse_age
-from pipelines.search import SearchOptions
+from pipelines.read.search import SearchOptions
+from pipelines.state.revisits import RevisitPolicy, parse_age
 from pipelines.store import StoreOptions
 from pipelines.warc import WarcOptions
 

@@ -7,7 +7,7 @@ the day (and weekday): a Sunday-night run is not held against Monday mornings. E
 names the numbers it compared, so an alert reads as evidence, not as a verdict.
 
 Findings are kept in the run report (the runs page, `runs --health`) and as lines of the
-archive-state log (pipelines/state.py), the one home of per-site bookkeeping. No Scrapy.
+archive-state log (pipelines/state/), the one home of per-site bookkeeping. No Scrapy.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every URL a crawl decides to fetch ends in exactly one of these outcomes, counted under its
 name (crawler/stats.py `Stat.of_outcome`), recorded in the archive state's outcome log
-(pipelines/state.py) and, when it is a failure, listed in the run report. Each outcome says
+(pipelines/state/) and, when it is a failure, listed in the run report. Each outcome says
 whether it weighs against `crawl.max_failure_ratio` and whether later runs fetch the URL
 again (the retry ledger, `[retry]` in the config). Reports, summaries and later features
 (revisits, monitors) use these names and nothing else.

@@ -14,11 +14,11 @@ from typing import Any
 
 from crawler.items import Article, ArticleItem, FetchedPage
 from crawler.parsers import PageRejected, parse
-from pipelines.day_index import DayIndex
-from pipelines.reader import ArchivedArticle, raw_body
+from pipelines.read.reader import ArchivedArticle, raw_body
+from pipelines.records.day_index import DayIndex
+from pipelines.records.writer import ArchiveResult, archive_article, changed_fields
 from pipelines.store import ArchiveStore
 from pipelines.warc import CaptureMissing
-from pipelines.writer import ArchiveResult, archive_article, changed_fields
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipelines.layout import run_report_key, run_reports_prefix
+from pipelines.records.layout import run_report_key, run_reports_prefix
 from pipelines.store import ArchiveStore
 
 

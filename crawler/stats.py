@@ -59,7 +59,7 @@ class Stat(StrEnum):
     BEYOND_REACH = "newsarchive/beyond_reach"
     # Why the spider closed ("finished", "shutdown" for SIGTERM, "stalled", ...).
     CLOSE_REASON = "newsarchive/close_reason"
-    # What the archive pipeline did with each item (pipelines/writer.py ArchiveResult.status).
+    # What the archive pipeline did with each item (records/writer.py ArchiveResult.status).
     ARCHIVED = "newsarchive/archive/archived"
     NEW_VERSION = "newsarchive/archive/new_version"
     UNCHANGED = "newsarchive/archive/unchanged"
@@ -69,7 +69,7 @@ class Stat(StrEnum):
     FLUSHED = "newsarchive/archive/flushed"
     PENDING = "newsarchive/archive/pending"
     LOST = "newsarchive/archive/lost"  # neither archived nor spooled: the run stops
-    # Stored records that do not match the record schema (pipelines/record_schema.json), and
+    # Stored records that do not match the record schema (pipelines/records/record_schema.json), and
     # which (a list, for the run report).
     INVALID_RECORDS = "newsarchive/archive/invalid_records"
     INVALID_LIST = "newsarchive/archive/invalid_list"

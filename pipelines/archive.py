@@ -20,7 +20,8 @@ from scrapy.utils.defer import deferred_from_coro
 from crawler.items import ArticleItem, RejectedItem, RemovedItem
 from crawler.stats import COVERAGE_FIELDS, Stat
 from pipelines import warc
-from pipelines.day_index import DayIndex
+from pipelines.records.day_index import DayIndex
+from pipelines.records.writer import ArchiveResult, archive_item
 from pipelines.spool import Spool
 from pipelines.store import (
     ArchiveStore,
@@ -30,7 +31,6 @@ from pipelines.store import (
     check_store,
     shared_store,
 )
-from pipelines.writer import ArchiveResult, archive_item
 
 # The setting that carries the archive's StoreOptions (set by crawler.addon from the config).
 ARCHIVE_SETTING = "NEWSARCHIVE_ARCHIVE"

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from crawler.items import Article, ArticleItem, FetchedPage, RejectedItem, RemovedItem
-from pipelines.files import TMP_PREFIX, remove_dead_temps, write_temp
-from pipelines.layout import safe_name
+from pipelines.records.layout import safe_name
+from pipelines.records.writer import ArchiveResult, archive_item
 from pipelines.store import ArchiveStore, StoreError
+from pipelines.store.files import TMP_PREFIX, remove_dead_temps, write_temp
 from pipelines.warc import ready_files
-from pipelines.writer import ArchiveResult, archive_item
 
 
 @dataclass(frozen=True)

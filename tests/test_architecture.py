@@ -4,7 +4,7 @@
   registry and the stat names; only the Scrapy glue module (pipelines/archive.py) imports
   Scrapy; nothing there imports lxml or a parser.
 - parsers import neither Scrapy nor the archive: they are pure functions of (url, bytes).
-- the spiders reach the archive only through pipelines/state.py; the runner imports no spider.
+- the spiders reach the archive only through pipelines.state; the runner imports no spider.
 - a site's name appears in at most 5 modules under crawler/ and pipelines/.
 """
 
@@ -79,9 +79,9 @@ def test_spiders_reach_the_archive_only_through_the_archive_state() -> None:
 
 def test_importing_the_archive_side_loads_no_parser_lxml_or_scrapy() -> None:
     code = (
-        "import sys, pipelines, pipelines.layout, pipelines.store, pipelines.reader, "
-        "pipelines.state, pipelines.writer, pipelines.spool, pipelines.day_index, "
-        "pipelines.journal\n"
+        "import sys, pipelines, pipelines.records.layout, pipelines.store, pipelines.read.reader, "
+        "pipelines.state, pipelines.records.writer, pipelines.spool, pipelines.records.day_index, "
+        "pipelines.records.journal\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('lxml', 'scrapy', 'twisted')"
         " or m.startswith('crawler.parsers')))"
     )

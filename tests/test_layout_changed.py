@@ -17,8 +17,8 @@ from crawler.items import FetchedPage, RejectedItem
 from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
 from crawler.mirror.server import MirrorServer
 from crawler.parsers import PARSERS
+from pipelines.records.writer import archive_rejected
 from pipelines.store import LocalStore
-from pipelines.writer import archive_rejected
 from tests.support.commands import newsarchive
 from tests.support.configs import records, summary_line
 

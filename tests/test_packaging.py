@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 from tests.support.commands import REPO, run
@@ -12,11 +13,18 @@ from tests.support.commands import REPO, run
 
 def test_pip_install_then_demo_from_an_empty_folder(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    # The dependencies come from this interpreter's site-packages; the project is installed
-    # from a built wheel (not editable), so nothing of the checkout is on its path.
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120
+    # The dependencies come from this interpreter's site-packages (a path file names them:
+    # `--system-site-packages` would give the base interpreter's, not those of the virtualenv
+    # the suite runs in); the project is installed from a built wheel (not editable), so
+    # nothing of the checkout is on its path.
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    venv_python = venv / "bin" / "python"
+    own_site = run(
+        [str(venv_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
     )
+    ours = sysconfig.get_paths()
+    lines = dict.fromkeys([ours["purelib"], ours["platlib"]])
+    (Path(own_site.stdout.strip()) / "suite-dependencies.pth").write_text("\n".join(lines) + "\n")
     # Built from a copy of the tracked files: a build in the checkout would leave build/ there,
     # and a stale build/lib could slip removed modules into the wheel.
     tracked = run(["git", "ls-files"]).stdout.splitlines()

@@ -15,7 +15,7 @@ import pytest
 from crawler.mirror.catalog import Catalog
 from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
 from crawler.mirror.server import MirrorServer
-from pipelines.reader import open_archive
+from pipelines.read.reader import open_archive
 from pipelines.store import LocalStore
 from tests.support.commands import newsarchive
 from tests.support.configs import discovery_config
@@ -86,7 +86,7 @@ def test_listing_reads_day_segments_not_every_record(crawled: tuple[Path, Catalo
             return super().get(key)
 
     store = CountingStore(config.parent / "archive")
-    from pipelines.reader import ArchiveReader
+    from pipelines.read.reader import ArchiveReader
 
     listed = list(ArchiveReader(store).articles(site="futu"))
     futu_records = [r for r in records(config) if r["site"] == "futu"]

@@ -13,9 +13,9 @@ from crawler.items import ArticleItem, FetchedPage
 from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
 from crawler.mirror.server import MirrorServer
 from crawler.parsers import parse
-from pipelines.record_schema import SCHEMA_PATH, record_problems
+from pipelines.records.record_schema import SCHEMA_PATH, record_problems
+from pipelines.records.writer import archive_article
 from pipelines.store import LocalStore
-from pipelines.writer import archive_article
 from tests.support.commands import newsarchive
 from tests.support.configs import mirror_config
 

@@ -1,6 +1,6 @@
 """Failed pages are fetched again by later runs, whatever the high-water mark says.
 
-The retry ledger is part of the archive-state log (pipelines/state.py): each run appends what
+The retry ledger is part of the archive-state log (pipelines/state): each run appends what
 became of each URL, and the next discovery run fetches again the pages whose last outcome is
 a retried failure (crawler/outcomes.py), with backoff, until `retry.max_attempts`; then it
 records "gave up" once and reports it.

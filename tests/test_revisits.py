@@ -13,7 +13,7 @@ import pytest
 
 from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
 from crawler.mirror.server import MirrorServer, Route, fixture_routes
-from pipelines.revisits import RevisitPolicy, due_revisits, parse_age
+from pipelines.state.revisits import RevisitPolicy, due_revisits, parse_age
 from tests.support.commands import newsarchive
 from tests.support.configs import mirror_config as write_mirror_config
 from tests.support.s3server import WeedMini
@@ -340,7 +340,7 @@ def test_each_way_a_site_says_gone_is_a_removal(
 
 
 def test_diff_is_word_level_for_english_and_character_level_for_chinese() -> None:
-    from pipelines.versions import diff_versions
+    from pipelines.records.versions import diff_versions
 
     def record(version: int, language: str, *paragraphs: str) -> dict[str, object]:
         return {"site": "s", "id": "x", "version": version, "language": language,

@@ -16,9 +16,9 @@ from crawler.items import ArticleItem, FetchedPage
 from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
 from crawler.mirror.server import MirrorServer, fixture_routes
 from crawler.parsers import parse
-from pipelines.s3store import S3Store
+from pipelines.records.writer import archive_article
 from pipelines.store import StoreError
-from pipelines.writer import archive_article
+from pipelines.store.s3 import S3Store
 from tests.support.commands import newsarchive, start_newsarchive
 from tests.support.s3server import SECRET_KEY, WeedMini, bucket_keys
 

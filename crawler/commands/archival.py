@@ -23,10 +23,10 @@ from crawler.commands.read import day_range, reader_for
 from crawler.config import Config
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
-from pipelines.fixity import audit
-from pipelines.layout import audit_report_key
+from pipelines.read.fixity import audit
+from pipelines.read.wacz import write_wacz
+from pipelines.records.layout import audit_report_key
 from pipelines.store import StoreError, check_store
-from pipelines.wacz import write_wacz
 
 
 def add_arguments(commands: Any) -> None:

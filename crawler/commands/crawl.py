@@ -25,7 +25,7 @@ from crawler.sites import SITE_NAMES
 from crawler.stats import CrawlSummary, Exit
 from crawler.urls import read_urls_file
 from pipelines import warc
-from pipelines.day_index import DayIndex
+from pipelines.records.day_index import DayIndex
 from pipelines.spool import Spool
 from pipelines.store import check_store, shared_store
 

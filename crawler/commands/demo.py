@@ -15,7 +15,7 @@ from crawler.commands.search import refresh_after_crawl
 from crawler.config import Config, RevisitConfig
 from crawler.sites import SITE_NAMES
 from crawler.stats import CrawlSummary, Exit
-from pipelines.reader import ArchiveReader
+from pipelines.read.reader import ArchiveReader
 from pipelines.state import ArchiveState
 from pipelines.store import shared_store
 

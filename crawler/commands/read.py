@@ -22,9 +22,9 @@ from crawler.items import parse_day
 from crawler.reports import recent_reports, report_line
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
-from pipelines.reader import ArchivedArticle, ArchiveReader, raw_body
+from pipelines.read.reader import ArchivedArticle, ArchiveReader, raw_body
+from pipelines.records.versions import diff_versions
 from pipelines.store import shared_store
-from pipelines.versions import diff_versions
 from pipelines.warc import CaptureMissing
 
 EXPORT_COLUMNS = ("site", "id", "version", "published", "title", "language", "url", "outlet",
@@ -242,7 +242,7 @@ def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
     from tqdm import tqdm
 
     from crawler.reparse import reparse, summary_lines
-    from pipelines.day_index import DayIndex
+    from pipelines.records.day_index import DayIndex
 
     reader = reader_for(config)
     if args.rejected:
@@ -264,7 +264,7 @@ def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
 def _reparse_rejected(args: argparse.Namespace, config: Config, reader: ArchiveReader) -> int:
     """`reparse --rejected`: recover a night's pages after a parser fix, without fetching."""
     from crawler.reparse import reparse_rejected, summary_lines
-    from pipelines.day_index import DayIndex
+    from pipelines.records.day_index import DayIndex
 
     if args.ticker:
         raise UsageError("--ticker does not apply to rejected pages (they have no article)")

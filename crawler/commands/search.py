@@ -17,7 +17,7 @@ from crawler.commands.read import day_range, reader_for
 from crawler.config import Config
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
-from pipelines.search import MARK_END, MARK_START, QueryError, SearchIndex
+from pipelines.read.search import MARK_END, MARK_START, QueryError, SearchIndex
 from pipelines.store import check_store
 
 

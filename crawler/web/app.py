@@ -28,10 +28,10 @@ from crawler.items import BEIJING, parse_day
 from crawler.parsers.text import decode_page
 from crawler.reports import recent_reports
 from crawler.sites import SITE_NAMES
-from pipelines.reader import ArchiveReader, raw_body
-from pipelines.search import MARK_END, MARK_START, QueryError, SearchIndex
+from pipelines.read.reader import ArchiveReader, raw_body
+from pipelines.read.search import MARK_END, MARK_START, QueryError, SearchIndex
+from pipelines.records.versions import diff_versions
 from pipelines.store import shared_store
-from pipelines.versions import diff_versions
 from pipelines.warc import CaptureMissing
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

@@ -23,13 +23,13 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.day_index import IndexEntry
-from pipelines.journal import segment_lines
-from pipelines.layout import warc_index_key
-from pipelines.reader import ArchiveReader, in_range
+from pipelines.read.reader import ArchiveReader, in_range
+from pipelines.records.day_index import IndexEntry
+from pipelines.records.journal import segment_lines
+from pipelines.records.layout import warc_index_key
+from pipelines.records.writer import content_sha256
 from pipelines.store import ArchiveStore, StoreError
 from pipelines.warc import WarcRef
-from pipelines.writer import content_sha256
 
 MISSING = "missing"
 CORRUPTED = "corrupted"

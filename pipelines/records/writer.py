@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crawler.items import Article, ArticleItem, FetchedPage, RejectedItem, RemovedItem
-from pipelines.layout import (
+from pipelines.records.layout import (
     LAYOUT_VERSION,
     ArticleKeys,
     article_keys,
@@ -25,7 +25,7 @@ from pipelines.layout import (
     removal_evidence_key,
     removal_key,
 )
-from pipelines.record_schema import record_problems
+from pipelines.records.record_schema import record_problems
 from pipelines.store import ArchiveStore
 
 MAX_VERSIONS = 1000
@@ -43,7 +43,7 @@ class ArchiveResult:
     # sha256 and size of the record just stored (for the per-day index and fixity audits).
     record_sha256: str | None = None
     record_size: int | None = None
-    # How the stored record departs from the record schema (pipelines/record_schema.json).
+    # How the stored record departs from the record schema (pipelines/records/record_schema.json).
     problems: tuple[str, ...] = ()
 
 

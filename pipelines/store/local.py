@@ -1,84 +1,16 @@
-"""Archive stores: where bytes go. Local folder now, S3 with the same keys.
-
-The store only knows keys and bytes: no Scrapy, no parsing. Writes are create-only
-(`put_if_absent`), so nothing is ever overwritten and two writers racing on one key leave one
-object; the loser learns that the key already exists.
-"""
+"""The local folder store: key `a/b/c.json` is file `<root>/a/b/c.json`, written create-only
+through a temporary file and a hard link, so the folder has exactly the bucket's layout."""
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
-from pipelines.files import TMP_PREFIX, remove_dead_temps, write_temp
-
-
-@dataclass(frozen=True)
-class StoreOptions:
-    """Where the archive is and how to reach it: the `[archive]` section of the config.
-
-    The fields are the section's keys, types and defaults (crawler/config.py validates the
-    TOML against them), so the storage side owns its settings and a reader can be opened
-    without the crawler's config (`open_archive(location, endpoint_url=...)`).
-    """
-
-    location: str = field(default="./archive", metadata={"required": True})
-    endpoint_url: str = ""
-    region: str = ""
-    addressing_style: str = field(default="auto", metadata={"choices": ("auto", "path", "virtual")})
-    profile: str = ""
-    spool_dir: str = "./spool"
-    upload_concurrency: int = field(default=8, metadata={"minimum": 1})
-    retry_attempts: int = 5
-
-
-class StoreError(Exception):
-    """The archive cannot be used (unreachable, refused, misconfigured)."""
-
-
-class StoreUnavailable(StoreError):
-    """The archive is set up right but cannot be reached now (an outage, not a mistake):
-    a crawl goes on into the spool instead of stopping."""
-
-
-class ArchiveStore(Protocol):
-    """What the pipeline and the readers need from an archive location."""
-
-    location: str
-
-    def put_if_absent(
-        self,
-        key: str,
-        data: bytes,
-        content_type: str,
-        content_encoding: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> bool:
-        """Store data under key unless the key exists; True when this call created it."""
-
-    def put_file_if_absent(self, key: str, path: Path, content_type: str) -> bool:
-        """Like put_if_absent, for a local file too big to hold in memory (a WARC file)."""
-
-    def get(self, key: str) -> bytes | None:
-        """The object's bytes, or None when absent."""
-
-    def get_range(self, key: str, offset: int, length: int) -> bytes | None:
-        """`length` bytes of an object from `offset` (one ranged read), or None when absent."""
-
-    def open_read(self, key: str) -> BinaryIO | None:
-        """The object as a stream to read through once, or None when absent."""
-
-    def exists(self, key: str) -> bool:
-        """Whether the key exists (one cheap request)."""
-
-    def list(self, prefix: str) -> Iterator[str]:
-        """Keys under a prefix, in lexical order."""
-
+from pipelines.store.base import StoreError
+from pipelines.store.files import TMP_PREFIX, remove_dead_temps, write_temp
 
 TMP_DIR = ".tmp"  # a local archive's temporary files, one folder: cheap to clean
 
@@ -223,34 +155,3 @@ def _link_new(tmp: Path, target: Path) -> bool:
     finally:
         os.unlink(tmp)
     return True
-
-
-def is_local(location: str) -> bool:
-    """Whether an archive location is a local folder (anything but `s3://bucket/prefix`)."""
-    return not location.startswith("s3://")
-
-
-def open_store(options: StoreOptions) -> ArchiveStore:
-    """The store for the archive settings: `s3://bucket/prefix` or a local folder."""
-    if not is_local(options.location):
-        from pipelines.s3store import S3Store
-
-        return S3Store.from_options(options)
-    return LocalStore(options.location)
-
-
-@functools.lru_cache(maxsize=8)
-def shared_store(options: StoreOptions) -> ArchiveStore:
-    """One store per archive setting and process: the CLI, the pipeline and the archive state
-    of every crawler in a run share it (one S3 client, one connection pool, one check)."""
-    return open_store(options)
-
-
-def check_store(store: ArchiveStore) -> None:
-    """Fail fast if the store cannot be used (a local folder is created on first write).
-
-    Checked once per store object: a run's CLI and its crawlers share one store."""
-    check = getattr(store, "check", None)
-    if check is not None and not getattr(store, "checked", False):
-        check()
-        store.checked = True  # type: ignore[attr-defined]

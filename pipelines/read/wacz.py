@@ -22,10 +22,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from pipelines.day_index import IndexEntry
-from pipelines.files import FILE_MODE
-from pipelines.reader import ArchiveReader, raw_body
+from pipelines.read.reader import ArchiveReader, raw_body
+from pipelines.records.day_index import IndexEntry
 from pipelines.store import ArchiveStore
+from pipelines.store.files import FILE_MODE
 from pipelines.warc import (
     CaptureMissing,
     RecordBuilder,

@@ -9,7 +9,7 @@ since its last successful fetch; the oldest debt goes first, up to the run's bud
 is revisited after the last age. A failed revisit (timeout, 5xx, challenge) settles nothing,
 so the article stays due.
 
-Everything comes from the outcome log lines (pipelines/state.py): each successful fetch line
+Everything comes from the outcome log lines (pipelines/state): each successful fetch line
 carries what a revisit needs (publication time, schedule start, validators, capture).
 """
 

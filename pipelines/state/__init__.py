@@ -20,8 +20,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipelines.journal import Journal, read_segment
-from pipelines.layout import (
+from pipelines.records.journal import Journal, read_segment
+from pipelines.records.layout import (
     index_key,
     outcome_log_prefix,
     outcome_segment_key,
@@ -29,7 +29,7 @@ from pipelines.layout import (
     run_state_prefix,
     segment_day,
 )
-from pipelines.revisits import RevisitDue, RevisitPolicy, due_revisits
+from pipelines.state.revisits import RevisitDue, RevisitPolicy, due_revisits
 from pipelines.store import ArchiveStore, StoreError, StoreOptions, shared_store
 
 JOURNAL_DIR = "state-journal"
@@ -116,7 +116,7 @@ class ArchiveState:
     ) -> None:
         """One fetched URL and what became of it (parsed, or the reason it gave no article).
         `extra` is the revisit bookkeeping: publication time, validators, capture, and on a
-        revisit `revisit: true` and the schedule's `start` (pipelines/revisits.py)."""
+        revisit `revisit: true` and the schedule's `start` (pipelines/state/revisits.py)."""
         line = {
             **(extra or {}),
             "site": site,
@@ -175,7 +175,7 @@ class ArchiveState:
     def revisits_due(
         self, site: str, policy: RevisitPolicy, now: datetime | None = None
     ) -> list[RevisitDue]:
-        """The archived articles of a site owed a revisit now (pipelines/revisits.py), read
+        """The archived articles of a site owed a revisit now (pipelines/state/revisits.py), read
         from the outcome log of the policy's window."""
         now = now or datetime.now(UTC)
         since = (now - policy.window()).date()

@@ -1,6 +1,6 @@
 """Reading the archive back: the Python API behind `newsarchive ls/show/export/reparse`.
 
-    from pipelines.reader import open_archive
+    from pipelines.read.reader import open_archive
 
     archive = open_archive("s3://news-archive/prod", endpoint_url="http://127.0.0.1:8333")
     for entry in archive.articles(since=date(2026, 11, 1), ticker="BABA.US")  # site=... for one:
@@ -10,7 +10,7 @@
         page = entry.raw()             # the page exactly as served (bytes)
 
 `open_archive` takes a local folder or `s3://bucket/prefix` (credentials from the standard AWS
-variables or `profile=`). Listing reads the per-day index segments (pipelines/day_index.py): one
+variables or `profile=`). Listing reads the per-day index segments (records/day_index.py): one
 LIST request per site and month in range (per 1,000 segments) plus one GET per segment, never
 one request per article. `entry.record()` and `.text()` are one GET each; `.raw()` one more
 (a ranged read of the WARC file that captured the page, or its `raw/` object).
@@ -27,9 +27,9 @@ from typing import Any
 
 from crawler.items import BEIJING
 from crawler.sites import SITE_NAMES
-from pipelines.day_index import IndexEntry
-from pipelines.journal import read_segment
-from pipelines.layout import (
+from pipelines.records.day_index import IndexEntry
+from pipelines.records.journal import read_segment
+from pipelines.records.layout import (
     article_keys,
     daily_prefix,
     index_key,

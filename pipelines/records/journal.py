@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from pipelines.files import process_alive
 from pipelines.store import ArchiveStore, StoreError
+from pipelines.store.files import process_alive
 
 SEGMENT_LINES = 1000
 LOG = logging.getLogger("newsarchive.journal")

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from crawler.items import ArticleItem
-from pipelines.journal import Journal
-from pipelines.layout import article_keys, daily_segment_key
+from pipelines.records.journal import Journal
+from pipelines.records.layout import article_keys, daily_segment_key
+from pipelines.records.writer import ArchiveResult, content_sha256
 from pipelines.store import ArchiveStore
-from pipelines.writer import ArchiveResult, content_sha256
 
 JOURNAL_DIR = "daily-journal"
 

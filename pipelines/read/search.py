@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from crawler.items import BEIJING
-from pipelines.day_index import IndexEntry
-from pipelines.journal import read_segment
-from pipelines.reader import ArchiveReader
+from pipelines.read.reader import ArchiveReader
+from pipelines.records.day_index import IndexEntry
+from pipelines.records.journal import read_segment
 from pipelines.store import is_local
 
 SCHEMA_VERSION = 2  # a file written with another version is rebuilt (it is derived data)

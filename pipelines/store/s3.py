@@ -28,7 +28,7 @@ from botocore.exceptions import (
 )
 from botocore.handlers import add_expect_header
 
-from pipelines.store import StoreError, StoreOptions, StoreUnavailable
+from pipelines.store.base import StoreError, StoreOptions, StoreUnavailable
 
 # Codes meaning "the key already exists / another writer holds it" for a conditional put.
 CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}

@@ -1,0 +1,6 @@
+"""The read side: what `ls`, `show`, `search`, `verify`, `export` and the web reader stand on.
+
+`reader` lists and opens archived articles through the day index, `search` keeps the local
+full-text index, `fixity` checks stored objects against their records, `wacz` packages WARC
+captures for replay. It reads the store, the records and WARC; nothing below imports it.
+"""
