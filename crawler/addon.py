@@ -7,7 +7,9 @@ there does Scrapy report a bad setting as one line with exit status 2.
 
 The values are set at `addon` priority, so `-s NAME=VALUE` and a spider's custom_settings
 still win; for that, crawler/settings.py sets nothing the TOML owns. Components read the
-Config from `crawler.settings[NEWSARCHIVE]` and take plain values from it.
+Config from `crawler.settings[NEWSARCHIVE]` and take plain values from it. The names of the
+settings newsarchive adds to Scrapy's live here, so the components import this module and it
+imports none of them.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from scrapy.settings import BaseSettings
 
 from crawler.config import Config, ConfigError, load_config
 from crawler.rendering import chromium_problem, render_settings
-from crawler.watchdog import STALL_TIMEOUT
 from pipelines.archive import ARCHIVE_SETTING
 
 NEWSARCHIVE = "NEWSARCHIVE"  # the validated Config of this run
 CONFIG_PATH = "NEWSARCHIVE_CONFIG"  # the TOML to read when no Config was handed over
 RENDER_CHALLENGES = "NEWSARCHIVE_RENDER_CHALLENGES"  # `--render` / `-s ...=1`
+STALL_TIMEOUT = "NEWSARCHIVE_STALL_TIMEOUT"  # seconds (the watchdog); from crawl.stall_timeout
+RUN_REPORT = "NEWSARCHIVE_RUN_REPORT"  # False: the caller writes one report for the run
 
 
 def ensure_config(settings: BaseSettings) -> Config:

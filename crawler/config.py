@@ -26,9 +26,7 @@ from pathlib import Path
 from typing import Any, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crawler.alerts import AlertOptions
-from crawler.metrics import MetricsOptions
-from crawler.monitors import MonitorConfig
+from crawler.health.options import AlertOptions, Judging, MetricsOptions, MonitorConfig
 from crawler.sites import BASE_URL_SUFFIX, SITE_NAMES, SITES, SiteSettings, at_least, choices
 from pipelines.read.search import SearchOptions
 from pipelines.state.revisits import RevisitPolicy, parse_age
@@ -166,6 +164,10 @@ class Config:
     def site(self, name: str) -> Any:
         """The settings of one site (its own settings class, so its own fields)."""
         return self.sites[name]
+
+    def judging(self) -> Judging:
+        """What judging a run reads of the config (crawler/health takes plain values)."""
+        return Judging(self.monitors, self.alerts, self.archive.spool_dir, tuple(self.sites))
 
 
 def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:

@@ -16,9 +16,9 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any
 
-from crawler.alerts import Message, deliver
 from crawler.config import Config, JobConfig, load_config
-from crawler.monitors import RUN_WIDE
+from crawler.health.alerts import Message, deliver
+from crawler.health.monitors import RUN_WIDE
 
 LOG = logging.getLogger("newsarchive.schedule")
 JOB_FUNCTION = "crawler.schedule:run_job"  # referenced by name in the job store

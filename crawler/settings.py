@@ -25,12 +25,12 @@ DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 # redirects and retries.
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.RobotsTxtForEveryRequest": 100,
-    "crawler.middlewares.OffsiteRedirectGuard": 650,
-    "crawler.capture.WarcCapture": 950,
+    "crawler.middlewares.robots.RobotsTxtForEveryRequest": 100,
+    "crawler.middlewares.offsite.OffsiteRedirectGuard": 650,
+    "crawler.middlewares.capture.WarcCapture": 950,
     # Frontier workers only (NotConfigured otherwise): the per-site rate shared by all of
     # them, last, so that only the fetch itself waits for its slot.
-    "crawler.distributed.SharedRateLimit": 960,
+    "crawler.middlewares.rate_limit.SharedRateLimit": 960,
 }
 RETRY_ENABLED = True
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
@@ -44,8 +44,8 @@ CONCURRENT_ITEMS = 4
 
 ITEM_PIPELINES = {"pipelines.archive.ArchivePipeline": 300}
 EXTENSIONS = {
-    "crawler.report_extension.RunReportExtension": 500,
-    "crawler.watchdog.Watchdog": 510,
+    "crawler.extensions.report.RunReportExtension": 500,
+    "crawler.extensions.watchdog.Watchdog": 510,
 }
 
 # Path of the TOML config; None = $NEWSARCHIVE_CONFIG or ./config/newsarchive.toml.

@@ -34,7 +34,7 @@ from pipelines.store import (
 
 # The setting that carries the archive's StoreOptions (set by crawler.addon from the config).
 ARCHIVE_SETTING = "NEWSARCHIVE_ARCHIVE"
-# The crawler attribute holding its WARC recorder (set by crawler.capture): closed here, at
+# The crawler attribute holding its WARC recorder (set by middlewares/capture.py): closed here, at
 # the end of every run, before its files are stored.
 WARC_RECORDER = "newsarchive_warc_recorder"
 STORAGE_LOST = "storage_lost"

@@ -16,14 +16,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from crawler.alerts import channel_name, messages
-from crawler.health import site_health, spark
+from crawler.health.alerts import channel_name, messages
+from crawler.health.assess import site_health, spark
+from crawler.health.monitors import Finding, evaluate
+from crawler.health.options import MonitorConfig
+from crawler.health.reports import recent_reports, write_report
 from crawler.mirror.catalog import Catalog
 from crawler.mirror.fixtures import iter_fixtures
 from crawler.mirror.server import MirrorServer
-from crawler.monitors import Finding, MonitorConfig, evaluate
 from crawler.parsers import identify
-from crawler.reports import recent_reports, write_report
 from pipelines.state import ArchiveState
 from pipelines.store import LocalStore
 from tests.support.commands import newsarchive

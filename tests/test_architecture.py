@@ -74,7 +74,9 @@ def test_spiders_reach_the_archive_only_through_the_archive_state() -> None:
     for path in modules("crawler/spiders"):
         archive = {m for m in imports_of(path) if is_within(m, "pipelines")}
         assert archive <= {"pipelines.state"}, f"{path.name} imports {archive}"
-    assert not any(is_within(m, "crawler.spiders") for m in imports_of(REPO / "crawler/runner.py"))
+    assert not any(
+        is_within(m, "crawler.spiders") for m in imports_of(REPO / "crawler/runs/runner.py")
+    )
 
 
 def test_importing_the_archive_side_loads_no_parser_lxml_or_scrapy() -> None:

@@ -8,11 +8,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from crawler.locks import SiteLock
 from crawler.mirror.catalog import Catalog
 from crawler.mirror.fixtures import iter_fixtures
 from crawler.mirror.server import MirrorServer, Route, mirror_path
 from crawler.parsers import identify
+from crawler.runs.locks import SiteLock
 from tests.support.commands import newsarchive, start_newsarchive
 from tests.support.configs import discovery_config, records
 

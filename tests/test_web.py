@@ -104,7 +104,7 @@ def test_pages_and_their_json_twins(server: str) -> None:
     assert status == 200 and len(json.loads(body)) == 2
     status, _, body = get(server, "/runs")
     assert status == 200 and body.count('class="run"') == 2 and "<svg" in body
-    # the demo's deliberate failures are findings like a real night's (crawler/monitors.py)
+    # the demo's deliberate failures are findings like a real night's (crawler/health/monitors.py)
     assert 'class="finding warning">futu: warning: parse_errors: 1 of' in body
     status, _, body = get(server, f"/?ticker={q('BABA.US')}")
     assert status == 200 and EDITED in body

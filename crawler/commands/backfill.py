@@ -1,9 +1,9 @@
 """`newsarchive backfill` and `newsarchive worker`: a large crawl spread over machines.
 
-`backfill` seeds the shared Redis frontier (crawler/frontier.py) from a URL file (streamed,
+`backfill` seeds the shared Redis frontier (crawler/backfill/frontier.py) from a URL file (streamed,
 memory bounded by one batch) or from a site's discovery sources over a date range (they own
 how far back they reach), and shows its progress. `worker` runs the site spiders on the
-frontier (crawler/distributed.py) and archives into the configured archive, which workers on
+frontier (crawler/backfill/workers.py) and archives into the configured archive, which workers on
 several machines share when it is S3-compatible storage.
 """
 
@@ -19,6 +19,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawler.backfill.frontier import (
+    SEED_SINK,
+    Frontier,
+    FrontierError,
+    RedisError,
+    SiteProgress,
+    connect,
+    new_worker_id,
+    redact,
+)
+from crawler.backfill.seeder import Seeder
 from crawler.commands.common import (
     UsageError,
     check_range,
@@ -28,22 +39,12 @@ from crawler.commands.common import (
 )
 from crawler.commands.search import refresh_after_crawl
 from crawler.config import Config
-from crawler.frontier import (
-    SEED_SINK,
-    Frontier,
-    FrontierError,
-    RedisError,
-    Seeder,
-    SiteProgress,
-    connect,
-    new_worker_id,
-    redact,
-)
+from crawler.health.summary import CrawlSummary
 from crawler.outcomes import QUEUED
 from crawler.parsers import UnsupportedURL, identify
-from crawler.runner import run_crawl
+from crawler.runs.runner import run_crawl
 from crawler.sites import SITE_NAMES
-from crawler.stats import CrawlSummary, Exit
+from crawler.stats import Exit
 from pipelines.spool import Spool
 from pipelines.state import ArchiveState
 from pipelines.store import is_local, shared_store
@@ -280,7 +281,7 @@ def watch(frontier: Frontier, sites: list[str]) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, config: Config) -> int:
-    from crawler.distributed import worker_settings, worker_spider
+    from crawler.backfill.workers import worker_settings, worker_spider
 
     if args.idle_exit < 0:
         raise UsageError(f"--idle-exit must be 0 or more, got {args.idle_exit:g}")

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.config import Config
-from crawler.health import assess
+from crawler.health.assess import assess
+from crawler.health.metrics import write_metrics
+from crawler.health.reports import write_report
+from crawler.health.summary import CrawlSummary
 from crawler.items import parse_day
-from crawler.locks import SiteLock
-from crawler.metrics import write_metrics
-from crawler.reports import write_report
-from crawler.stats import CrawlSummary, Exit
+from crawler.runs.locks import SiteLock
+from crawler.stats import Exit
 from pipelines.spool import Spool
 from pipelines.store import ArchiveStore, StoreError, StoreUnavailable, check_store
 
@@ -114,7 +115,7 @@ def finish_run(
     """Print the summary and store the run report; the exit status for cron."""
     status = print_summary(summary, config)
     report = {"command": command, **summary.report(started, datetime.now(UTC), status)}
-    findings = assess(report, config, store)
+    findings = assess(report, store, config.judging())
     for finding in findings:
         print(f"finding: {finding.site}: {finding.level}: {finding.name}: {finding.detail}")
     for failed in (report.get("alerts") or {}).get("failed", []):

@@ -18,11 +18,12 @@ from crawler.commands.common import (
 )
 from crawler.commands.search import refresh_after_crawl
 from crawler.config import Config
-from crawler.locks import SiteLock
+from crawler.health.summary import CrawlSummary
 from crawler.rendering import chromium_problem
-from crawler.runner import group_by_site, run_crawl
+from crawler.runs.locks import SiteLock
+from crawler.runs.runner import group_by_site, run_crawl
 from crawler.sites import SITE_NAMES
-from crawler.stats import CrawlSummary, Exit
+from crawler.stats import Exit
 from crawler.urls import read_urls_file
 from pipelines import warc
 from pipelines.records.day_index import DayIndex

@@ -13,8 +13,9 @@ from crawler.commands.common import UsageError, check_run_places, finish_run, lo
 from crawler.commands.read import ls_line
 from crawler.commands.search import refresh_after_crawl
 from crawler.config import Config, RevisitConfig
+from crawler.health.summary import CrawlSummary
 from crawler.sites import SITE_NAMES
-from crawler.stats import CrawlSummary, Exit
+from crawler.stats import Exit
 from pipelines.read.reader import ArchiveReader
 from pipelines.state import ArchiveState
 from pipelines.store import shared_store
@@ -65,7 +66,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from crawler.mirror.fixtures import iter_fixtures
     from crawler.mirror.server import MirrorServer
     from crawler.parsers import identify
-    from crawler.runner import run_crawl
+    from crawler.runs.runner import run_crawl
 
     fixtures = list(iter_fixtures())
     catalog = Catalog(fixtures)

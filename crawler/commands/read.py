@@ -17,9 +17,9 @@ from typing import Any
 
 from crawler.commands.common import UsageError, positive_int
 from crawler.config import Config
-from crawler.health import TREND_RUNS, health_lines, site_health
+from crawler.health.assess import TREND_RUNS, health_lines, site_health
+from crawler.health.reports import recent_reports, report_line
 from crawler.items import parse_day
-from crawler.reports import recent_reports, report_line
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
 from pipelines.read.reader import ArchivedArticle, ArchiveReader, raw_body
@@ -241,7 +241,7 @@ def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
     """A new version only where today's parser gives a different article; 1 if any failed."""
     from tqdm import tqdm
 
-    from crawler.reparse import reparse, summary_lines
+    from crawler.runs.reparse import reparse, summary_lines
     from pipelines.records.day_index import DayIndex
 
     reader = reader_for(config)
@@ -263,7 +263,7 @@ def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
 
 def _reparse_rejected(args: argparse.Namespace, config: Config, reader: ArchiveReader) -> int:
     """`reparse --rejected`: recover a night's pages after a parser fix, without fetching."""
-    from crawler.reparse import reparse_rejected, summary_lines
+    from crawler.runs.reparse import reparse_rejected, summary_lines
     from pipelines.records.day_index import DayIndex
 
     if args.ticker:

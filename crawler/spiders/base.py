@@ -29,9 +29,8 @@ from twisted.internet.error import TimeoutError as ConnectTimeout
 from twisted.python.failure import Failure
 
 from crawler.addon import RENDER_CHALLENGES, check_render_setup, config_of, ensure_config
-from crawler.capture import CAPTURE, CAPTURE_OF_ID, PREVIOUS_CAPTURE, capture_of
+from crawler.backfill.frontier import SEED_SINK
 from crawler.config import Config
-from crawler.frontier import SEED_SINK
 from crawler.items import (
     BEIJING,
     ArticleItem,
@@ -41,7 +40,8 @@ from crawler.items import (
     beijing_midnight,
     parse_day,
 )
-from crawler.middlewares import OffsiteRedirect
+from crawler.middlewares.capture import CAPTURE, CAPTURE_OF_ID, PREVIOUS_CAPTURE, capture_of
+from crawler.middlewares.offsite import OffsiteRedirect
 from crawler.outcomes import GAVE_UP, OUTCOMES, PARSED, http_outcome, ignored_outcome, outcome
 from crawler.parsers import PARSERS, MovedTo, PageRejected
 from crawler.parsers.base import PageRef, SiteParser

@@ -24,9 +24,9 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from crawler.config import Config
+from crawler.health.reports import recent_reports
 from crawler.items import BEIJING, parse_day
 from crawler.parsers.text import decode_page
-from crawler.reports import recent_reports
 from crawler.sites import SITE_NAMES
 from pipelines.read.reader import ArchiveReader, raw_body
 from pipelines.read.search import MARK_END, MARK_START, QueryError, SearchIndex

@@ -131,7 +131,7 @@ class ArchiveState:
     def record_finding(
         self, site: str, name: str, level: str, detail: str, run: str, at: datetime | None = None
     ) -> None:
-        """A monitor's finding about a run of the site (crawler/monitors.py): a log line with
+        """A monitor's finding about a run of the site (crawler/health/monitors.py): a log line with
         no URL, so the retry ledger and the revisit schedule pass it by."""
         line = {
             "site": site, "url": None, "id": None, "outcome": "finding", "finding": name,

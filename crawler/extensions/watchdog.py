@@ -22,9 +22,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
+from crawler.addon import STALL_TIMEOUT
 from crawler.stats import Stat
 
-STALL_TIMEOUT = "NEWSARCHIVE_STALL_TIMEOUT"  # seconds; set from crawl.stall_timeout
 STALLED = "stalled"
 CLOSE_MARGIN_SECONDS = 30
 LOG = logging.getLogger("newsarchive.watchdog")

@@ -1,4 +1,4 @@
-"""Alerts: a run's findings (crawler/monitors.py) to the channels people already read.
+"""Alerts: a run's findings (crawler/health/monitors.py) to the channels people already read.
 
 Delivery is apprise: one URL per channel (`mailto://`, `slack://`, `tgram://`, `matrix://`,
 `ntfy://`, `json://` for a plain JSON webhook, ...), so no sender is written here.
@@ -15,21 +15,13 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from crawler.monitors import LEVELS, Finding, at_least
+from crawler.health.monitors import Finding, at_least
 
 LOG = logging.getLogger("newsarchive.alerts")
 TITLE_PREFIX = "newsarchive"
-
-
-@dataclass(frozen=True)
-class AlertOptions:
-    """`[alerts]`: apprise URLs, and the lowest level that is sent."""
-
-    urls: tuple[str, ...] = ()
-    min_level: str = field(default="warning", metadata={"choices": LEVELS})
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from crawler.config import Config
+from crawler.health.summary import SiteRun
 from crawler.parsers import UnsupportedURL, identify
 from crawler.sites import SITES
-from crawler.stats import SiteRun
 
 
 def group_by_site(urls: list[str]) -> tuple[dict[str, list[str]], list[str]]:
@@ -71,8 +71,7 @@ def run_crawl(
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from crawler.addon import NEWSARCHIVE, RENDER_CHALLENGES
-    from crawler.report_extension import RUN_REPORT
+    from crawler.addon import NEWSARCHIVE, RENDER_CHALLENGES, RUN_REPORT
 
     if config.crawl.log_level != "DEBUG":
         quiet_startup()

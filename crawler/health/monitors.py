@@ -1,7 +1,7 @@
 """Run-over-run monitors: is this run of a site far from what comparable runs did?
 
 spidermon's monitors see one run; its run-over-run comparison needs Scrapy Cloud. Ours read the
-run reports the archive keeps (`runs/`, crawler/reports.py): a run is compared only with runs
+run reports the archive keeps (`runs/`, crawler/health/reports.py): a run is compared only with runs
 of the same kind and scheduler job, and, when there are enough of them, at the same hour of
 the day (and weekday): a Sunday-night run is not held against Monday mornings. Each finding
 names the numbers it compared, so an alert reads as evidence, not as a verdict.
@@ -13,31 +13,13 @@ archive-state log (pipelines/state/), the one home of per-site bookkeeping. No S
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-LEVELS = ("warning", "critical")
+from crawler.health.options import LEVELS, MonitorConfig
+
 RUN_WIDE = "all sites"  # the "site" of a finding about the run, not one site
-
-
-@dataclass(frozen=True)
-class MonitorConfig:
-    """`[monitors]`: how many comparable runs are read, and when a difference is a finding."""
-
-    history: int = field(default=10, metadata={"minimum": 1})  # comparable runs compared with
-    min_history: int = field(default=3, metadata={"minimum": 1})  # fewer: no comparison yet
-    # archived below this share of the comparable runs' median (a median of at least
-    # min_median articles: a site that archives 2 a night is not judged on 1)
-    collapse_ratio: float = field(default=0.5, metadata={"minimum": 0, "maximum": 1})
-    min_median: float = field(default=4, metadata={"minimum": 0})
-    parse_error_ratio: float = field(default=0.05, metadata={"minimum": 0, "maximum": 1})
-    blocked_ratio: float = field(default=0.2, metadata={"minimum": 0, "maximum": 1})
-    # a field's share of archived articles this far below its median share (0.25 = 25 points)
-    coverage_drop: float = field(default=0.25, metadata={"minimum": 0, "maximum": 1})
-    # a discovery run that archives nothing when the site's last new article is this old
-    stale_hours: float = field(default=36, metadata={"minimum": 1})
-    hour_window: int = field(default=3, metadata={"minimum": 0, "maximum": 12})
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Crawl workers on the shared Redis frontier (crawler/frontier.py), built on scrapy-redis.
+"""Crawl workers on the shared Redis frontier (backfill/frontier.py), built on scrapy-redis.
 
 A worker runs each site's own spider with scrapy-redis's `RedisMixin` in front: it reads
 article entries from `newsarchive:<site>:start_urls` (REDIS_START_URLS_KEY), builds requests
@@ -24,8 +24,8 @@ Settling: an id ends archived when its ArticleItem has passed the pipeline (`ite
 or with its outcome when the spider accounts for a page that gave no article. Settles, the
 heartbeat and claims go to Redis from threads, batched once a second.
 
-`SharedRateLimit` holds every worker's requests to one site to `[sites.<name>] shared_rate`
-requests per second in total, through evenly spaced slots reserved in Redis.
+The shared per-site rate of all workers is a downloader middleware
+(crawler/middlewares/rate_limit.py).
 """
 
 from __future__ import annotations
@@ -39,17 +39,16 @@ from typing import Any
 import scrapy
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.asyncio import run_in_thread
-from scrapy.utils.defer import deferred_to_future
 from scrapy_redis.spiders import RedisMixin
 from twisted.internet import task, threads
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from crawler.addon import config_of
-from crawler.frontier import (
+from crawler.backfill.frontier import (
     HEARTBEAT_SECONDS,
+    REDIS_URL,
     Frontier,
     RedisError,
     connect,
@@ -60,7 +59,6 @@ from crawler.outcomes import PARSED
 from crawler.stats import Stat
 
 LOG = logging.getLogger(__name__)
-REDIS_URL = "REDIS_URL"  # scrapy-redis's setting: the frontier's Redis
 WORKER_ID = "NEWSARCHIVE_WORKER_ID"  # setting: this worker's name in the frontier
 SETTLE_SECONDS = 1.0
 
@@ -271,36 +269,3 @@ class FrontierMixin(RedisMixin):
         except RedisError as error:  # the next backfill run puts them back
             self.logger.error("frontier not updated at close: %s", error)
         super().closed(reason)
-
-
-class SharedRateLimit:
-    """Downloader middleware of workers: each request waits for its site's next slot."""
-
-    def __init__(self, crawler: Crawler, per_second: float) -> None:
-        self.crawler = crawler
-        self.per_second = per_second
-        self.local_next = 0.0
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SharedRateLimit:
-        if not crawler.settings.get(REDIS_URL):
-            raise NotConfigured("not a frontier worker")
-        rate = float(config_of(crawler).site(crawler.spidercls.name).shared_rate)
-        if rate <= 0:
-            raise NotConfigured("no shared rate for this site")
-        return cls(crawler, rate)
-
-    async def process_request(self, request: Request) -> None:
-        spider: Any = self.crawler.spider
-        try:
-            wait = await run_in_thread(spider.frontier.reserve, spider.site, self.per_second)
-        except RedisError:
-            # Redis is away: pace this worker alone at the full rate (never faster).
-            now = time.monotonic()
-            self.local_next = max(self.local_next, now) + 1 / self.per_second
-            wait = self.local_next - now
-        if wait > 0:
-            from twisted.internet import reactor  # the one Scrapy installed (asyncio)
-
-            self.crawler.stats.inc_value(Stat.RATE_WAITED)
-            await deferred_to_future(task.deferLater(reactor, wait, lambda: None))

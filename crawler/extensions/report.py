@@ -13,15 +13,14 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.addon import config_of
-from crawler.health import assess
-from crawler.metrics import write_metrics
-from crawler.reports import write_report
-from crawler.stats import CrawlSummary, SiteRun, Stat
+from crawler.addon import RUN_REPORT, config_of
+from crawler.health.assess import assess
+from crawler.health.metrics import write_metrics
+from crawler.health.reports import write_report
+from crawler.health.summary import CrawlSummary, SiteRun
+from crawler.stats import Stat
 from pipelines.spool import Spool
 from pipelines.store import StoreError, shared_store
-
-RUN_REPORT = "NEWSARCHIVE_RUN_REPORT"  # False: the caller writes one report for the run
 
 
 def _kind(spider: Spider) -> str:
@@ -66,7 +65,7 @@ class RunReportExtension:
             **summary.report(self.started, datetime.now(UTC), summary.exit_status),
         }
         store = shared_store(config.archive)
-        assess(report, config, store)
+        assess(report, store, config.judging())
         if config.metrics.textfile:
             write_metrics(config.metrics.textfile, report)
         try:

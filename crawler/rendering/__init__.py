@@ -33,7 +33,7 @@ CHROMIUM_ARGS = (
 # What a page needs to run its challenge: the document, scripts and their XHR. Pictures,
 # fonts and styles are refused, so a render loads nothing the parser does not read.
 SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet", "texttrack", "manifest"})
-PLAYWRIGHT_HANDLER = "crawler.render_handler.BoundedRenderHandler"
+PLAYWRIGHT_HANDLER = "crawler.rendering.handler.BoundedRenderHandler"
 # Request meta: the seconds after which a rendered fetch is cancelled (render_handler.py).
 RENDER_DEADLINE = "newsarchive_render_deadline"
 # Beyond render_timeout: launching the browser, opening the page, reading the DOM.

@@ -13,12 +13,8 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.robotstxt import RobotParser
-from scrapy.utils.httpobj import urlparse_cached
-from twisted.internet.defer import Deferred
 
 from crawler.outcomes import IGNORED_MESSAGES
 
@@ -54,22 +50,3 @@ class OffsiteRedirectGuard:
         if any(host == domain or host.endswith(f".{domain}") for domain in allowed):
             return response
         raise OffsiteRedirect(response, target)
-
-
-class RobotsTxtForEveryRequest(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, made to check every request.
-
-    While robots.txt is being fetched, Scrapy 2.19 parks the other requests of that host on
-    one Deferred and awaits it through `Deferred.asFuture`, which passes the result only to
-    the first waiter: the others get None and go out unchecked (seen with 14 parallel
-    article requests, 1 checked). Here a waiter that got None takes the parser that is
-    stored by then.
-    """
-
-    async def robot_parser(self, request: Request) -> RobotParser | None:
-        parser = await super().robot_parser(request)
-        if parser is None:
-            stored = self._parsers.get(urlparse_cached(request).netloc)
-            if stored is not None and not isinstance(stored, Deferred):
-                parser = stored
-        return parser

@@ -9,10 +9,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.alerts import deliver, messages
-from crawler.config import Config
-from crawler.monitors import RUN_WIDE, Finding, comparable, evaluate
-from crawler.reports import recent_reports
+from crawler.health.alerts import deliver, messages
+from crawler.health.monitors import RUN_WIDE, Finding, comparable, evaluate
+from crawler.health.options import Judging
+from crawler.health.reports import recent_reports
 from pipelines.state import ArchiveState
 from pipelines.store import ArchiveStore, StoreError
 
@@ -20,11 +20,11 @@ LOG = logging.getLogger("newsarchive.health")
 HISTORY_FACTOR = 8  # reports read per comparable run wanted (other kinds and jobs between)
 
 
-def assess(report: dict[str, Any], config: Config, store: ArchiveStore) -> list[Finding]:
+def assess(report: dict[str, Any], store: ArchiveStore, judging: Judging) -> list[Finding]:
     """Add `findings` (and `alerts`, when channels are set) to the report before it is
     stored; record the findings in the archive-state log. Never fails the run: a monitor or
     channel that cannot work is logged and said in the report."""
-    monitors = config.monitors
+    monitors = judging.monitors
     try:
         history = list(recent_reports(store, monitors.history * HISTORY_FACTOR))
     except (StoreError, ValueError) as error:
@@ -40,18 +40,18 @@ def assess(report: dict[str, Any], config: Config, store: ArchiveStore) -> list[
     previous = [Finding.from_dict(f) for f in last]
     command, kind = report.get("command", "crawl"), report.get("kind", "")
     run = f"{command} ({kind}) started {report['started'][:19]}Z"
-    _record(findings, run, config, store)
-    if config.alerts.urls:
-        outgoing = messages(findings, previous, config.alerts.min_level, run)
-        report["alerts"] = deliver(config.alerts.urls, outgoing)
+    _record(findings, run, judging, store)
+    if judging.alerts.urls:
+        outgoing = messages(findings, previous, judging.alerts.min_level, run)
+        report["alerts"] = deliver(judging.alerts.urls, outgoing)
     return findings
 
 
-def _record(findings: list[Finding], run: str, config: Config, store: ArchiveStore) -> None:
-    state = ArchiveState(store, config.archive.spool_dir)
+def _record(findings: list[Finding], run: str, judging: Judging, store: ArchiveStore) -> None:
+    state = ArchiveState(store, judging.spool_dir)
     try:
         for finding in findings:
-            sites = list(config.sites) if finding.site == RUN_WIDE else [finding.site]
+            sites = list(judging.sites) if finding.site == RUN_WIDE else [finding.site]
             for site in sites:
                 state.record_finding(site, finding.name, finding.level, finding.detail, run)
         state.flush()

@@ -10,20 +10,12 @@ collector never reads half a file. Everything comes from the run report: one sou
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 
 LOG = logging.getLogger("newsarchive.metrics")
-
-
-@dataclass(frozen=True)
-class MetricsOptions:
-    """`[metrics]`: where the textfile collector reads (a path ending in .prom), or ""."""
-
-    textfile: str = ""
 
 
 def write_metrics(path: str, report: dict[str, Any]) -> None:
