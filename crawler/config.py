@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crawler.health.options import AlertOptions, Judging, MetricsOptions, MonitorConfig
+from crawler.health.options import AlertOptions, HealthOptions, MetricsOptions, MonitorConfig
 from crawler.sites import BASE_URL_SUFFIX, SITE_NAMES, SITES, SiteSettings, at_least, choices
 from pipelines.read.search import SearchOptions
 from pipelines.state.revisits import RevisitPolicy, parse_age
@@ -165,9 +165,11 @@ class Config:
         """The settings of one site (its own settings class, so its own fields)."""
         return self.sites[name]
 
-    def judging(self) -> Judging:
+    def health(self) -> HealthOptions:
         """What judging a run reads of the config (crawler/health takes plain values)."""
-        return Judging(self.monitors, self.alerts, self.archive.spool_dir, tuple(self.sites))
+        return HealthOptions(
+            self.monitors, self.alerts, self.metrics, self.archive.spool_dir, tuple(self.sites)
+        )
 
 
 def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:

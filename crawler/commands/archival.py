@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler import software_version
-from crawler.commands.common import UsageError
-from crawler.commands.read import day_range, reader_for
+from crawler.commands.common import UsageError, day_range, reader_for
 from crawler.config import Config
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit

@@ -33,21 +33,16 @@ from crawler.backfill.seeder import Seeder
 from crawler.commands.common import (
     UsageError,
     check_range,
-    check_run_places,
-    finish_run,
-    log_file_settings,
 )
-from crawler.commands.search import refresh_after_crawl
 from crawler.config import Config
-from crawler.health.summary import CrawlSummary
 from crawler.outcomes import QUEUED
 from crawler.parsers import UnsupportedURL, identify
 from crawler.runs.runner import run_crawl
+from crawler.runs.session import RunRequest, prepare, run_and_finish
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
-from pipelines.spool import Spool
 from pipelines.state import ArchiveState
-from pipelines.store import is_local, shared_store
+from pipelines.store import is_local
 
 REDIS_ENV = "NEWSARCHIVE_REDIS"  # the Redis URL, kept off command lines (its password)
 LOOKUP_THREADS = 16  # archive existence checks in flight while seeding (S3 round trips)
@@ -287,9 +282,7 @@ def cmd_worker(args: argparse.Namespace, config: Config) -> int:
         raise UsageError(f"--idle-exit must be 0 or more, got {args.idle_exit:g}")
     url = redis_url(args)
     open_frontier(url)  # unreachable or refused: exit 2 before any fetch
-    started = datetime.now(UTC)
-    store = shared_store(config.archive)
-    check_run_places(config, store, args.log_file)
+    store = prepare(config, args.log_file)
     if is_local(config.archive.location):
         print(
             "newsarchive: WARNING: the archive is a local folder: workers on other machines "
@@ -298,21 +291,16 @@ def cmd_worker(args: argparse.Namespace, config: Config) -> int:
         )
     worker = new_worker_id()
     print(f"worker {worker} on {redact(url)}", file=sys.stderr)
-    overrides = {**log_file_settings(args.log_file), **worker_settings(url, worker, args.idle_exit)}
-    sites = args.site or list(SITE_NAMES)
-    runs = run_crawl({site: None for site in sites}, config, overrides, spider_class=worker_spider)
-    summary = CrawlSummary(
-        runs,
-        [],
-        pending_uploads=Spool(config.archive.spool_dir).uploads_pending(),
-        discovery=False,
+    request = RunRequest(
+        {site: None for site in args.site or SITE_NAMES},
+        command="worker",
         kind="worker",
-        max_failure_ratio=config.crawl.max_failure_ratio,
-        retry_attempts=config.retry.max_attempts,
+        overrides=worker_settings(url, worker, args.idle_exit),
+        log_file=args.log_file,
+        lock=False,  # every worker crawls every site: the frontier hands out each id once
+        spider_class=worker_spider,
     )
-    status = finish_run(summary, config, store, started, command="worker")
-    refresh_after_crawl(config)
-    return status
+    return run_and_finish(config, request, store)[1]
 
 
 COMMANDS = {"backfill": cmd_backfill, "worker": cmd_worker}

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from crawler.commands.common import (
-    UsageError,
-    check_range,
-    check_run_places,
-    finish_run,
-    log_file_settings,
-    redact_location,
-)
-from crawler.commands.search import refresh_after_crawl
+from crawler.commands.common import UsageError, check_range
 from crawler.config import Config
-from crawler.health.summary import CrawlSummary
-from crawler.rendering import chromium_problem
-from crawler.runs.locks import SiteLock
-from crawler.runs.runner import group_by_site, run_crawl
+from crawler.runs.runner import group_by_site
+from crawler.runs.session import RunRequest, redact_location, run_and_finish
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
 from crawler.urls import read_urls_file
@@ -80,37 +69,16 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         plan: dict[str, list[str] | None] = dict(grouped)
     else:
         plan = {site: None for site in (args.site or SITE_NAMES)}
-    if args.render or config.crawl.render_challenges:
-        problem = chromium_problem(config.crawl.chromium_path)
-        if problem:
-            raise UsageError(problem)
-    started = datetime.now(UTC)
-    store = shared_store(config.archive)
-    check_run_places(config, store, args.log_file)  # before any page is fetched
-    overrides = log_file_settings(args.log_file)
-    locks = {site: SiteLock(config.crawl.lock_dir, site) for site in plan}
-    skipped = {site: lock.holder() for site, lock in locks.items() if not lock.acquire()}
-    try:
-        runnable = {site: urls for site, urls in plan.items() if site not in skipped}
-        runs = run_crawl(runnable, config, overrides, spider_args, args.render)
-    finally:
-        for lock in locks.values():
-            lock.release()
-    summary = CrawlSummary(
-        runs,
-        unsupported,
-        pending_uploads=Spool(config.archive.spool_dir).uploads_pending(),
-        skipped_locked=skipped,
-        discovery=not urls and not args.revisit_only,
-        revisits_only=args.revisit_only,
+    request = RunRequest(
+        plan,
         kind=run_kind(urls, args),
         job=args.job,
-        max_failure_ratio=config.crawl.max_failure_ratio,
-        retry_attempts=config.retry.max_attempts,
+        spider_args=spider_args,
+        log_file=args.log_file,
+        render=args.render,
+        unsupported=tuple(unsupported),
     )
-    status = finish_run(summary, config, store, started, command="crawl")
-    refresh_after_crawl(config)
-    return status
+    return run_and_finish(config, request)[1]
 
 
 def run_kind(urls: list[str], args: argparse.Namespace) -> str:

@@ -5,20 +5,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler.commands.common import UsageError, check_run_places, finish_run, log_file_settings
+from crawler.commands.common import UsageError
 from crawler.commands.read import ls_line
-from crawler.commands.search import refresh_after_crawl
 from crawler.config import Config, RevisitConfig
-from crawler.health.summary import CrawlSummary
+from crawler.runs.session import RunRequest, prepare, run_and_finish
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
 from pipelines.read.reader import ArchiveReader
 from pipelines.state import ArchiveState
-from pipelines.store import shared_store
 
 if TYPE_CHECKING:
     from crawler.mirror.fixtures import Fixture
@@ -66,14 +63,11 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from crawler.mirror.fixtures import iter_fixtures
     from crawler.mirror.server import MirrorServer
     from crawler.parsers import identify
-    from crawler.runs.runner import run_crawl
 
     fixtures = list(iter_fixtures())
     catalog = Catalog(fixtures)
     on_purpose = {identify(f.url).url: f for f in fixtures if f.demo_note}
-    store = shared_store(config.archive)
-    check_run_places(config, store, args.log_file)
-    started = datetime.now(UTC)
+    store = prepare(config, args.log_file)
     changed = [f for f in fixtures if f.demo_change]
     later_run = any(ArchiveState(store, config.archive.spool_dir).is_archived(
         f.site, identify(f.url).id) for f in changed)  # fmt: skip
@@ -81,18 +75,22 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         print(f"mirror of {len(catalog.items)} listed articles on {mirror.url}", file=sys.stderr)
         if later_run:
             apply_site_changes(mirror, changed)
-        overrides = {"LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": 0}
-        overrides.update(log_file_settings(args.log_file))
-        plan: dict[str, list[str] | None] = {site: None for site in SITE_NAMES}
         # The demo's pages are old and its runs seconds apart: revisit what the first run
         # archived as soon as the second run comes.
         demo_config = dataclasses.replace(
             mirrored(config, mirror), revisit=RevisitConfig(ages=DEMO_REVISIT_AGES)
         )
-        runs = run_crawl(plan, demo_config, overrides)
-    summary = CrawlSummary(runs, expected_failures=frozenset(on_purpose), kind="demo")
-    finish_run(summary, config, store, started, command="demo")
-    refresh_after_crawl(config)
+        request = RunRequest(
+            {site: None for site in SITE_NAMES},
+            command="demo",
+            kind="demo",
+            overrides={"LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": 0},
+            log_file=args.log_file,
+            lock=False,
+            expected_failures=frozenset(on_purpose),
+        )
+        summary, _ = run_and_finish(demo_config, request, store)
+    runs = summary.sites
     if later_run:
         print_site_changes(changed)
     archived = sum(run.counts["archived"] + run.counts["new_versions"] for run in runs.values())
@@ -121,7 +119,7 @@ Next:
   newsarchive export --format wacz -o demo.wacz        the captures as a WACZ for ReplayWeb.page
   newsarchive crawl --url URL                          archive one real article page
   newsarchive crawl                                    a nightly discovery run (cron: see README)
-  newsarchive schedule list                            the scheduler's jobs and next run times"""
+  newsarchive schedule --list                          the scheduler's jobs and next run times"""
 
 
 DEMO_REVISIT_AGES = ("1s",)

@@ -12,14 +12,12 @@ import csv
 import json
 import sys
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
-from crawler.commands.common import UsageError, positive_int
+from crawler.commands.common import UsageError, day_range, positive_int, reader_for
 from crawler.config import Config
 from crawler.health.assess import TREND_RUNS, health_lines, site_health
 from crawler.health.reports import recent_reports, report_line
-from crawler.items import parse_day
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
 from pipelines.read.reader import ArchivedArticle, ArchiveReader, raw_body
@@ -91,19 +89,6 @@ def add_arguments(commands: Any) -> None:
         help="each site now: last run, archived per run, open findings",
     )  # fmt: skip
     runs.add_argument("--site", choices=SITE_NAMES, action="append", help="with --health")
-
-
-def reader_for(config: Config) -> ArchiveReader:
-    return ArchiveReader(shared_store(config.archive))
-
-
-def day_range(args: argparse.Namespace) -> tuple[date | None, date | None]:
-    try:
-        since = parse_day(args.since) if args.since else None
-        until = parse_day(args.until) if args.until else None
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    return since, until
 
 
 def filtered(reader: ArchiveReader, args: argparse.Namespace) -> Iterator[ArchivedArticle]:

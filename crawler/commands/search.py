@@ -1,8 +1,9 @@
 """`newsarchive index` and `newsarchive search`: full-text search of the archive.
 
 The index is one local SQLite file (`[search] path`), built from the archive's per-day index
-and texts, on a local folder or S3 alike. `crawl` and `demo` refresh it at their end when
-`[search] auto_index` says so (by default when the archive is a local folder).
+and texts, on a local folder or S3 alike. Every crawl refreshes it at its end
+(crawler/runs/session.py) when `[search] auto_index` says so (by default when the archive is
+a local folder).
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import json
 import sys
 from typing import Any
 
-from crawler.commands.common import UsageError, positive_int
-from crawler.commands.read import day_range, reader_for
+from crawler.commands.common import UsageError, day_range, positive_int, reader_for
 from crawler.config import Config
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
@@ -94,21 +94,6 @@ def _terminal(snippet: str) -> str:
     if sys.stdout.isatty():
         return single.replace(MARK_START, "\033[1m").replace(MARK_END, "\033[0m")
     return single.replace(MARK_START, "[").replace(MARK_END, "]")
-
-
-def refresh_after_crawl(config: Config) -> None:
-    """The end of a crawl: bring the search index up to date if the config says so. A
-    failure is reported, never the crawl's failure."""
-    if not config.search.refreshed_by_crawls(config.archive.location):
-        return
-    try:
-        with open_index(config) as index:
-            counts = index.refresh(reader_for(config))
-    except Exception as error:  # a locked or damaged index must not fail the night
-        print(f"search index not refreshed: {error}", file=sys.stderr)
-        return
-    if counts["indexed"]:
-        print(f"search index: {counts['indexed']} articles added")
 
 
 COMMANDS = {"index": cmd_index, "search": cmd_search}

@@ -14,13 +14,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.addon import RUN_REPORT, config_of
-from crawler.health.assess import assess
-from crawler.health.metrics import write_metrics
-from crawler.health.reports import write_report
+from crawler.health.assess import conclude
 from crawler.health.summary import CrawlSummary, SiteRun
 from crawler.stats import Stat
 from pipelines.spool import Spool
-from pipelines.store import StoreError, shared_store
+from pipelines.store import shared_store
 
 
 def _kind(spider: Spider) -> str:
@@ -64,13 +62,8 @@ class RunReportExtension:
             "command": "scrapy crawl",
             **summary.report(self.started, datetime.now(UTC), summary.exit_status),
         }
-        store = shared_store(config.archive)
-        assess(report, store, config.judging())
-        if config.metrics.textfile:
-            write_metrics(config.metrics.textfile, report)
-        try:
-            key = write_report(store, report)
-        except StoreError as error:
-            spider.logger.error("run report not stored: %s", error)
+        concluded = conclude(report, shared_store(config.archive), config.health())
+        if concluded.report_error:
+            spider.logger.error("run report not stored: %s", concluded.report_error)
             return
-        spider.logger.info("run report: %s", key)
+        spider.logger.info("run report: %s", concluded.report_key)

@@ -1,6 +1,7 @@
 """After every run: the monitors judge it against comparable runs, the findings are kept,
-and the alerts go out. One function, called where run reports are made (`newsarchive
-crawl`, `demo`, `worker` through commands/common.py; `scrapy crawl` through its extension).
+the alerts go out, the metrics and the run report are written. One function, `conclude`,
+called where runs end (`newsarchive crawl`, `demo`, `worker` through crawler/runs/session.py;
+`scrapy crawl` through its extension). Also each site's health now, for `runs --health`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from crawler.health.alerts import deliver, messages
+from crawler.health.metrics import write_metrics
 from crawler.health.monitors import RUN_WIDE, Finding, comparable, evaluate
-from crawler.health.options import Judging
-from crawler.health.reports import recent_reports
+from crawler.health.options import HealthOptions
+from crawler.health.reports import recent_reports, write_report
 from pipelines.state import ArchiveState
 from pipelines.store import ArchiveStore, StoreError
 
@@ -20,11 +22,11 @@ LOG = logging.getLogger("newsarchive.health")
 HISTORY_FACTOR = 8  # reports read per comparable run wanted (other kinds and jobs between)
 
 
-def assess(report: dict[str, Any], store: ArchiveStore, judging: Judging) -> list[Finding]:
+def assess(report: dict[str, Any], store: ArchiveStore, options: HealthOptions) -> list[Finding]:
     """Add `findings` (and `alerts`, when channels are set) to the report before it is
     stored; record the findings in the archive-state log. Never fails the run: a monitor or
     channel that cannot work is logged and said in the report."""
-    monitors = judging.monitors
+    monitors = options.monitors
     try:
         history = list(recent_reports(store, monitors.history * HISTORY_FACTOR))
     except (StoreError, ValueError) as error:
@@ -40,18 +42,41 @@ def assess(report: dict[str, Any], store: ArchiveStore, judging: Judging) -> lis
     previous = [Finding.from_dict(f) for f in last]
     command, kind = report.get("command", "crawl"), report.get("kind", "")
     run = f"{command} ({kind}) started {report['started'][:19]}Z"
-    _record(findings, run, judging, store)
-    if judging.alerts.urls:
-        outgoing = messages(findings, previous, judging.alerts.min_level, run)
-        report["alerts"] = deliver(judging.alerts.urls, outgoing)
+    _record(findings, run, options, store)
+    if options.alerts.urls:
+        outgoing = messages(findings, previous, options.alerts.min_level, run)
+        report["alerts"] = deliver(options.alerts.urls, outgoing)
     return findings
 
 
-def _record(findings: list[Finding], run: str, judging: Judging, store: ArchiveStore) -> None:
-    state = ArchiveState(store, judging.spool_dir)
+@dataclass(frozen=True)
+class Concluded:
+    """What concluding a run did: its findings, and the key of the stored run report (or why
+    it could not be stored)."""
+
+    findings: list[Finding]
+    report_key: str | None
+    report_error: str | None = None
+
+
+def conclude(report: dict[str, Any], store: ArchiveStore, options: HealthOptions) -> Concluded:
+    """Judge the run (`assess`), write its metrics, store its report. Never raises for the
+    store: a report that cannot be stored is said in the result (the caller exits 1)."""
+    findings = assess(report, store, options)
+    if options.metrics.textfile:
+        write_metrics(options.metrics.textfile, report)
+    try:
+        key = write_report(store, report)
+    except StoreError as error:
+        return Concluded(findings, None, str(error))
+    return Concluded(findings, key)
+
+
+def _record(findings: list[Finding], run: str, options: HealthOptions, store: ArchiveStore) -> None:
+    state = ArchiveState(store, options.spool_dir)
     try:
         for finding in findings:
-            sites = list(judging.sites) if finding.site == RUN_WIDE else [finding.site]
+            sites = list(options.sites) if finding.site == RUN_WIDE else [finding.site]
             for site in sites:
                 state.record_finding(site, finding.name, finding.level, finding.detail, run)
         state.flush()

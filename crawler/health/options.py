@@ -47,10 +47,12 @@ class MetricsOptions:
 
 
 @dataclass(frozen=True)
-class Judging:
-    """What judging a run takes from the config (`Config.judging()`), as plain values."""
+class HealthOptions:
+    """What judging a run and telling people take from the config (`Config.health()`), as
+    plain values."""
 
     monitors: MonitorConfig
     alerts: AlertOptions
+    metrics: MetricsOptions
     spool_dir: str  # where the archive state journals the findings before they are published
     sites: tuple[str, ...]  # every configured site: a run-wide finding is recorded for each
