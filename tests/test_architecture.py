@@ -6,6 +6,10 @@
 - parsers import neither Scrapy nor the archive: they are pure functions of (url, bytes).
 - the spiders reach the archive only through pipelines.state; the runner imports no spider.
 - a site's name appears in at most 5 modules under crawler/ and pipelines/.
+- the tree shows the architecture: few modules at the top of crawler/ and pipelines/, the
+  rest in packages named after their role; no module over 400 lines; no import circle, lazy
+  imports included, between modules or between rooms (a top-level module, or a package);
+  the wings keep to their side (below).
 """
 
 from __future__ import annotations
@@ -154,3 +158,203 @@ def test_a_two_site_crawl_reads_the_config_once_and_opens_the_store_once(
     )  # fmt: skip
     assert "archived 1" in result.stdout, result.stdout + result.stderr[-3000:]
     assert result.stdout.splitlines()[-1] == "COUNTS 1 1 0"
+
+
+# --- the second re-layout: rooms by role, one-way imports ---------------------------------
+
+CRAWLER_TOP_LEVEL_AT_MOST = 12  # entry and Scrapy glue, vocabulary, persisted paths
+PIPELINES_TOP_LEVEL_AT_MOST = 3  # the item pipeline and at most two others
+MAX_MODULE_LINES = 400
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def project_modules() -> dict[str, Path]:
+    """Every module of crawler/ and pipelines/ (the sample pages aside), by dotted name."""
+    found = {}
+    for folder in ("crawler", "pipelines"):
+        for path in modules(folder):
+            if "fixtures" not in path.relative_to(REPO).parts:
+                found[module_name(path)] = path
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports, at any depth. `from a import b` is an
+    import of the module a.b when there is one, else of a."""
+    known = project_modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in known.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names if alias.name in known}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    if sub in known:
+                        targets.add(sub)
+                    elif node.module in known:
+                        targets.add(node.module)
+        graph[name] = targets - {name}
+    return graph
+
+
+def room_of(module: str) -> str:
+    """The room a module is in: a top-level module is its own room, a package is one room."""
+    return ".".join(module.split(".")[:2])
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one node (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circle_between_modules() -> None:
+    assert circles(import_graph()) == []
+
+
+def test_no_import_circle_between_rooms_so_no_layer_imports_a_higher_one() -> None:
+    rooms: dict[str, set[str]] = {}
+    ties: dict[tuple[str, str], str] = {}
+    for module, targets in import_graph().items():
+        for target in targets:
+            here, there = room_of(module), room_of(target)
+            if here != there:
+                rooms.setdefault(here, set()).add(there)
+                ties.setdefault((here, there), f"{module} -> {target}")
+    found = circles(rooms)
+    named = [[t for (a, b), t in ties.items() if a in group and b in group] for group in found]
+    assert found == [], named
+
+
+def test_the_cycle_check_finds_a_circle() -> None:
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_few_modules_at_the_top_of_crawler_and_pipelines() -> None:
+    for folder, most in (
+        ("crawler", CRAWLER_TOP_LEVEL_AT_MOST),
+        ("pipelines", PIPELINES_TOP_LEVEL_AT_MOST),
+    ):
+        top = sorted(p.name for p in (REPO / folder).glob("*.py") if p.name != "__init__.py")
+        assert len(top) <= most, f"{folder}/: {len(top)} modules at the top: {top}"
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = {
+        name: lines
+        for name, path in project_modules().items()
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
+
+
+def test_every_component_path_in_the_settings_points_into_its_roles_folder() -> None:
+    from crawler import settings
+
+    roles = {
+        "DOWNLOADER_MIDDLEWARES": "crawler.middlewares.",
+        "EXTENSIONS": "crawler.extensions.",
+        "ITEM_PIPELINES": "pipelines.archive.",
+        "ADDONS": "crawler.addon.",
+    }
+    for setting, folder in roles.items():
+        ours = [path for path in getattr(settings, setting) if not path.startswith("scrapy.")]
+        assert ours, setting
+        assert all(path.startswith(folder) for path in ours), (setting, ours)
+
+
+WING_RULES = (
+    # (modules under, may not import anything under)
+    (("pipelines.store", "pipelines.records", "pipelines.warc"),
+     ("pipelines.state", "pipelines.read", "pipelines.archive", "pipelines.spool")),
+    (("crawler.middlewares", "crawler.extensions", "crawler.health"),
+     ("crawler.commands", "crawler.runs", "crawler.cli")),
+    (("crawler.runs", "crawler.backfill", "crawler.spiders", "crawler.health"),
+     ("crawler.commands", "crawler.cli")),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("wing", "forbidden"), WING_RULES)
+def test_each_wing_keeps_to_its_side(wing: tuple[str, ...], forbidden: tuple[str, ...]) -> None:
+    for module, targets in import_graph().items():
+        if any(is_within(module, w) for w in wing):
+            wrong = {t for t in targets if any(is_within(t, f) for f in forbidden)}
+            assert not wrong, f"{module} imports {wrong}"
+
+
+def test_the_config_imports_nothing_that_imports_it_back() -> None:
+    graph = import_graph()
+    seen: set[str] = set()
+    todo = list(graph["crawler.config"])
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(graph.get(module, ()))
+    assert "crawler.config" not in seen
+
+
+def test_a_command_imports_no_other_command_but_the_shared_helpers() -> None:
+    for module, targets in import_graph().items():
+        if is_within(module, "crawler.commands"):
+            others = {t for t in targets if is_within(t, "crawler.commands")}
+            assert others <= {"crawler.commands.common"}, f"{module} imports {others}"
+
+
+def names_imported(path: Path) -> set[tuple[str, str]]:
+    """(module, name) of every `from module import name` in a file, at any depth."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found |= {(node.module, alias.name) for alias in node.names}
+    return found
+
+
+def test_only_the_run_session_runs_a_crawl_and_concludes_it() -> None:
+    """One run path: the spiders run from crawler.runs.session (the backfill's seeding uses
+    the runner alone: no summary, no report), and a run is concluded there or, for a plain
+    `scrapy crawl`, in its extension."""
+    runners, concluders = set(), set()
+    for name, path in project_modules().items():
+        imported = names_imported(path)
+        if ("crawler.runs.runner", "run_crawl") in imported:
+            runners.add(name)
+        if imported & {("crawler.health.assess", "conclude"), ("crawler.health.assess", "assess")}:
+            concluders.add(name)
+    assert runners == {"crawler.runs.session", "crawler.commands.backfill"}
+    assert concluders == {"crawler.runs.session", "crawler.extensions.report"}

@@ -1,6 +1,4 @@
-"""`newsarchive verify` and `newsarchive export --format wacz`: for archivists.
-
-`verify` is the fixity audit, meant for cron.
+"""`newsarchive verify`: the fixity audit, for archivists and cron.
 
 Exit 0 when every object of the range is as stored, 1 when some are missing or corrupted
 (each listed by key on stdout, or as JSON lines with `--json`), 2 for bad arguments. The full
@@ -14,16 +12,13 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from crawler import software_version
-from crawler.commands.common import UsageError, day_range, reader_for
+from crawler.commands.common import day_range, reader_for
 from crawler.config import Config
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
 from pipelines.read.fixity import audit
-from pipelines.read.wacz import write_wacz
 from pipelines.records.layout import audit_report_key
 from pipelines.store import StoreError, check_store
 
@@ -62,34 +57,6 @@ def cmd_verify(args: argparse.Namespace, config: Config) -> int:
         print(f"newsarchive: audit report not stored: {error}", file=sys.stderr)
         return Exit.PROBLEMS
     return Exit.PROBLEMS if result.findings else Exit.OK
-
-
-def export_wacz(args: argparse.Namespace, config: Config) -> int:
-    """`export --format wacz -o FILE.wacz`: the range as a WACZ 1.1.1 package."""
-    from tqdm import tqdm
-
-    if not args.output:
-        raise UsageError("export --format wacz needs -o FILE.wacz")
-    if args.ticker:
-        raise UsageError("export --format wacz takes --site, --since and --until, not --ticker")
-    output = Path(args.output)
-    if not output.parent.is_dir():
-        raise UsageError(f"no folder {output.parent} for {output.name}")
-    since, until = day_range(args)
-    reader = reader_for(config)
-    check_store(reader.store)
-    with tqdm(desc="export", unit="record", file=sys.stderr, disable=None) as bar:
-        summary = write_wacz(
-            reader, args.site, since, until, output, f"newsarchive {software_version()}", bar.update
-        )
-    for problem in summary.missing:
-        print(f"PROBLEM: not exported: {problem}", file=sys.stderr)
-    print(
-        f"exported {summary.pages} articles ({summary.records} WARC records, "
-        f"{summary.reconstructed} rebuilt from pages kept before WARC capture) to {output}",
-        file=sys.stderr,
-    )
-    return Exit.PROBLEMS if summary.missing else Exit.OK
 
 
 COMMANDS = {"verify": cmd_verify}

@@ -11,7 +11,7 @@ from datetime import date
 
 from crawler.config import Config
 from crawler.items import parse_day
-from pipelines.read.reader import ArchiveReader
+from pipelines.read.reader import ArchivedArticle, ArchiveReader
 from pipelines.store import shared_store
 
 
@@ -55,3 +55,13 @@ def day_range(args: argparse.Namespace) -> tuple[date | None, date | None]:
     except ValueError as error:
         raise UsageError(str(error)) from None
     return since, until
+
+
+def ls_line(article: ArchivedArticle) -> str:
+    """`published  site  id[ vN]  title  [tickers]`, the line `ls` prints."""
+    version = f" v{article.version}" if article.version > 1 else ""
+    tickers = f"  [{' '.join(article.tickers)}]" if article.tickers else ""
+    return (
+        f"{article.published:%Y-%m-%d %H:%M}  {article.site:7}  "
+        f"{article.id}{version}  {article.title}{tickers}"
+    )

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler.commands.common import UsageError
-from crawler.commands.read import ls_line
+from crawler.commands.common import UsageError, ls_line
 from crawler.config import Config, RevisitConfig
 from crawler.runs.session import RunRequest, prepare, run_and_finish
 from crawler.sites import SITE_NAMES

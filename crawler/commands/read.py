@@ -12,17 +12,20 @@ import csv
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from crawler.commands.common import UsageError, day_range, positive_int, reader_for
+from crawler import software_version
+from crawler.commands.common import UsageError, day_range, ls_line, positive_int, reader_for
 from crawler.config import Config
 from crawler.health.assess import TREND_RUNS, health_lines, site_health
 from crawler.health.reports import recent_reports, report_line
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
 from pipelines.read.reader import ArchivedArticle, ArchiveReader, raw_body
+from pipelines.read.wacz import write_wacz
 from pipelines.records.versions import diff_versions
-from pipelines.store import shared_store
+from pipelines.store import check_store, shared_store
 from pipelines.warc import CaptureMissing
 
 EXPORT_COLUMNS = ("site", "id", "version", "published", "title", "language", "url", "outlet",
@@ -114,16 +117,6 @@ def cmd_ls(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def ls_line(article: ArchivedArticle) -> str:
-    """`published  site  id[ vN]  title  [tickers]`, the line `ls` prints."""
-    version = f" v{article.version}" if article.version > 1 else ""
-    tickers = f"  [{' '.join(article.tickers)}]" if article.tickers else ""
-    return (
-        f"{article.published:%Y-%m-%d %H:%M}  {article.site:7}  "
-        f"{article.id}{version}  {article.title}{tickers}"
-    )
-
-
 def cmd_diff(args: argparse.Namespace, config: Config) -> int:
     records = reader_for(config).find(args.id, args.site)
     if not records:
@@ -203,8 +196,6 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
     from tqdm import tqdm
 
     if args.format == "wacz":
-        from crawler.commands.archival import export_wacz
-
         return export_wacz(args, config)
 
     articles = list(filtered(reader_for(config), args))
@@ -279,6 +270,34 @@ def cmd_runs(args: argparse.Namespace, config: Config) -> int:
     if not shown:
         print("no runs recorded yet", file=sys.stderr)
     return 0
+
+
+def export_wacz(args: argparse.Namespace, config: Config) -> int:
+    """`export --format wacz -o FILE.wacz`: the range as a WACZ 1.1.1 package."""
+    from tqdm import tqdm
+
+    if not args.output:
+        raise UsageError("export --format wacz needs -o FILE.wacz")
+    if args.ticker:
+        raise UsageError("export --format wacz takes --site, --since and --until, not --ticker")
+    output = Path(args.output)
+    if not output.parent.is_dir():
+        raise UsageError(f"no folder {output.parent} for {output.name}")
+    since, until = day_range(args)
+    reader = reader_for(config)
+    check_store(reader.store)
+    with tqdm(desc="export", unit="record", file=sys.stderr, disable=None) as bar:
+        summary = write_wacz(
+            reader, args.site, since, until, output, f"newsarchive {software_version()}", bar.update
+        )
+    for problem in summary.missing:
+        print(f"PROBLEM: not exported: {problem}", file=sys.stderr)
+    print(
+        f"exported {summary.pages} articles ({summary.records} WARC records, "
+        f"{summary.reconstructed} rebuilt from pages kept before WARC capture) to {output}",
+        file=sys.stderr,
+    )
+    return Exit.PROBLEMS if summary.missing else Exit.OK
 
 
 COMMANDS = {

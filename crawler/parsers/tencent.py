@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -24,7 +23,6 @@ from lxml.etree import _Element
 from crawler.items import Article
 from crawler.parsers.base import (
     PageRef,
-    Selector,
     first,
     parse_document,
     select_text,
@@ -33,6 +31,7 @@ from crawler.parsers.base import (
 from crawler.parsers.blocks import Noise, fragment_root, image_sources, text_blocks
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.errors import MovedTo, NotAnArticle, ParseError, Removed
+from crawler.parsers.layouts import Layout, by_marker, merged
 from crawler.parsers.text import (
     Boilerplate,
     compile_all,
@@ -96,24 +95,7 @@ BODY_NOISE = Noise(
 IMAGE_NOISE = Noise(".rv-root-v2", ".introduction")
 
 
-@dataclass(frozen=True)
-class Layout:
-    """One era of the site's article pages (fundus-style): the dates it was served, how to
-    recognise it, and where each field sits in its DOM. `window.DATA` comes first for every
-    field whenever the page has it; these selectors are the DOM's say."""
-
-    name: str
-    served: tuple[date, date | None]  # first and last day seen (None: still served)
-    markers: tuple[str, ...]  # any of these in the page's HTML picks the layout
-    body: tuple[Selector, ...]
-    title: tuple[Selector, ...]
-    media: tuple[Selector, ...]
-    pubtime: tuple[Selector, ...]
-    summary: tuple[Selector, ...]
-    editor: tuple[Selector, ...] = selectors(".qq_editor")
-    legacy_url: bool = False  # chosen by the URL form <channel>.qq.com/a/<date>/<serial>.htm
-
-
+EDITOR = selectors(".qq_editor")
 LAYOUTS = (
     Layout(
         name="legacy-2009",
@@ -127,6 +109,7 @@ LAYOUTS = (
             "meta[name='Description']@content",  # these pages capitalise it
             "meta[name='description']@content",
         ),
+        editor=EDITOR,
         legacy_url=True,
     ),
     Layout(
@@ -142,6 +125,7 @@ LAYOUTS = (
             "meta[property='article:published_time']@content",
         ),
         summary=selectors("meta[name='description']@content"),
+        editor=EDITOR,
     ),
     Layout(
         name="omn-2019",
@@ -152,18 +136,13 @@ LAYOUTS = (
         media=selectors(".a_source a", ".a_source", "meta[name='source']@content"),
         pubtime=selectors(".a_time", "meta[name='pubdate']@content"),
         summary=selectors(".content-article .introduction", "meta[name='description']@content"),
+        editor=EDITOR,
     ),
 )
 # No marker at all (a page between eras, or one we have not met): every layout's selectors.
-UNKNOWN_LAYOUT = Layout(
-    name="unknown",
-    served=(date(2009, 1, 1), None),
-    markers=(),
-    body=tuple(s for layout in LAYOUTS for s in layout.body),
+UNKNOWN_LAYOUT = merged(
+    LAYOUTS,
     title=selectors("h1#article-title", "#article-title", ".LEFT h1", ".hd h1", "h1", "title"),
-    media=tuple(dict.fromkeys(s for layout in LAYOUTS for s in layout.media)),
-    pubtime=tuple(dict.fromkeys(s for layout in LAYOUTS for s in layout.pubtime)),
-    summary=tuple(dict.fromkeys(s for layout in LAYOUTS for s in layout.summary)),
 )
 
 
@@ -172,15 +151,11 @@ def choose_layout(ref: PageRef, page: str) -> Layout:
     the first layout whose marker the page's HTML holds."""
     if ref.id[:1].isalpha() and "-" in ref.id:  # <channel>-<date><serial>: a legacy URL
         return LAYOUTS[0]
-    for layout in LAYOUTS:
-        if any(marker in page for marker in layout.markers):
-            return layout
-    return UNKNOWN_LAYOUT
+    return by_marker(LAYOUTS, page, UNKNOWN_LAYOUT)
 
 
 # 2009-2018 pages: `ARTICLE_INFO = window.ARTICLE_INFO || { ..., pubtime: '2016年10月14日07:17' }`
 ARTICLE_INFO_PUBTIME = re.compile(r"ARTICLE_INFO\b.{0,2000}?\bpubtime\s*:\s*'([^']{6,40})'", re.S)
-EDITOR = selectors(".qq_editor")
 TITLE_SUFFIX = re.compile(r"\s*[_|-]\s*腾讯(?:新闻|网)\s*$")
 
 # articletype values (app and web feeds) that are not text articles, and whether discovery

@@ -1,4 +1,8 @@
-"""Run the site spiders in one Scrapy process for the CLI, with the Config it already read."""
+"""Run the site spiders in one Scrapy process for the CLI, with the Config it already read.
+
+Only the running: the sequence around it (checks, locks, summary, report) is session.py.
+Imports no spider (they are found by name) and no command.
+"""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +70,20 @@ def prepare(config: Config, log_file: Path | None = None, render: bool = False) 
         if problem:
             raise RunSetupError(problem)
     store = shared_store(config.archive)
-    _check_folder(
-        "archive.spool_dir", config.archive.spool_dir, Spool(config.archive.spool_dir).check
-    )
-    _check_folder(
-        "crawl.lock_dir",
-        config.crawl.lock_dir,
-        lambda: SiteLock.check_folder(config.crawl.lock_dir),
-    )
+    for setting, folder, check in (
+        ("archive.spool_dir", config.archive.spool_dir, Spool(config.archive.spool_dir).check),
+        (
+            "crawl.lock_dir",
+            config.crawl.lock_dir,
+            partial(SiteLock.check_folder, config.crawl.lock_dir),
+        ),
+    ):
+        try:
+            check()
+        except OSError as error:
+            raise RunSetupError(
+                f"setting '{setting}': cannot write {folder}: {error.strerror or error}"
+            ) from None
     if log_file is not None:
         try:
             log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -88,15 +95,6 @@ def prepare(config: Config, log_file: Path | None = None, render: bool = False) 
     except StoreUnavailable as error:
         print(f"newsarchive: WARNING: {error}; articles go to the spool", file=sys.stderr)
     return store
-
-
-def _check_folder(setting: str, folder: str, check: Callable[[], None]) -> None:
-    try:
-        check()
-    except OSError as error:
-        raise RunSetupError(
-            f"setting '{setting}': cannot write {folder}: {error.strerror or error}"
-        ) from None
 
 
 def run_and_finish(

@@ -20,7 +20,8 @@ from scrapy.http import Response
 
 from crawler.parsers.futu import LANGUAGES, SITEMAP_LANGUAGE
 from crawler.sites import FUTU
-from crawler.spiders.base import ArticleSpider, DiscoverySource, epoch_time
+from crawler.spiders.base import ArticleSpider
+from crawler.spiders.planning import DiscoverySource, epoch_time
 
 ORIGIN = FUTU.origins["base_url"]
 API_HEADERS = {"Accept": "application/json, text/plain, */*"}

@@ -20,7 +20,8 @@ from scrapy.http import Response
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.tencent import LISTED_NON_ARTICLES
 from crawler.sites import TENCENT
-from crawler.spiders.base import ArticleSpider, DiscoverySource, epoch_time
+from crawler.spiders.base import ArticleSpider
+from crawler.spiders.planning import DiscoverySource, epoch_time
 from crawler.stats import Stat
 
 REFERER = TENCENT.origins["base_url"] + "/"

@@ -8,7 +8,9 @@ writing one S3 archive never lose an update, and a killed crawl's lines are publ
 next one. Later bookkeeping (retries of failed pages, revisits, backfill progress, monitor
 findings) adds its outcomes and questions here.
 
-Every key comes from layout.py.
+Every key comes from records/layout.py. The package builds on the store and the records; it
+imports nothing of the read side, WARC or the item pipeline (spiders import it, so it stays
+light: no Scrapy, no parser).
 """
 
 from __future__ import annotations
