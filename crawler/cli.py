@@ -26,6 +26,7 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from crawler import software_version  # noqa: E402
 from crawler.commands import (  # noqa: E402
     archival,
     backfill,
@@ -50,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", type=Path, help="TOML config file (default: config/newsarchive.toml)"
     )
+    parser.add_argument(
+        "--version", action="version", version=f"newsarchive {software_version()}",
+        help="the version WARC files and run reports name",
+    )  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.add_arguments(commands)

@@ -13,6 +13,8 @@ SPIDER_MODULES = sorted({site.spider_module for site in _registry.SITES.values()
 NEWSPIDER_MODULE = "crawler.spiders"
 
 ADDONS = {"crawler.addon.NewsarchiveAddon": 0}
+# `scrapy crawl` exits with the run's status (0 ok, 1 problems), not always 0.
+COMMANDS_MODULE = "crawler.scrapy_commands"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # nothing drives a crawl remotely; it would leave token files

@@ -55,6 +55,8 @@ class Stat(StrEnum):
     BEYOND_REACH = "newsarchive/beyond_reach"
     # Why the spider closed ("finished", "shutdown" for SIGTERM, "stalled", ...).
     CLOSE_REASON = "newsarchive/close_reason"
+    # The exit status of the run report a plain `scrapy crawl` stored (crawler/scrapy_commands).
+    EXIT_STATUS = "newsarchive/exit_status"
     # What the archive pipeline did with each item (records/writer.py ArchiveResult.status).
     ARCHIVED = "newsarchive/archive/archived"
     NEW_VERSION = "newsarchive/archive/new_version"
@@ -157,3 +159,8 @@ COVERAGE_FIELDS: dict[str, Stat] = {
     "source": Stat.FIELD_SOURCE,
     "tickers": Stat.FIELD_TICKERS,
 }
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 article`, `2 articles`: a count as people write it (nouns with a plain -s plural)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

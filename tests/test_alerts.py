@@ -249,7 +249,7 @@ def test_a_plain_scrapy_crawl_alerts_like_newsarchive_crawl(
     done = scrapy(
         "crawl", "tencent", "-a", f"url={unparsable}", "-s", f"NEWSARCHIVE_CONFIG={config}"
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 1, done.stderr[-2000:]  # the run's status: a page failed
     (alert,) = hooks
     assert alert["title"] == (
         "newsarchive warning: tencent: 1 of 1 fetched pages unparsable (100%, threshold 5%)"

@@ -300,7 +300,7 @@ def test_export_wacz_is_a_valid_package_of_the_range_with_every_record_readable(
         "--config", str(mirror_config), "export", "--format", "wacz", "--site", "futu",
         "--until", "2024-12-31", "-o", str(only_futu),
     )  # fmt: skip
-    assert result.returncode == 0 and "exported 1 articles" in result.stderr, result.stderr
+    assert result.returncode == 0 and "exported 1 article" in result.stderr, result.stderr
 
 
 def test_export_wacz_without_an_output_file_is_a_usage_error(mirror_config: Path) -> None:

@@ -348,7 +348,7 @@ def test_backfill_of_a_range_asks_the_discovery_sources_and_watch_ends_when_done
     # the listings hold the sample pages that fail on purpose: exit 1, and said per outcome
     (output,) = finish(start_workers(config, frontier, 1, "--site", "futu", "--idle-exit", "2"),
                        expect=1)  # fmt: skip
-    assert "PROBLEM: futu: 1 pages match no known layout" in output
+    assert "PROBLEM: futu: 1 page with no known layout" in output
     rows = status(config, frontier)
     assert rows["futu"]["queued"] == rows["futu"]["in_flight"] == 0
     assert rows["futu"]["archived"] + rows["futu"]["failed"] == queued

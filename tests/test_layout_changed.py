@@ -34,7 +34,7 @@ def test_a_page_of_no_known_layout_is_reported_apart_and_kept_raw(
     futu = summary_line(result.stdout, "futu")
     assert futu["layout_changed"] == 1 and futu["parse_errors"] == 0
     assert (
-        "PROBLEM: futu: 1 pages match no known layout: the site's layout may have changed"
+        "PROBLEM: futu: 1 page with no known layout: the site's layout may have changed"
         in result.stdout
     )
     (kept,) = [json.loads(p.read_text()) for p in (archive_dir / "rejected").rglob("*.json")]

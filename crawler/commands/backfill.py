@@ -40,7 +40,7 @@ from crawler.parsers import UnsupportedURL, identify
 from crawler.runs.runner import run_crawl
 from crawler.runs.session import RunRequest, prepare, run_and_finish
 from crawler.sites import SITE_NAMES
-from crawler.stats import Exit
+from crawler.stats import Exit, counted
 from pipelines.state import ArchiveState
 from pipelines.store import is_local
 
@@ -257,7 +257,7 @@ def watch(frontier: Frontier, sites: list[str]) -> int:
                 break
             if time.monotonic() - last_worker > WATCH_NO_WORKER_SECONDS:
                 bar.close()
-                print(f"newsarchive: {left} articles left and no worker running",
+                print(f"newsarchive: {counted(left, 'article')} left and no worker running",
                       file=sys.stderr)  # fmt: skip
                 return Exit.PROBLEMS
             time.sleep(WATCH_SECONDS)

@@ -12,7 +12,7 @@ from crawler.commands.common import UsageError, ls_line
 from crawler.config import Config, RevisitConfig
 from crawler.runs.session import RunRequest, prepare, run_and_finish
 from crawler.sites import SITE_NAMES
-from crawler.stats import Exit
+from crawler.stats import Exit, counted
 from pipelines.read.reader import ArchiveReader
 from pipelines.state import ArchiveState
 
@@ -45,7 +45,7 @@ def cmd_mirror(args: argparse.Namespace, config: Config) -> int:
         raise UsageError(
             f"mirror: cannot listen on 127.0.0.1:{args.port}: {error.strerror}"
         ) from None
-    print(f"mirror of {len(catalog.items)} articles on {server.url}", file=sys.stderr)
+    print(f"mirror of {counted(len(catalog.items), 'article')} on {server.url}", file=sys.stderr)
     for site, table in site_tables(server).items():
         for key, url in table.items():
             print(f'  sites.{site}.{key} = "{url}"', file=sys.stderr)

@@ -21,7 +21,7 @@ from crawler.config import Config
 from crawler.health.assess import TREND_RUNS, health_lines, site_health
 from crawler.health.reports import recent_reports, report_line
 from crawler.sites import SITE_NAMES
-from crawler.stats import Exit
+from crawler.stats import Exit, counted
 from pipelines.read.reader import ArchivedArticle, ArchiveReader, raw_body
 from pipelines.read.wacz import write_wacz
 from pipelines.records.versions import diff_versions
@@ -113,7 +113,7 @@ def cmd_ls(args: argparse.Namespace, config: Config) -> int:
             print(json.dumps({**article.to_dict(), "removed": removed}, ensure_ascii=False))
         else:
             print(ls_line(article) + ("  [removed]" if removed else ""))
-    print(f"{count} articles", file=sys.stderr)
+    print(counted(count, "article"), file=sys.stderr)
     return 0
 
 
@@ -209,7 +209,7 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
         else:
             row["tickers"] = " ".join(row["tickers"])
             writer.writerow([row[k] for k in EXPORT_COLUMNS])
-    print(f"exported {len(articles)} articles", file=sys.stderr)
+    print(f"exported {counted(len(articles), 'article')}", file=sys.stderr)
     return 0
 
 
@@ -293,7 +293,7 @@ def export_wacz(args: argparse.Namespace, config: Config) -> int:
     for problem in summary.missing:
         print(f"PROBLEM: not exported: {problem}", file=sys.stderr)
     print(
-        f"exported {summary.pages} articles ({summary.records} WARC records, "
+        f"exported {counted(summary.pages, 'article')} ({counted(summary.records, 'WARC record')}, "
         f"{summary.reconstructed} rebuilt from pages kept before WARC capture) to {output}",
         file=sys.stderr,
     )

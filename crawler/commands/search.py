@@ -16,7 +16,7 @@ from typing import Any
 from crawler.commands.common import UsageError, day_range, positive_int, reader_for
 from crawler.config import Config
 from crawler.sites import SITE_NAMES
-from crawler.stats import Exit
+from crawler.stats import Exit, counted
 from pipelines.read.search import MARK_END, MARK_START, QueryError, SearchIndex
 from pipelines.store import check_store
 
@@ -56,7 +56,8 @@ def cmd_index(args: argparse.Namespace, config: Config) -> int:
         counts = index.refresh(reader, args.site, since, until, progress=bar.update)
         total = index.count()
     print(
-        f"indexed {counts['indexed']} articles from {counts['segments']} new day segments "
+        f"indexed {counted(counts['indexed'], 'article')} from "
+        f"{counted(counts['segments'], 'new day segment')} "
         f"({total} in the index: {index.path})"
     )
     return Exit.OK
@@ -84,7 +85,7 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
               f"{hit.title}{tickers}{removed}")  # fmt: skip
         print(f"    {_terminal(hit.snippet)}")
     if not args.json:
-        print(f"{len(hits)} hits", file=sys.stderr)
+        print(counted(len(hits), "hit"), file=sys.stderr)
     return Exit.OK
 
 

@@ -16,7 +16,7 @@ from scrapy.exceptions import NotConfigured
 from crawler.addon import RUN_REPORT, config_of
 from crawler.health.assess import conclude
 from crawler.health.summary import CrawlSummary, SiteRun
-from crawler.stats import Stat
+from crawler.stats import Exit, Stat
 from pipelines.spool import Spool
 from pipelines.store import shared_store
 
@@ -63,7 +63,11 @@ class RunReportExtension:
             **summary.report(self.started, datetime.now(UTC), summary.exit_status),
         }
         concluded = conclude(report, shared_store(config.archive), config.health())
+        status = summary.exit_status
         if concluded.report_error:
             spider.logger.error("run report not stored: %s", concluded.report_error)
-            return
-        spider.logger.info("run report: %s", concluded.report_key)
+            status = Exit.PROBLEMS
+        else:
+            spider.logger.info("run report: %s", concluded.report_key)
+        # What `scrapy crawl` exits with (crawler/scrapy_commands/crawl.py).
+        self.crawler.stats.set_value(Stat.EXIT_STATUS, int(status))

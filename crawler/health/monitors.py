@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crawler.health.options import LEVELS, MonitorConfig
+from crawler.stats import counted
 
 RUN_WIDE = "all sites"  # the "site" of a finding about the run, not one site
 
@@ -137,7 +138,7 @@ def _coverage(
         if usual - share > config.coverage_drop:
             found.append(Finding(
                 site, f"coverage_{name}", "warning",
-                f"{name} on {have} of {articles} articles ({share:.0%}), usually "
+                f"{name} on {have} of {counted(articles, 'article')} ({share:.0%}), usually "
                 f"{usual:.0%} over {len(shares)} comparable runs",
             ))  # fmt: skip
     return found

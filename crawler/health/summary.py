@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from crawler import software_version
 from crawler.outcomes import OUTCOMES
 from crawler.sites import site_titles
 from crawler.stats import (
@@ -23,6 +24,7 @@ from crawler.stats import (
     SUMMARY_ORDER,
     Exit,
     Stat,
+    counted,
 )
 
 
@@ -140,22 +142,23 @@ class CrawlSummary:
                 out.append(f"{site}: the listings gave no articles at all")
             if pages and failed / pages > self.max_failure_ratio:
                 out.append(
-                    f"{site}: {failed} of {pages} pages failed, above "
+                    f"{site}: {failed} of {counted(pages, 'page')} failed, above "
                     f"{self.max_failure_ratio:.0%} (parse errors {counts['parse_errors']}, "
                     f"layout changed {counts['layout_changed']}, blocked {counts['blocked']}, "
                     f"fetch failed {counts['fetch_failed']})"
                 )
             fetched = counts["fetched"] - expected - run.revisits.get("revisited", 0)
             if fetched > 0 and not any(counts[n] for n in (*ARTICLES, "not_articles")):
-                out.append(f"{site}: zero articles from {counts['fetched']} pages fetched")
+                fetched_pages = counted(counts["fetched"], "page")
+                out.append(f"{site}: zero articles from {fetched_pages} fetched")
             changed = counts["layout_changed"] - sum(
                 1 for f in run.failures
                 if f["reason"] == "layout_changed" and f["url"] in self.expected_failures
             )  # fmt: skip
             if changed > 0:
                 out.append(
-                    f"{site}: {changed} pages match no known layout: the site's layout may have "
-                    "changed (fix the parser, then `newsarchive reparse --rejected`)"
+                    f"{site}: {counted(changed, 'page')} with no known layout: the site's layout "
+                    "may have changed (fix the parser, then `newsarchive reparse --rejected`)"
                 )
             if run.beyond_reach:
                 out.append(
@@ -169,7 +172,7 @@ class CrawlSummary:
                 )
             if counts["gave_up"]:
                 out.append(
-                    f"{site}: gave up on {counts['gave_up']} pages after "
+                    f"{site}: gave up on {counted(counts['gave_up'], 'page')} after "
                     f"{self.retry_attempts or 'the maximum'} attempts (listed in the run report)"
                 )
         out += [
@@ -230,6 +233,7 @@ class CrawlSummary:
             for site, run in sorted(self.sites.items())
         }
         return {
+            "software": f"newsarchive {software_version()}",
             "started": started.isoformat(),
             "ended": ended.isoformat(),
             "seconds": round((ended - started).total_seconds(), 1),

@@ -33,7 +33,7 @@ class SharedRateLimit:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedRateLimit:
         if not crawler.settings.get(REDIS_URL):
-            raise NotConfigured("not a frontier worker")
+            raise NotConfigured  # not a frontier worker: silently off (no log line per crawl)
         rate = float(config_of(crawler).site(crawler.spidercls.name).shared_rate)
         if rate <= 0:
             raise NotConfigured("no shared rate for this site")

@@ -40,6 +40,7 @@ STARTUP_LOGGERS = (
     "scrapy.addons",
     "scrapy.statscollectors",
     "scrapy.extensions.logstats",
+    "asyncio",  # "Using selector: EpollSelector", at DEBUG, on every crawl
 )
 
 

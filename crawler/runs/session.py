@@ -28,7 +28,7 @@ from crawler.health.summary import CrawlSummary
 from crawler.rendering import chromium_problem
 from crawler.runs.locks import SiteLock
 from crawler.runs.runner import run_crawl
-from crawler.stats import Exit
+from crawler.stats import Exit, counted
 from pipelines.read.reader import ArchiveReader
 from pipelines.read.search import SearchIndex
 from pipelines.spool import Spool
@@ -182,7 +182,7 @@ def refresh_search(config: Config) -> None:
         print(f"search index not refreshed: {error}", file=sys.stderr)
         return
     if counts["indexed"]:
-        print(f"search index: {counts['indexed']} articles added")
+        print(f"search index: {counted(counts['indexed'], 'article')} added")
 
 
 def log_file_settings(path: Path | None) -> dict[str, object]:

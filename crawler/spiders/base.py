@@ -248,16 +248,12 @@ class ArticleSpider(RequestPlanning):
     def render_failed(self, failure: Failure) -> Iterable[RejectedItem]:
         """Chromium could not get past the challenge: the original page is kept as blocked."""
         page, rejected = request_of(failure).cb_kwargs["challenge"]
-        self.account(
-            "blocked", page.url, page.page_id, f"rendering failed: {failure.getErrorMessage()}"
-        )
-        self.logger.warning(
-            "blocked: %s (rendering failed: %s)", page.fetched_url, failure.getErrorMessage()
-        )
+        # Playwright's message goes on with its call log: the first line says why.
+        why = failure.getErrorMessage().strip().splitlines()[0]
+        self.account("blocked", page.url, page.page_id, f"rendering failed: {why}")
+        self.logger.warning("blocked: %s (rendering failed: %s)", page.fetched_url, why)
         yield RejectedItem(
-            page=page,
-            reason="blocked",
-            detail=f"{rejected.detail}; rendering failed: {failure.getErrorMessage()}",
+            page=page, reason="blocked", detail=f"{rejected.detail}; rendering failed: {why}"
         )
 
     def fetch_failed(self, failure: Failure) -> Iterable[RejectedItem | RemovedItem]:
