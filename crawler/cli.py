@@ -37,13 +37,14 @@ from crawler.commands import (  # noqa: E402
     schedule,
     search,
     serve,
+    show_config,
 )
 from crawler.commands.common import UsageError  # noqa: E402
 from crawler.config import ConfigError, load_config  # noqa: E402
 from crawler.stats import Exit  # noqa: E402
 from pipelines.store import StoreError  # noqa: E402
 
-GROUPS = (parse, crawl, backfill, demo, read, search, serve, archival, schedule)
+GROUPS = (parse, crawl, backfill, demo, read, search, serve, archival, schedule, show_config)
 
 
 def build_parser() -> argparse.ArgumentParser:

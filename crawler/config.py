@@ -34,6 +34,9 @@ from pipelines.store import StoreOptions
 from pipelines.warc import WarcOptions
 
 DEFAULT_CONFIG_PATH = Path("config") / "newsarchive.toml"
+SYSTEM_CONFIG_PATH = Path("/etc/newsarchive/newsarchive.toml")
+# Settings that hold secrets (apprise URLs carry passwords and tokens): never printed whole.
+SECRET_SETTINGS = frozenset({"alerts.urls"})
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/130.0.0.0 Safari/537.36"
@@ -160,6 +163,8 @@ class Config:
     metrics: MetricsOptions = field(default_factory=MetricsOptions)
     monitors: MonitorConfig = field(default_factory=MonitorConfig)
     alerts: AlertOptions = field(default_factory=AlertOptions)
+    # Where each setting that is not a default came from: "section.key" -> file or $VARIABLE.
+    origins: Mapping[str, str] = field(default_factory=dict)
 
     def site(self, name: str) -> Any:
         """The settings of one site (its own settings class, so its own fields)."""
@@ -175,13 +180,7 @@ class Config:
 def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read, validate and apply environment overrides; raises ConfigError naming the key."""
     environ = os.environ if environ is None else environ
-    chosen = Path(path) if path else None
-    if chosen is None and environ.get("NEWSARCHIVE_CONFIG"):
-        chosen = Path(environ["NEWSARCHIVE_CONFIG"])
-    if chosen is not None and not chosen.is_file():
-        raise ConfigError(f"config file not found: {chosen}")
-    if chosen is None and DEFAULT_CONFIG_PATH.is_file():
-        chosen = DEFAULT_CONFIG_PATH
+    chosen = find_config(path, environ)
     raw: dict[str, Any] = {}
     if chosen is not None:
         try:
@@ -193,15 +192,38 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
     return validate(raw, chosen, environ)
 
 
+def config_locations(environ: Mapping[str, str]) -> tuple[Path, ...]:
+    """Where a config is looked for when neither --config nor $NEWSARCHIVE_CONFIG names one,
+    in order: the working folder's, the user's (XDG), the system's."""
+    home = environ.get("HOME") or str(Path.home())
+    xdg = environ.get("XDG_CONFIG_HOME") or str(Path(home) / ".config")
+    return (DEFAULT_CONFIG_PATH, Path(xdg) / "newsarchive" / "newsarchive.toml", SYSTEM_CONFIG_PATH)
+
+
+def find_config(path: str | Path | None, environ: Mapping[str, str]) -> Path | None:
+    """The config file to read: --config, else $NEWSARCHIVE_CONFIG (either must exist), else
+    the first of `config_locations` that exists; None: the defaults alone."""
+    named = Path(path) if path else None
+    if named is None and environ.get("NEWSARCHIVE_CONFIG"):
+        named = Path(environ["NEWSARCHIVE_CONFIG"])
+    if named is not None:
+        if not named.is_file():
+            raise ConfigError(f"config file not found: {named}")
+        return named
+    return next((p for p in config_locations(environ) if p.is_file()), None)
+
+
 def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str]) -> Config:
     """A Config from parsed TOML: every key checked against its field, defaults filled in."""
     for section in raw:
         if section not in (*SECTIONS, "sites"):
             raise ConfigError(f"unknown setting '{section}'")
     values = {name: dict(_table(name, raw.get(name, {}))) for name in SECTIONS}
+    origins = {f"{name}.{key}": str(path) for name in SECTIONS for key in values[name]}
     for variable, (section, key) in ENV_OVERRIDES.items():
         if environ.get(variable):
             values[section][key] = environ[variable]
+            origins[f"{section}.{key}"] = f"${variable}"
     archive = build(StoreOptions, "archive", values["archive"])
     if "://" in archive.location and "@" in archive.location.split("://", 1)[1].split("/", 1)[0]:
         # Never echoed: it holds a secret. Credentials come from the environment or a profile.
@@ -230,6 +252,13 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     for name in raw_sites:
         if name not in SITES:
             raise ConfigError(f"unknown setting 'sites.{name}' (known sites: {', '.join(SITES)})")
+    origins.update(
+        {
+            f"sites.{name}.{key}": str(path)
+            for name, table in raw_sites.items()
+            for key in (table if isinstance(table, dict) else ())
+        }
+    )
     sites = {
         name: build(
             site.settings, f"sites.{name}", _table(f"sites.{name}", raw_sites.get(name, {}))
@@ -239,7 +268,7 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     return Config(
         archive=archive, crawl=crawl, retry=retry, schedule=schedule, sites=sites, path=path,
         warc=warc, revisit=revisit, search=search, metrics=metrics, monitors=monitors,
-        alerts=alerts,
+        alerts=alerts, origins=origins,
     )  # fmt: skip
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 
 import pytest
 
 from crawler.config import DEFAULT_JOBS, SECTIONS, ConfigError, load_config, validate
 from crawler.sites import SITES
-from tests.support.commands import REPO, newsarchive, scrapy
+from tests.support.commands import REPO, newsarchive, run, scrapy
 
 
 def test_default_file_repeats_the_built_in_defaults() -> None:
@@ -88,3 +89,54 @@ def test_scrapy_crawl_with_a_bad_config_stops_before_crawling(tmp_path: Path) ->
     assert result.returncode == 2
     assert "setting 'crawl.retry_times' must be a whole number" in result.stderr
     assert "Spider opened" not in result.stderr
+
+
+def test_the_config_is_looked_for_in_the_documented_order(tmp_path: Path) -> None:
+    from crawler.config import SYSTEM_CONFIG_PATH, config_locations, find_config
+
+    xdg = tmp_path / "xdg"
+    assert config_locations({"XDG_CONFIG_HOME": str(xdg)}) == (
+        Path("config") / "newsarchive.toml",
+        xdg / "newsarchive" / "newsarchive.toml",
+        SYSTEM_CONFIG_PATH,
+    )
+    assert config_locations({"HOME": str(tmp_path)})[1] == (
+        tmp_path / ".config" / "newsarchive" / "newsarchive.toml"
+    )
+    named = tmp_path / "named.toml"
+    named.write_text("", encoding="utf-8")
+    env = tmp_path / "env.toml"
+    env.write_text("", encoding="utf-8")
+    assert find_config(named, {"NEWSARCHIVE_CONFIG": str(env)}) == named
+    assert find_config(None, {"NEWSARCHIVE_CONFIG": str(env)}) == env
+    with pytest.raises(ConfigError, match="config file not found"):
+        find_config(None, {"NEWSARCHIVE_CONFIG": str(tmp_path / "missing.toml")})
+
+
+def test_an_installed_newsarchive_finds_the_users_config_and_says_where_each_setting_came_from(
+    tmp_path: Path,
+) -> None:
+    xdg = tmp_path / "xdg"
+    (xdg / "newsarchive").mkdir(parents=True)
+    user_config = xdg / "newsarchive" / "newsarchive.toml"
+    user_config.write_text(
+        f'[archive]\nlocation = "{tmp_path / "archive"}"\n'
+        '[alerts]\nurls = ["mailto://night:s3cret-pass@mail.example.org"]\n',
+        encoding="utf-8",
+    )
+    elsewhere = tmp_path / "elsewhere"  # no ./config/ here: the user's config is found
+    elsewhere.mkdir()
+    result = run(
+        [sys.executable, "-m", "crawler.cli", "config"],
+        env={"XDG_CONFIG_HOME": str(xdg), "NEWSARCHIVE_SPOOL": str(tmp_path / "spool"),
+             "PYTHONPATH": str(REPO)},
+        cwd=elsewhere,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"# config file: {user_config}"
+    assert f'location = "{tmp_path / "archive"}"  # {user_config}' in lines
+    assert f'spool_dir = "{tmp_path / "spool"}"  # $NEWSARCHIVE_SPOOL' in lines
+    assert "download_delay = 0.5  # default" in lines
+    assert 'urls = ["mailto://***"]  # ' + str(user_config) in lines
+    assert "s3cret" not in result.stdout + result.stderr
