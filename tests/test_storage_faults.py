@@ -144,3 +144,49 @@ def test_archive_files_honour_the_umask_and_killed_writers_leave_no_temp_files(
     assert stat.S_IMODE((archive / data["text_key"]).stat().st_mode) == 0o664
     assert not leftover.exists()
     assert not list((archive / ".tmp").iterdir())
+
+
+def test_a_run_report_the_archive_cannot_take_is_spooled_then_stored_by_flush(
+    tmp_path: Path, mirror: MirrorServer
+) -> None:
+    config = discovery_config(tmp_path, mirror)
+    runs = tmp_path / "archive" / "runs"
+    runs.parent.mkdir()
+    runs.write_text("a file where the run reports go: every report write fails, as on a full disk")
+    crawled = newsarchive("--config", str(config), "crawl", "--url", ARTICLE_URL)
+    assert crawled.returncode == 1, crawled.stdout + crawled.stderr
+    assert "Traceback" not in crawled.stderr
+    (problem,) = [line for line in crawled.stdout.splitlines() if "run report" in line]
+    assert problem.startswith("PROBLEM: run report runs/") and problem.endswith(
+        "spooled: the next run or `newsarchive flush` stores it"
+    ), problem
+    (spooled,) = (tmp_path / "spool").glob("object-runs_*.json")
+    runs.unlink()  # space again
+    flushed = newsarchive("--config", str(config), "flush")
+    assert flushed.returncode == 0 and "uploaded 1, still pending 0" in flushed.stdout, (
+        flushed.stdout + flushed.stderr
+    )
+    assert not spooled.exists()
+    listed = newsarchive("--config", str(config), "runs")
+    (line,) = [line for line in listed.stdout.splitlines() if "  crawl  " in line]
+    assert "tencent archived 1" in line, listed.stdout
+
+
+def test_a_crawl_does_not_count_what_a_running_flush_is_storing(
+    tmp_path: Path, mirror: MirrorServer
+) -> None:
+    from pipelines.spool import CLAIM_PREFIX, Spool
+
+    config = discovery_config(tmp_path, mirror)
+    spool = Spool(tmp_path / "spool")
+    waiting = spool.add_object("runs/2026/12/01/earlier.json", b"{}", "application/json")
+    flush = subprocess.Popen(["sleep", "60"])  # stands for `newsarchive flush`, mid-way
+    try:
+        waiting.rename(waiting.with_name(f"{CLAIM_PREFIX}{flush.pid}-{waiting.name}"))
+        crawled = newsarchive("--config", str(config), "crawl", "--url", ARTICLE_URL)
+    finally:
+        flush.kill()
+        flush.wait()
+    assert crawled.returncode == 0, crawled.stdout + crawled.stderr
+    assert "pending uploads 0" in crawled.stdout and "writes pending" not in crawled.stdout
+    assert spool.uploads_pending() == 1  # that flush died: the file waits for the next one

@@ -65,7 +65,13 @@ class RunReportExtension:
         concluded = conclude(report, shared_store(config.archive), config.health())
         status = summary.exit_status
         if concluded.report_error:
-            spider.logger.error("run report not stored: %s", concluded.report_error)
+            kept = "spooled" if concluded.spooled else "lost"
+            spider.logger.error(
+                "run report %s not stored (%s): %s",
+                concluded.report_key,
+                concluded.report_error,
+                kept,
+            )
             status = Exit.PROBLEMS
         else:
             spider.logger.info("run report: %s", concluded.report_key)

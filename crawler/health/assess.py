@@ -14,7 +14,8 @@ from crawler.health.alerts import deliver, messages
 from crawler.health.metrics import write_metrics
 from crawler.health.monitors import RUN_WIDE, Finding, comparable, evaluate
 from crawler.health.options import HealthOptions
-from crawler.health.reports import recent_reports, write_report
+from crawler.health.reports import REPORT_TYPE, recent_reports, report_object
+from pipelines.spool import Spool
 from pipelines.state import ArchiveState
 from pipelines.store import ArchiveStore, StoreError
 
@@ -51,24 +52,32 @@ def assess(report: dict[str, Any], store: ArchiveStore, options: HealthOptions) 
 
 @dataclass(frozen=True)
 class Concluded:
-    """What concluding a run did: its findings, and the key of the stored run report (or why
-    it could not be stored)."""
+    """What concluding a run did: its findings, the key of its run report, and, when the
+    archive could not take the report, why (the report then waits in the spool, unless
+    `spooled` is False: the spool failed too)."""
 
     findings: list[Finding]
-    report_key: str | None
+    report_key: str
     report_error: str | None = None
+    spooled: bool = False
 
 
 def conclude(report: dict[str, Any], store: ArchiveStore, options: HealthOptions) -> Concluded:
-    """Judge the run (`assess`), write its metrics, store its report. Never raises for the
-    store: a report that cannot be stored is said in the result (the caller exits 1)."""
+    """Judge the run (`assess`), write its metrics, store its report. A report the archive
+    cannot take (a full disk, an outage) is spooled like an article and stored by the next
+    run or `newsarchive flush`, so `runs` and the monitors learn of every run."""
     findings = assess(report, store, options)
     if options.metrics.textfile:
         write_metrics(options.metrics.textfile, report)
+    key, body = report_object(report)
     try:
-        key = write_report(store, report)
+        store.put_if_absent(key, body, REPORT_TYPE)
     except StoreError as error:
-        return Concluded(findings, None, str(error))
+        try:
+            Spool(options.spool_dir).add_object(key, body, REPORT_TYPE)
+        except OSError as spool_error:
+            return Concluded(findings, key, f"{error}; not spooled either: {spool_error}")
+        return Concluded(findings, key, str(error), spooled=True)
     return Concluded(findings, key)
 
 

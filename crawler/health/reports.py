@@ -18,12 +18,19 @@ from typing import Any
 from pipelines.records.layout import run_report_key, run_reports_prefix
 from pipelines.store import ArchiveStore
 
+REPORT_TYPE = "application/json"
+
+
+def report_object(report: dict[str, Any]) -> tuple[str, bytes]:
+    """The report's key and bytes, as stored (or spooled when the archive cannot take it)."""
+    key = run_report_key(datetime.fromisoformat(report["started"]), os.getpid())
+    return key, json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
+
 
 def write_report(store: ArchiveStore, report: dict[str, Any]) -> str:
     """Store the report; its key."""
-    key = run_report_key(datetime.fromisoformat(report["started"]), os.getpid())
-    body = json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
-    store.put_if_absent(key, body, "application/json")
+    key, body = report_object(report)
+    store.put_if_absent(key, body, REPORT_TYPE)
     return key
 
 

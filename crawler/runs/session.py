@@ -150,7 +150,11 @@ def finish_run(
     for failed in (report.get("alerts") or {}).get("failed", []):
         print(f"alert not sent: {failed['channel']}: {failed['error']}", file=sys.stderr)
     if concluded.report_error:
-        print(f"newsarchive: run report not stored: {concluded.report_error}", file=sys.stderr)
+        kept = "spooled: the next run or `newsarchive flush` stores it"
+        print(
+            f"PROBLEM: run report {concluded.report_key} not stored "
+            f"({concluded.report_error}); {kept if concluded.spooled else 'lost'}"
+        )
         return Exit.PROBLEMS
     print(f"run report: {concluded.report_key}")
     return status
