@@ -23,6 +23,7 @@ def _stopped_early(signum: int, frame: object) -> None:
 signal.signal(signal.SIGTERM, _stopped_early)
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -41,6 +42,7 @@ from crawler.commands import (  # noqa: E402
 )
 from crawler.commands.common import UsageError  # noqa: E402
 from crawler.config import ConfigError, load_config  # noqa: E402
+from crawler.logs import FORMATS, LoggingOptions  # noqa: E402
 from crawler.stats import Exit  # noqa: E402
 from pipelines.store import StoreError  # noqa: E402
 
@@ -52,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", type=Path, help="TOML config file (default: config/newsarchive.toml)"
     )
+    parser.add_argument(
+        "--log-format", choices=FORMATS,
+        help="the crawl log: Scrapy's text lines, or one JSON object per line ([logging] format)",
+    )  # fmt: skip
     parser.add_argument(
         "--version", action="version", version=f"newsarchive {software_version()}",
         help="the version WARC files and run reports name",
@@ -67,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {name: run for group in GROUPS for name, run in group.COMMANDS.items()}
     try:
         config = load_config(args.config)
+        if args.log_format:
+            config = dataclasses.replace(config, logging=LoggingOptions(args.log_format))
         return int(handlers[args.command](args, config))
     except (ConfigError, UsageError, StoreError) as error:
         print(f"newsarchive: {error}", file=sys.stderr)

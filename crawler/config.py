@@ -27,6 +27,7 @@ from typing import Any, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.health.options import AlertOptions, HealthOptions, MetricsOptions, MonitorConfig
+from crawler.logs import LoggingOptions
 from crawler.sites import BASE_URL_SUFFIX, SITE_NAMES, SITES, SiteSettings, at_least, choices
 from pipelines.read.search import SearchOptions
 from pipelines.state.revisits import RevisitPolicy, parse_age
@@ -130,6 +131,7 @@ SECTIONS: dict[str, type[Any]] = {
     "metrics": MetricsOptions,
     "monitors": MonitorConfig,
     "alerts": AlertOptions,
+    "logging": LoggingOptions,
 }
 ENV_OVERRIDES = {
     "NEWSARCHIVE_ARCHIVE": ("archive", "location"),
@@ -163,6 +165,7 @@ class Config:
     metrics: MetricsOptions = field(default_factory=MetricsOptions)
     monitors: MonitorConfig = field(default_factory=MonitorConfig)
     alerts: AlertOptions = field(default_factory=AlertOptions)
+    logging: LoggingOptions = field(default_factory=LoggingOptions)
     # Where each setting that is not a default came from: "section.key" -> file or $VARIABLE.
     origins: Mapping[str, str] = field(default_factory=dict)
 
@@ -240,6 +243,7 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     metrics = build(MetricsOptions, "metrics", values["metrics"])
     monitors = build(MonitorConfig, "monitors", values["monitors"])
     alerts = build(AlertOptions, "alerts", values["alerts"])
+    log_options = build(LoggingOptions, "logging", values["logging"])
     if metrics.textfile and not metrics.textfile.endswith(".prom"):
         raise ConfigError(
             "setting 'metrics.textfile' must end in .prom (node_exporter reads those)"
@@ -268,7 +272,7 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     return Config(
         archive=archive, crawl=crawl, retry=retry, schedule=schedule, sites=sites, path=path,
         warc=warc, revisit=revisit, search=search, metrics=metrics, monitors=monitors,
-        alerts=alerts, origins=origins,
+        alerts=alerts, logging=log_options, origins=origins,
     )  # fmt: skip
 
 

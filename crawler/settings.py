@@ -26,6 +26,8 @@ DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 # WARC capture next to the downloader (950): responses as served, before decompression,
 # redirects and retries.
 DOWNLOADER_MIDDLEWARES = {
+    # Not on the download path: sets the JSON log formatter where it stays (its docstring).
+    "crawler.middlewares.json_logs.JsonLogs": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.RobotsTxtForEveryRequest": 100,
     "crawler.middlewares.offsite.OffsiteRedirectGuard": 650,

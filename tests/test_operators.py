@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from crawler.cli import build_parser
 from crawler.commands.demo import NEXT_STEPS
 from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
 from crawler.mirror.server import MirrorServer
-from tests.support.commands import newsarchive, scrapy
+from tests.support.commands import REPO, newsarchive, scrapy
 from tests.support.configs import discovery_config
 from tests.support.s3server import free_ports
 from tests.support.warcs import all_records
@@ -118,3 +120,47 @@ def test_scrapy_crawl_exits_with_the_runs_own_status(
     (tmp_path / "bad.toml").write_text("[crawl]\ndownload_delay = -1\n", encoding="utf-8")
     usage = scrapy("crawl", "tencent", "-s", f"NEWSARCHIVE_CONFIG={tmp_path / 'bad.toml'}")
     assert usage.returncode == 2, usage.stderr[-3000:]
+
+
+def test_json_logs_are_one_object_per_line_with_the_run_and_the_page(
+    tmp_path: Path, mirror: MirrorServer, archive_dir: Path, mirror_config: Path
+) -> None:
+    good = load_fixture(FIXTURES_DIR / "tencent" / "current-window-data").url
+    unparsable = "https://news.qq.com/rain/a/20240425A01ZZ100"  # a sample page that fails
+    log = tmp_path / "logs" / "crawl.log"
+    result = newsarchive(
+        "--config", str(mirror_config), "--log-format", "json",
+        "crawl", "--url", good, "--url", unparsable, "--log-file", str(log),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(e) for e in lines)
+    (report,) = [json.loads(p.read_text("utf-8")) for p in (archive_dir / "runs").rglob("*.json")]
+    assert {e["run_id"] for e in lines} == {report["run_id"]}
+    (page,) = [e for e in lines if e.get("outcome") == "parse_error"]
+    assert page["site"] == "tencent" and page["url"] == unparsable and page["level"] == "WARNING"
+    problems = [e for e in lines if e.get("problem")]
+    assert [e["message"] for e in problems] == [f"PROBLEM: {p}" for p in report["problems"]]
+    assert problems and all(e["level"] == "ERROR" for e in problems)
+
+
+def test_the_readmes_systemd_units_verify(tmp_path: Path) -> None:
+    """The units the README installs, with this machine's paths in place of /srv/newsarchive."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    newsarchive_path = Path(sys.executable).parent / "newsarchive"
+    assert newsarchive_path.is_file()
+    units = []
+    for name in ("newsarchive-crawl.service", "newsarchive-crawl.timer"):
+        assert f"config/systemd/{name}" in readme
+        text = (REPO / "config" / "systemd" / name).read_text(encoding="utf-8")
+        text = text.replace("/srv/newsarchive/.venv/bin/newsarchive", str(newsarchive_path))
+        text = text.replace("/srv/newsarchive", str(tmp_path))
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        units.append(str(tmp_path / name))
+    timer = (tmp_path / "newsarchive-crawl.timer").read_text(encoding="utf-8")
+    assert "OnCalendar=*-*-* 02:00:00 Asia/Shanghai" in timer and "Persistent=true" in timer
+    verified = subprocess.run(
+        ["systemd-analyze", "verify", *units], capture_output=True, text=True, timeout=60
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout + verified.stderr == "", verified.stderr  # no unknown key, no warning

@@ -16,6 +16,7 @@ from scrapy.exceptions import NotConfigured
 from crawler.addon import RUN_REPORT, config_of
 from crawler.health.assess import conclude
 from crawler.health.summary import CrawlSummary, SiteRun
+from crawler.logs import log_problems
 from crawler.stats import Exit, Stat
 from pipelines.spool import Spool
 from pipelines.store import shared_store
@@ -62,6 +63,8 @@ class RunReportExtension:
             "command": "scrapy crawl",
             **summary.report(self.started, datetime.now(UTC), summary.exit_status),
         }
+        if config.logging.format == "json":
+            log_problems(summary.problems)
         concluded = conclude(report, shared_store(config.archive), config.health())
         status = summary.exit_status
         if concluded.report_error:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from crawler import software_version
+from crawler.logs import RUN_CONTEXT
 from crawler.outcomes import OUTCOMES
 from crawler.sites import site_titles
 from crawler.stats import (
@@ -234,6 +235,7 @@ class CrawlSummary:
         }
         return {
             "software": f"newsarchive {software_version()}",
+            "run_id": RUN_CONTEXT["run_id"],  # what the JSON log lines of this run carry
             "started": started.isoformat(),
             "ended": ended.isoformat(),
             "seconds": round((ended - started).total_seconds(), 1),

@@ -25,6 +25,7 @@ from typing import Any
 from crawler.config import Config, ConfigError
 from crawler.health.assess import conclude
 from crawler.health.summary import CrawlSummary
+from crawler.logs import RUN_CONTEXT, log_problems
 from crawler.rendering import chromium_problem
 from crawler.runs.locks import SiteLock
 from crawler.runs.runner import run_crawl
@@ -103,6 +104,7 @@ def run_and_finish(
     """Run the request's crawl and finish it; the summary and the exit status for cron.
     `store` is the one `prepare` returned, when the caller needed it before the run."""
     started = datetime.now(UTC)
+    RUN_CONTEXT["job"] = request.job
     if store is None:
         store = prepare(config, request.log_file, request.render)
     overrides = {**log_file_settings(request.log_file), **request.overrides}
@@ -143,6 +145,8 @@ def finish_run(
 ) -> Exit:
     """Print the summary, judge the run and store its report; the exit status for cron."""
     status = print_summary(summary, config)
+    if config.logging.format == "json":
+        log_problems(summary.problems)
     report = {"command": command, **summary.report(started, datetime.now(UTC), status)}
     concluded = conclude(report, store, config.health())
     for finding in concluded.findings:

@@ -32,7 +32,7 @@ from crawler.outcomes import PARSED, outcome
 from crawler.parsers import PARSERS, MovedTo, PageRejected
 from crawler.parsers.base import PageRef
 from crawler.rendering import render_meta
-from crawler.spiders.ledger import OutcomeLedger, failure_outcome, request_of
+from crawler.spiders.ledger import OutcomeLedger, about, failure_outcome, request_of
 from crawler.spiders.planning import REVISIT, RequestPlanning
 from crawler.stats import Stat
 from crawler.urls import rebase_url
@@ -122,7 +122,7 @@ class ArticleSpider(RequestPlanning):
             return
         if not response.body.strip():
             self.account("empty_page", page.url, ref.id, f"HTTP {response.status}, no body")
-            self.logger.warning("empty page: %s", response.url)
+            self.logger.warning("empty page: %s", response.url, extra=about(page.url, "empty_page"))
             return
         try:
             article = self.parser.parse(ref.url, response.body, page.headers)
@@ -144,7 +144,7 @@ class ArticleSpider(RequestPlanning):
                 return
             self.account(rejected.reason, page.url, ref.id, str(rejected))
             log = self.logger.info if rejected.reason == "not_article" else self.logger.warning
-            log("%s: %s", rejected.reason, rejected)
+            log("%s: %s", rejected.reason, rejected, extra=about(page.url, rejected.reason))
             yield RejectedItem(
                 page=page,
                 reason=rejected.reason,
@@ -156,7 +156,9 @@ class ArticleSpider(RequestPlanning):
         except Exception as error:  # a parser bug must not lose the page: keep it raw
             detail = f"parser crashed: {type(error).__name__}: {error}"
             self.account("parse_error", page.url, ref.id, detail)
-            self.logger.error("parse error: %s: %s", response.url, detail)
+            self.logger.error(
+                "parse error: %s: %s", response.url, detail, extra=about(page.url, "parse_error")
+            )
             yield RejectedItem(page=page, reason="parse_error", detail=detail)
             return
         kept = self._kept(page, response, article.published)
@@ -188,7 +190,7 @@ class ArticleSpider(RequestPlanning):
     def _removed(self, page: FetchedPage, detail: str, revisit: dict[str, Any]) -> RemovedItem:
         extra = {"revisit": True, "start": revisit["start"]}
         self.account("removed", page.url, page.page_id, detail, extra)
-        self.logger.warning("removed: %s (%s)", page.url, detail)
+        self.logger.warning("removed: %s (%s)", page.url, detail, extra=about(page.url, "removed"))
         return RemovedItem(page=page, detail=detail, revisit=revisit)
 
     def _follow_interstitial(self, response: Response, moved: MovedTo) -> scrapy.Request | None:
@@ -251,7 +253,10 @@ class ArticleSpider(RequestPlanning):
         # Playwright's message goes on with its call log: the first line says why.
         why = failure.getErrorMessage().strip().splitlines()[0]
         self.account("blocked", page.url, page.page_id, f"rendering failed: {why}")
-        self.logger.warning("blocked: %s (rendering failed: %s)", page.fetched_url, why)
+        self.logger.warning(
+            "blocked: %s (rendering failed: %s)", page.fetched_url, why,
+            extra=about(page.url, "blocked"),
+        )  # fmt: skip
         yield RejectedItem(
             page=page, reason="blocked", detail=f"{rejected.detail}; rendering failed: {why}"
         )
@@ -272,7 +277,7 @@ class ArticleSpider(RequestPlanning):
         extra = {"revisit": True, "start": revisit["start"]} if revisit else None
         self.account(name, url, ref.id if ref else None, message, extra)
         log = self.logger.info if not outcome(name).failure else self.logger.error
-        log("%s: %s (%s)", name.replace("_", " "), request.url, message)
+        log("%s: %s (%s)", name.replace("_", " "), request.url, message, extra=about(url, name))
         if response is not None and ref is not None and not outcome(name).retried:
             yield RejectedItem(
                 page=self._page(response, ref, request.cb_kwargs["source_url"]),

@@ -68,7 +68,7 @@ class OutcomeLedger:
         self.stats.inc_value(Stat.GAVE_UP)
         self.state.record_outcome(self.site, due.url, GAVE_UP, due.page_id, detail)
         self.note_failure(GAVE_UP, due.url, detail)
-        self.logger.warning("gave up on %s: %s", due.url, detail)
+        self.logger.warning("gave up on %s: %s", due.url, detail, extra=about(due.url, GAVE_UP))
 
     def note_failure(self, reason: str, url: str, detail: str) -> None:
         """Remember a failed page's URL for the run report (the first few hundred)."""
@@ -93,6 +93,11 @@ def failure_outcome(failure: Failure) -> tuple[str, Response | None]:
     if failure.check(DownloadTimeoutError, ConnectTimeout, TCPTimedOutError):
         return "timeout", None
     return "connection_error", None
+
+
+def about(url: str, outcome_name: str) -> dict[str, str]:
+    """The `extra` of a log line about one page: its URL and outcome (fields of JSON logs)."""
+    return {"url": url, "outcome": outcome_name}
 
 
 def request_of(failure: Failure) -> scrapy.Request:
