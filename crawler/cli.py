@@ -4,52 +4,48 @@ Data goes to stdout (JSON where a program reads it), logs and progress to stderr
 Exit status: 0 ok, 1 the run finished with problems, 2 configuration or usage error.
 
 This module only assembles the sub-commands (crawler/commands/, one module per group),
-dispatches, and maps errors to exit statuses.
+dispatches, and maps errors to exit statuses. It imports them inside `main`, after the stop
+signals are held (crawler/runs/interrupts.py), so a signal during those imports is not lost.
 """
 
 from __future__ import annotations
 
-import signal
+import argparse
+import dataclasses
+import os
 import sys
+from pathlib import Path
+from types import ModuleType
+
+from crawler.runs.interrupts import INTERRUPTIONS  # light: the signal module and logging
+
+# The commands that run crawls through crawler/runs/session.py, which records a stop signal
+# as an interrupted run; the others stop on SIGTERM at once (exit 1).
+RUN_COMMANDS = frozenset({"crawl", "demo", "worker"})
 
 
-def _stopped_early(signum: int, frame: object) -> None:
-    """SIGTERM before a crawl has installed Scrapy's own handler (start-up, imports): said
-    as an interruption, exit 1, like a crawl stopped later."""
-    print("PROBLEM: interrupted: stopped by a signal", flush=True)
-    raise SystemExit(1)
+def groups() -> tuple[ModuleType, ...]:
+    """The command groups, one module each."""
+    from crawler.commands import (
+        archival,
+        backfill,
+        crawl,
+        demo,
+        parse,
+        read,
+        schedule,
+        search,
+        serve,
+        show_config,
+    )
 
-
-signal.signal(signal.SIGTERM, _stopped_early)
-
-import argparse  # noqa: E402
-import dataclasses  # noqa: E402
-import os  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from crawler import software_version  # noqa: E402
-from crawler.commands import (  # noqa: E402
-    archival,
-    backfill,
-    crawl,
-    demo,
-    parse,
-    read,
-    schedule,
-    search,
-    serve,
-    show_config,
-)
-from crawler.commands.common import UsageError  # noqa: E402
-from crawler.config import ConfigError, load_config  # noqa: E402
-from crawler.logs import FORMATS, LoggingOptions  # noqa: E402
-from crawler.stats import Exit  # noqa: E402
-from pipelines.store import StoreError  # noqa: E402
-
-GROUPS = (parse, crawl, backfill, demo, read, search, serve, archival, schedule, show_config)
+    return (parse, crawl, backfill, demo, read, search, serve, archival, schedule, show_config)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from crawler import software_version
+    from crawler.logs import FORMATS
+
     parser = argparse.ArgumentParser(prog="newsarchive", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--config", type=Path, help="TOML config file (default: config/newsarchive.toml)"
@@ -63,14 +59,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="the version WARC files and run reports name",
     )  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in GROUPS:
+    for group in groups():
         group.add_arguments(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    # From here a stop signal is noted, not raised: a run ends as interrupted, on record;
+    # other commands get the plain behaviour back below.
+    INTERRUPTIONS.hold()
+    from crawler.commands.common import UsageError
+    from crawler.config import ConfigError, load_config
+    from crawler.logs import LoggingOptions
+    from crawler.stats import Exit
+    from pipelines.store import StoreError
+
     args = build_parser().parse_args(argv)
-    handlers = {name: run for group in GROUPS for name, run in group.COMMANDS.items()}
+    if args.command not in RUN_COMMANDS:
+        if INTERRUPTIONS.received:
+            print("PROBLEM: interrupted: stopped by a signal", flush=True)
+            return Exit.PROBLEMS
+        INTERRUPTIONS.release()
+    handlers = {name: run for group in groups() for name, run in group.COMMANDS.items()}
     try:
         config = load_config(args.config)
         if args.log_format:

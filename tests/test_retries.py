@@ -88,7 +88,7 @@ def test_a_page_that_keeps_failing_is_given_up_once_and_reported(
     assert second["retried"] == 1 and second["fetch_failed"] == 1 and len(calls) == 2
     status, third, stdout = crawl(config)
     assert third["retried"] == 0 and third["gave_up"] == 1 and len(calls) == 2
-    assert status == 1 and "PROBLEM: tencent: gave up on 1 pages after 2 attempts" in stdout
+    assert status == 1 and "PROBLEM: tencent: gave up on 1 page after 2 attempts" in stdout
     _, fourth, _ = crawl(config)
     assert fourth["gave_up"] == 0 and fourth["retried"] == 0 and len(calls) == 2
 

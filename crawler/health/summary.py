@@ -114,18 +114,23 @@ class CrawlSummary:
     retry_attempts: int = 0  # retry.max_attempts, for the "gave up" line
     # URLs that fail on purpose (the demo's sample failures): listed, never a problem.
     expected_failures: frozenset[str] = frozenset()
+    # A stop signal came (SIGTERM, Ctrl-C), whether or not a crawl was running to stop.
+    signalled: bool = False
 
     def _expected(self, run: SiteRun) -> int:
         return sum(1 for f in run.failures if f["url"] in self.expected_failures)
 
     @property
     def interrupted(self) -> bool:
-        return any(run.interrupted for run in self.sites.values())
+        return self.signalled or any(run.interrupted for run in self.sites.values())
 
     @property
     def problems(self) -> list[str]:
         """Why this run counts as failed (exit 1); empty when it went well."""
         out = []
+        if self.signalled and not any(run.interrupted for run in self.sites.values()):
+            out.append("interrupted: a stop signal came (SIGTERM or Ctrl-C) while no crawl ran "
+                       "to stop; what the run had not done is done by the next run")  # fmt: skip
         for site, run in sorted(self.sites.items()):
             counts = run.counts
             if run.interrupted:

@@ -15,6 +15,7 @@ from typing import Any
 from crawler.config import Config
 from crawler.health.summary import SiteRun
 from crawler.parsers import UnsupportedURL, identify
+from crawler.runs.interrupts import INTERRUPTIONS
 from crawler.sites import SITES
 
 
@@ -99,5 +100,9 @@ def run_crawl(
         crawler = process.create_crawler(spider)
         crawlers[site] = crawler
         process.crawl(crawler, urls=urls or None, **(spider_args or {}))
-    process.start()
+    INTERRUPTIONS.attach(process)
+    try:
+        process.start(install_signal_handlers=False)  # ours: crawler/runs/interrupts.py
+    finally:
+        INTERRUPTIONS.detach()
     return {site: SiteRun.of(crawler.stats.get_stats()) for site, crawler in crawlers.items()}

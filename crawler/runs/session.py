@@ -27,6 +27,7 @@ from crawler.health.assess import conclude
 from crawler.health.summary import CrawlSummary
 from crawler.logs import RUN_CONTEXT, log_problems
 from crawler.rendering import chromium_problem
+from crawler.runs.interrupts import INTERRUPTIONS
 from crawler.runs.locks import SiteLock
 from crawler.runs.runner import run_crawl
 from crawler.stats import Exit, counted
@@ -104,6 +105,7 @@ def run_and_finish(
     """Run the request's crawl and finish it; the summary and the exit status for cron.
     `store` is the one `prepare` returned, when the caller needed it before the run."""
     started = datetime.now(UTC)
+    INTERRUPTIONS.hold()  # from here on a stop signal ends the run as interrupted, on record
     RUN_CONTEXT["job"] = request.job
     if store is None:
         store = prepare(config, request.log_file, request.render)
@@ -116,9 +118,14 @@ def run_and_finish(
     skipped = {site: lock.holder() for site, lock in locks.items() if not lock.acquire()}
     try:
         runnable = {site: urls for site, urls in request.plan.items() if site not in skipped}
-        runs = run_crawl(
-            runnable, config, overrides, request.spider_args, request.render, request.spider_class
-        )
+        runs = (
+            {}  # stopped before it started: nothing to crawl, the run is still on record
+            if INTERRUPTIONS.received
+            else run_crawl(
+                runnable, config, overrides, request.spider_args, request.render,
+                request.spider_class,
+            )
+        )  # fmt: skip
     finally:
         for lock in locks.values():
             lock.release()
@@ -134,9 +141,16 @@ def run_and_finish(
         max_failure_ratio=config.crawl.max_failure_ratio,
         retry_attempts=config.retry.max_attempts,
         expected_failures=request.expected_failures,
+        signalled=bool(INTERRUPTIONS.received),
     )
+    signals_so_far = len(INTERRUPTIONS.received)
     status = finish_run(summary, config, store, started, request.command)
     refresh_search(config)
+    INTERRUPTIONS.block()
+    if len(INTERRUPTIONS.received) > signals_so_far:
+        # A stop signal while the run was being finished: its report is stored as it ran.
+        print("PROBLEM: interrupted: a stop signal came while the run was being finished")
+        status = Exit.PROBLEMS
     return summary, status
 
 
