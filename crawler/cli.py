@@ -31,6 +31,7 @@ def groups() -> tuple[ModuleType, ...]:
         backfill,
         crawl,
         demo,
+        export,
         parse,
         read,
         schedule,
@@ -39,7 +40,10 @@ def groups() -> tuple[ModuleType, ...]:
         show_config,
     )
 
-    return (parse, crawl, backfill, demo, read, search, serve, archival, schedule, show_config)
+    return (
+        parse, crawl, backfill, demo, read, export, search, serve, archival, schedule,
+        show_config,
+    )  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -207,6 +207,14 @@ def test_verify_on_s3_lists_exactly_a_corrupted_record_and_a_deleted_index(
     (cdxj_key,) = [k for k in keys if k.startswith("news/warc/tencent/") and k.endswith(".cdxj")]
     status, findings, _ = verify_env(config, env)
     assert status == 0 and findings == []
+    # Fixity with standard tools: `sha256sum` of each text object is its record's field.
+    for key in (k for k in keys if k.startswith("news/articles/")):
+        record = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+        text_key = "news/" + record["text_key"]
+        copy = tmp_path / "text.txt"
+        copy.write_bytes(client.get_object(Bucket=bucket, Key=text_key)["Body"].read())
+        sha256sum = subprocess.run(["sha256sum", str(copy)], capture_output=True, text=True)
+        assert sha256sum.stdout.split()[0] == record["content_sha256"], key
 
     body = bytearray(client.get_object(Bucket=bucket, Key=record_key)["Body"].read())
     body[len(body) // 2] ^= 0x01

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
@@ -69,7 +70,11 @@ def test_scrapy_crawl_futu_url_archives_record_text_and_warc_capture(
     assert record["fetched_url"] == f"{mirror.url}/news.futunn.com/en/post/41283375"
     assert record["http_status"] == 200
     assert record["http_headers"]["Content-Type"] == "text/html; charset=utf-8"
-    assert stored[f"text/{stem}.txt"].read_text(encoding="utf-8") == expected["text"] + "\n"
+    # The text object is exactly what content_sha256 hashes: standard tools check it.
+    text_object = stored[f"text/{stem}.txt"]
+    assert text_object.read_text(encoding="utf-8") == expected["text"]
+    sha256sum = subprocess.run(["sha256sum", str(text_object)], capture_output=True, text=True)
+    assert sha256sum.stdout.split()[0] == record["content_sha256"]
     capture = record["warc"]
     assert record["raw_key"] is None and capture["key"] == warc_key
     response = record_at(archive_dir, warc_key, capture["offset"], capture["length"])

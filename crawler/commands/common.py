@@ -11,6 +11,7 @@ from datetime import date
 
 from crawler.config import Config
 from crawler.items import parse_day
+from crawler.sites import SITE_NAMES
 from pipelines.read.reader import ArchivedArticle, ArchiveReader
 from pipelines.store import shared_store
 
@@ -65,3 +66,10 @@ def ls_line(article: ArchivedArticle) -> str:
         f"{article.published:%Y-%m-%d %H:%M}  {article.site:7}  "
         f"{article.id}{version}  {article.title}{tickers}"
     )
+
+
+def add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--site", choices=SITE_NAMES)
+    parser.add_argument("--since", help="published on or after YYYY-MM-DD (Beijing date)")
+    parser.add_argument("--until", help="published on or before YYYY-MM-DD (Beijing date)")
+    parser.add_argument("--ticker", help="mentions this ticker, e.g. BABA.US")

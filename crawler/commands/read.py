@@ -8,35 +8,28 @@ folder and on S3.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from crawler import software_version
-from crawler.commands.common import UsageError, day_range, ls_line, positive_int, reader_for
+from crawler.commands.common import (
+    UsageError,
+    add_filters,
+    day_range,
+    ls_line,
+    positive_int,
+    reader_for,
+)
 from crawler.config import Config
 from crawler.health.assess import TREND_RUNS, health_lines, site_health
 from crawler.health.reports import recent_reports, report_line
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit, counted
 from pipelines.read.reader import ArchivedArticle, ArchiveReader, raw_body
-from pipelines.read.wacz import write_wacz
 from pipelines.records.versions import diff_versions
-from pipelines.store import check_store, shared_store
+from pipelines.store import shared_store
 from pipelines.warc import CaptureMissing
-
-EXPORT_COLUMNS = ("site", "id", "version", "published", "title", "language", "url", "outlet",
-                  "tickers", "parser", "parser_version", "content_sha256", "text")  # fmt: skip
-
-
-def add_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--site", choices=SITE_NAMES)
-    parser.add_argument("--since", help="published on or after YYYY-MM-DD (Beijing date)")
-    parser.add_argument("--until", help="published on or before YYYY-MM-DD (Beijing date)")
-    parser.add_argument("--ticker", help="mentions this ticker, e.g. BABA.US")
 
 
 def add_arguments(commands: Any) -> None:
@@ -66,13 +59,6 @@ def add_arguments(commands: Any) -> None:
     view.add_argument("--text", action="store_true", help="the clean text only")
     view.add_argument("--raw", action="store_true", help="the page exactly as served")
     show.add_argument("--version", type=positive_int, help="a given version (default: the newest)")
-
-    export = commands.add_parser(
-        "export", help="articles with their text to stdout, or a WACZ package (-o FILE.wacz)"
-    )
-    add_filters(export)
-    export.add_argument("--format", choices=["jsonl", "csv", "wacz"], default="jsonl")
-    export.add_argument("-o", "--output", help="the file to write (required for wacz)")
 
     reparse = commands.add_parser(
         "reparse", help="re-run today's parsers on archived pages; store what changed"
@@ -191,28 +177,6 @@ def _readable(record: dict[str, Any], versions: int) -> str:
     return "\n".join(lines) + "\n\n" + record["text"]
 
 
-def cmd_export(args: argparse.Namespace, config: Config) -> int:
-    """Every matching article with its text; a progress bar on stderr when it is a terminal."""
-    from tqdm import tqdm
-
-    if args.format == "wacz":
-        return export_wacz(args, config)
-
-    articles = list(filtered(reader_for(config), args))
-    writer = csv.writer(sys.stdout) if args.format == "csv" else None
-    if writer is not None:
-        writer.writerow(EXPORT_COLUMNS)
-    for article in tqdm(articles, desc="export", unit="article", file=sys.stderr, disable=None):
-        row = {**article.to_dict(), "text": article.text()}
-        if writer is None:
-            print(json.dumps({k: row[k] for k in EXPORT_COLUMNS}, ensure_ascii=False))
-        else:
-            row["tickers"] = " ".join(row["tickers"])
-            writer.writerow([row[k] for k in EXPORT_COLUMNS])
-    print(f"exported {counted(len(articles), 'article')}", file=sys.stderr)
-    return 0
-
-
 def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
     """A new version only where today's parser gives a different article; 1 if any failed."""
     from tqdm import tqdm
@@ -272,39 +236,10 @@ def cmd_runs(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def export_wacz(args: argparse.Namespace, config: Config) -> int:
-    """`export --format wacz -o FILE.wacz`: the range as a WACZ 1.1.1 package."""
-    from tqdm import tqdm
-
-    if not args.output:
-        raise UsageError("export --format wacz needs -o FILE.wacz")
-    if args.ticker:
-        raise UsageError("export --format wacz takes --site, --since and --until, not --ticker")
-    output = Path(args.output)
-    if not output.parent.is_dir():
-        raise UsageError(f"no folder {output.parent} for {output.name}")
-    since, until = day_range(args)
-    reader = reader_for(config)
-    check_store(reader.store)
-    with tqdm(desc="export", unit="record", file=sys.stderr, disable=None) as bar:
-        summary = write_wacz(
-            reader, args.site, since, until, output, f"newsarchive {software_version()}", bar.update
-        )
-    for problem in summary.missing:
-        print(f"PROBLEM: not exported: {problem}", file=sys.stderr)
-    print(
-        f"exported {counted(summary.pages, 'article')} ({counted(summary.records, 'WARC record')}, "
-        f"{summary.reconstructed} rebuilt from pages kept before WARC capture) to {output}",
-        file=sys.stderr,
-    )
-    return Exit.PROBLEMS if summary.missing else Exit.OK
-
-
 COMMANDS = {
     "diff": cmd_diff,
     "ls": cmd_ls,
     "show": cmd_show,
-    "export": cmd_export,
     "runs": cmd_runs,
     "reparse": cmd_reparse,
 }

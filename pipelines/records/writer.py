@@ -277,7 +277,8 @@ def _provenance(page: FetchedPage) -> dict[str, Any]:
 def _put_payloads(
     store: ArchiveStore, keys: ArticleKeys, text: str, page: FetchedPage, metadata: dict[str, str]
 ) -> None:
-    text_bytes = text.encode("utf-8") + b"\n"
+    # Exactly the bytes `content_sha256` hashes: `sha256sum` of the object is the record's field.
+    text_bytes = text.encode("utf-8")
     store.put_if_absent(keys.text, text_bytes, "text/plain; charset=utf-8", metadata=metadata)
     if page.capture:
         return  # the exchange is in a WARC file; the record says where
