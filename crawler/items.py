@@ -155,3 +155,35 @@ class RejectedItem:
     detail: str
     field: str | None = None
     kind: str | None = None
+
+
+# What Scrapy's feed exports (`scrapy crawl <site> -O items.jsonl|.json|.csv`) write: one row
+# per archived article, these fields in this order (crawler/settings.py FEED_EXPORT_FIELDS).
+# Pages that are no article are kept raw in the archive, never rows of a feed.
+FEED_FIELDS = (
+    "site", "id", "version", "published", "title", "original_title", "summary", "language",
+    "machine_translated", "outlet", "source", "author", "editor", "tickers", "tags", "images",
+    "url", "source_url", "fetched_url", "fetched_at", "http_status", "rendered_by", "parser",
+    "parser_version", "archive_status", "record_key", "text",
+)  # fmt: skip
+
+
+def feed_row(
+    item: ArticleItem, status: str, record_key: str | None, version: int | None
+) -> dict[str, Any]:
+    """An archived article as a feed row: plain values only (lists of strings, no bytes)."""
+    article = item.article.to_dict()
+    page = item.page
+    row = {
+        **{name: article.get(name) for name in FEED_FIELDS if name in article},
+        "version": version,
+        "text": item.article.text,
+        "source_url": page.source_url,
+        "fetched_url": page.fetched_url,
+        "fetched_at": page.fetched_at.isoformat(),
+        "http_status": page.status,
+        "rendered_by": page.rendered_by,
+        "archive_status": status,  # archived, new_version, unchanged, or spooled (archive down)
+        "record_key": record_key,
+    }
+    return {name: row.get(name) for name in FEED_FIELDS}

@@ -14,10 +14,11 @@ from functools import partial
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.items import ArticleItem, RejectedItem, RemovedItem
+from crawler.items import ArticleItem, RejectedItem, RemovedItem, feed_row
 from crawler.stats import COVERAGE_FIELDS, Stat
 from pipelines import warc
 from pipelines.records.day_index import DayIndex
@@ -126,13 +127,16 @@ class ArchivePipeline:
         return archive_item(self.store, item, indexer)
 
     async def process_item(self, item: Any) -> Any:
+        """Archive the item; what goes on to Scrapy's feed exports is an article's feed row.
+        A page that is no article is archived raw and dropped here (quietly: it is counted
+        under its outcome), so it never becomes a feed row."""
         if not isinstance(item, (ArticleItem, RejectedItem, RemovedItem)):
             return item
         if self.store_down:
             # Once the store has failed after botocore's retries, the rest of this run goes
             # straight to the spool instead of waiting out the same retries per item.
             await self._spool(item)
-            return item
+            return _delivered(item, None)
         async with self.slots:
             try:
                 result: ArchiveResult = await run_in_thread(self._archive, item)
@@ -141,9 +145,9 @@ class ArchivePipeline:
                     LOG.error("archive unavailable, spooling: %s", error)
                 self.store_down = True
                 await self._spool(item)
-                return item
+                return _delivered(item, None)
         self._count(item, result)
-        return item
+        return _delivered(item, result)
 
     def _count(self, item: ArticleItem | RejectedItem | RemovedItem, result: ArchiveResult) -> None:
         stats = self.crawler.stats
@@ -190,3 +194,13 @@ class ArchivePipeline:
                     deferred_from_coro(self.crawler.engine.close_spider_async(reason=STORAGE_LOST))
             return
         self.crawler.stats.inc_value(Stat.SPOOLED)
+
+
+def _delivered(
+    item: ArticleItem | RejectedItem | RemovedItem, result: ArchiveResult | None
+) -> dict[str, Any]:
+    if not isinstance(item, ArticleItem):
+        raise DropItem(f"kept raw, not an article: {item.page.url}", log_level="DEBUG")
+    if result is None:
+        return feed_row(item, "spooled", None, None)
+    return feed_row(item, result.status, result.key, result.version)

@@ -54,7 +54,6 @@ from crawler.backfill.frontier import (
     connect,
     start_urls_key_pattern,
 )
-from crawler.items import ArticleItem
 from crawler.outcomes import PARSED
 from crawler.stats import Stat
 
@@ -219,8 +218,9 @@ class FrontierMixin(RedisMixin):
             self.top_up()
 
     def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
-        if isinstance(item, ArticleItem) and item.page.page_id:  # stored (or spooled)
-            self.unsettled.append((self.site, item.page.page_id, None))
+        # What the archive pipeline passes on for a stored (or spooled) article: its feed row.
+        if isinstance(item, dict) and item.get("site") == self.site and item.get("id"):
+            self.unsettled.append((self.site, str(item["id"]), None))
             self.top_up()
 
     def spider_opened_beat(self, spider: Any = None) -> None:
