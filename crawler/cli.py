@@ -19,6 +19,11 @@ from types import ModuleType
 
 from crawler.runs.interrupts import INTERRUPTIONS  # light: the signal module and logging
 
+if __name__ == "__main__" or Path(sys.argv[0]).name == "newsarchive":
+    # Run as the program: stop signals are held from here, before any heavy import (a module
+    # imported by tests, say, changes nothing). main() holds them in any case.
+    INTERRUPTIONS.hold()
+
 # The commands that run crawls through crawler/runs/session.py, which records a stop signal
 # as an interrupted run; the others stop on SIGTERM at once (exit 1).
 RUN_COMMANDS = frozenset({"crawl", "demo", "worker"})

@@ -102,7 +102,7 @@ def test_show_prints_record_text_and_raw_page(crawled: tuple[Path, Catalog]) -> 
     shown = json.loads(cli(config, "show", "41283375-en", "--json").stdout)
     assert shown == record
     text = cli(config, "show", "41283375-en", "--text").stdout
-    assert text == (archive / record["text_key"]).read_text()
+    assert text == (archive / record["text_key"]).read_text() + "\n"  # print ends the line
     raw = newsarchive("--config", str(config), "show", "41283375-en", "--raw")
     assert raw.stdout.encode("utf-8") == FUTU_EN.body
     readable = cli(config, "show", "41283375-en").stdout

@@ -48,7 +48,7 @@ def test_reparse_stores_a_new_version_only_where_the_output_changed(
     assert v2["title"] == today["title"] and NOTICE not in v2["text"]
     assert v2["previous_key"] == RECORD and v2["version"] == 2
     assert json.loads(stored.read_text()) == old  # the earlier version is never rewritten
-    assert (archive / v2["text_key"]).read_text() == today["text"] + "\n"
+    assert (archive / v2["text_key"]).read_text() == today["text"]  # the hashed bytes
 
     listed = newsarchive("--config", str(config), "ls", "--site", "futu", "--json")
     (entry,) = [json.loads(line) for line in listed.stdout.splitlines()]
