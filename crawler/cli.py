@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     from crawler.config import ConfigError, load_config
     from crawler.logs import LoggingOptions
     from crawler.stats import Exit
+    from pipelines.read.reader import UnreadableObject
     from pipelines.store import StoreError
 
     args = build_parser().parse_args(argv)
@@ -98,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, UsageError, StoreError) as error:
         print(f"newsarchive: {error}", file=sys.stderr)
         return Exit.USAGE
+    except UnreadableObject as error:  # a damaged object the command was asked to read
+        print(f"newsarchive: {error}", file=sys.stderr)
+        return Exit.PROBLEMS
     except BrokenPipeError:
         # `newsarchive ls | head`: the reader has seen enough; not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -14,7 +14,7 @@ from typing import Any
 
 from crawler.items import Article, ArticleItem, FetchedPage
 from crawler.parsers import PageRejected, parse
-from pipelines.read.reader import ArchivedArticle, raw_body
+from pipelines.read.reader import ArchivedArticle, UnreadableObject, raw_body
 from pipelines.records.day_index import DayIndex
 from pipelines.records.writer import ArchiveResult, archive_article, changed_fields
 from pipelines.store import ArchiveStore
@@ -48,10 +48,10 @@ def reparse(
         if progress is not None:
             progress(archived)
         summary.counts["reparsed"] += 1
-        record = archived.record()
         try:
+            record = archived.record()
             page = _page_of(archived, record)
-        except CaptureMissing as error:
+        except (CaptureMissing, UnreadableObject) as error:
             _cannot_read(summary, archived.site, archived.id, error)
             continue
         # Today's parser cannot read a page an earlier one could: kept as it was, reported.
@@ -124,7 +124,7 @@ def _parse_and_archive(
 
 def _cannot_read(summary: ReparseSummary, site: str, page_id: str | None, error: Exception) -> None:
     summary.counts["failed"] += 1
-    summary.failures.append(f"{site} {page_id}: page as served not readable: {error}")
+    summary.failures.append(f"{site} {page_id}: not readable: {error}")
 
 
 def _rejected_page(store: ArchiveStore, record: dict[str, Any]) -> FetchedPage:

@@ -28,7 +28,7 @@ from crawler.health.reports import recent_reports
 from crawler.items import BEIJING, parse_day
 from crawler.parsers.text import decode_page
 from crawler.sites import SITE_NAMES
-from pipelines.read.reader import ArchiveReader, raw_body
+from pipelines.read.reader import ArchiveReader, UnreadableObject, raw_body
 from pipelines.read.search import MARK_END, MARK_START, QueryError, SearchIndex
 from pipelines.records.versions import diff_versions
 from pipelines.store import shared_store
@@ -161,6 +161,8 @@ def create_app(config: Config) -> Starlette:
     async def error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         detail = exc.detail if isinstance(exc, HTTPException) else "the reader failed"
+        if isinstance(exc, UnreadableObject):  # a damaged object: say which, and what to run
+            detail = str(exc)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": detail}, status_code=status, headers=PAGE_SECURITY)
         return TEMPLATES.TemplateResponse(
@@ -184,7 +186,8 @@ def create_app(config: Config) -> Starlette:
         Route("/api/search", api_search),
         Route("/api/runs", api_runs),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: error, Exception: error})
+    handlers = {HTTPException: error, UnreadableObject: error, Exception: error}
+    return Starlette(routes=routes, exception_handlers=handlers)
 
 
 def _params(request: Request) -> dict[str, Any]:

@@ -56,11 +56,15 @@ class ArchivedArticle(IndexEntry):
         return cls(**{f.name: getattr(line, f.name) for f in fields(IndexEntry)}, store=store)
 
     def record(self) -> dict[str, Any]:
-        return json.loads(_required(self.store, self.record_key))
+        return read_json(self.store, self.record_key, required=True) or {}
 
     def text(self) -> str:
-        """The clean text, as in the record (the .txt object adds one final newline)."""
-        return _required(self.store, self.text_key).decode("utf-8").removesuffix("\n")
+        """The clean text, as in the record (text objects before 2026-12 add one newline)."""
+        body = _required(self.store, self.text_key)
+        try:
+            return body.decode("utf-8").removesuffix("\n")
+        except UnicodeDecodeError:
+            raise UnreadableObject(self.text_key, "not UTF-8 text") from None
 
     def raw(self) -> bytes:
         """The page as served (the body the parser read)."""
@@ -184,14 +188,20 @@ class ArchiveReader:
             marker = self.store.get(index_key(name, article_id))
             if marker is None:
                 continue
-            published = datetime.fromisoformat(json.loads(marker)["published"])
+            try:
+                published = datetime.fromisoformat(json.loads(marker)["published"])
+            except (ValueError, KeyError, TypeError):
+                raise UnreadableObject(
+                    index_key(name, article_id), "damaged index marker"
+                ) from None
             records: list[dict[str, Any]] = []
             version = 1
             while True:
-                body = self.store.get(article_keys(name, article_id, published, version).record)
-                if body is None:
+                key = article_keys(name, article_id, published, version).record
+                record = read_json(self.store, key)
+                if record is None:
                     return records
-                records.append(json.loads(body))
+                records.append(record)
                 version += 1
         return []
 
@@ -211,6 +221,30 @@ def raw_body(store: ArchiveStore, record: dict[str, Any]) -> bytes:
     if raw is None:
         raise CaptureMissing(f"{record.get('raw_key')} is not in the archive")
     return gzip.decompress(raw)
+
+
+class UnreadableObject(Exception):
+    """A stored object that cannot be read as what it should be (truncated, not JSON): the
+    readers name it and go on with the rest; `newsarchive verify` says what else is wrong."""
+
+    def __init__(self, key: str, why: str) -> None:
+        super().__init__(f"{key} cannot be read ({why}): run `newsarchive verify`")
+        self.key = key
+
+
+def read_json(store: ArchiveStore, key: str, required: bool = False) -> dict[str, Any] | None:
+    """A stored JSON object (None when absent, unless required); UnreadableObject when it is
+    there but damaged."""
+    body = _required(store, key) if required else store.get(key)
+    if body is None:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise UnreadableObject(key, "not JSON: truncated or damaged") from None
+    if not isinstance(data, dict):
+        raise UnreadableObject(key, "not a JSON object")
+    return data
 
 
 def _required(store: ArchiveStore, key: str) -> bytes:

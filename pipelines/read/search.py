@@ -18,6 +18,7 @@ one writer at a time (two crawls refreshing one file wait for each other, within
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import time
@@ -33,6 +34,8 @@ from pipelines.read.reader import ArchiveReader
 from pipelines.records.day_index import IndexEntry
 from pipelines.records.journal import read_segment
 from pipelines.store import is_local
+
+LOG = logging.getLogger("newsarchive.search")
 
 SCHEMA_VERSION = 2  # a file written with another version is rebuilt (it is derived data)
 MARK_START, MARK_END = "\u27e6", "\u27e7"  # ⟦match⟧: plain text that survives any terminal
@@ -243,7 +246,12 @@ class SearchIndex:
                 counts["texts_read"] += 1
                 if text is None:
                     continue
-                documents.append((entry, text.decode("utf-8").removesuffix("\n")))
+                try:
+                    documents.append((entry, text.decode("utf-8").removesuffix("\n")))
+                except UnicodeDecodeError:
+                    LOG.warning("%s cannot be read (not UTF-8 text): run `newsarchive verify`",
+                                entry.text_key)  # fmt: skip
+                    continue
                 if progress is not None:
                     progress()
             self._write(documents, key)
