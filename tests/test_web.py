@@ -4,6 +4,7 @@ one removed article), through HTTP and in a real headless Chromium."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -149,12 +150,23 @@ def test_a_reader_in_chromium_searches_opens_a_hit_and_sees_its_diff(server: str
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(server + "/", timeout=30_000)
             assert "Articles per day" in page.content()
+            # The per-day table lists the days with articles, not a month of mostly zeros.
+            for row in page.locator("table").nth(1).locator("tr").all()[1:]:
+                figures = [int(x) for x in row.locator("td.n").all_inner_texts()]
+                assert sum(figures) > 0, row.inner_text()
+            # Titles carry their language; times are Beijing time, to the second.
+            assert page.locator("a[lang='zh-HK']").count() > 0
+            assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d Beijing", page.content())
             page.fill("header input[name=q]", "芯片")
             page.click("header button")
             page.wait_for_selector(".hit", timeout=30_000)
             assert page.locator("mark").first.inner_text() == "芯片"
             page.click(f"a.hit-title[href^='/articles/{EDITED}']")
             page.wait_for_selector("article .text p", timeout=30_000)
+            assert page.locator("html").get_attribute("lang") == "en"  # the reader's own words
+            assert page.locator("article").get_attribute("lang") == "zh-CN"  # the article's
+            published = page.locator("article p.meta span").first.inner_text()
+            assert re.fullmatch(r"published \d{4}-\d\d-\d\d \d\d:\d\d:\d\d Beijing", published)
             text = page.locator("article .text").inner_text()
             assert "128GB HBM2e" in text
             diff = page.locator(".diff").inner_text()
@@ -165,6 +177,11 @@ def test_a_reader_in_chromium_searches_opens_a_hit_and_sees_its_diff(server: str
             page.click("text=Runs")
             page.wait_for_selector("tr.run", timeout=30_000)
             assert page.locator("tr.run").count() == 2
+            chart = page.locator("svg[role=img]")
+            labels = chart.locator("text").all_text_contents()
+            assert labels[:2] == ["11", "0"]  # the axis: from 0 to the biggest run (11 new)
+            assert "11" in labels[2:] and "1" in labels[2:]  # each bar's figure
+            assert all(label.endswith(" UTC") for label in labels[-2:])  # first and last run
         finally:
             browser.close()
     assert errors == []

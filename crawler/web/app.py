@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,27 @@ from pipelines.store import shared_store
 from pipelines.warc import CaptureMissing
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def beijing_time(value: Any) -> str:
+    """A publication time as the sites show it: Beijing time, to the second."""
+    if not value:
+        return ""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S") + " Beijing"
+
+
+def utc_time(value: Any) -> str:
+    """When the archive did something (fetched, saw a change, ran): UTC, to the second."""
+    if not value:
+        return ""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") + " UTC"
+
+
+TEMPLATES.env.filters.update(beijing=beijing_time, utc=utc_time)
 HOME_WEEKS = 4
+CHART_HEIGHT = 80  # pixels of the tallest bar of the runs chart
 LATEST = 30
 PAGE_SECURITY = {
     # No script runs on any page; styles are inline; nothing is framed or sniffed.
@@ -108,7 +128,9 @@ def create_app(config: Config) -> Starlette:
         since = last - timedelta(weeks=HOME_WEEKS)
         recent = reader.articles({"since": since, "until": last, "limit": 100_000})
         counts = Counter((row["site"], str(row["published"])[:10]) for row in recent)
-        days = [since + timedelta(days=n) for n in range(HOME_WEEKS * 7 + 1)]
+        # The days that have articles, not a month of zeros.
+        every_day = [since + timedelta(days=n) for n in range(HOME_WEEKS * 7 + 1)]
+        days = [d for d in every_day if any(counts.get((s, d.isoformat())) for s in SITE_NAMES)]
         table = {site: [counts.get((site, d.isoformat()), 0) for d in days] for site in SITE_NAMES}
         return _page(request, "home.html", {"days": days, "table": table, "latest": latest})
 
@@ -251,8 +273,9 @@ def _marked(snippet: str) -> list[tuple[str, bool]]:
     return [part for part in parts if part[0]]
 
 
-def _chart(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Bars of archived articles per run, oldest first, as heights for an inline SVG."""
+def _chart(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Bars of archived articles per run, oldest first, as heights for an inline SVG with its
+    axis figures (0 and the top) and each run's start (UTC)."""
     runs = list(reversed(reports))
     values = [
         sum(
@@ -262,7 +285,8 @@ def _chart(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for r in runs
     ]
     top = max(values, default=0) or 1
-    return [
-        {"value": v, "height": round(80 * v / top), "label": str(r.get("started", ""))[:16]}
+    bars = [
+        {"value": v, "height": round(CHART_HEIGHT * v / top), "label": utc_time(r.get("started"))}
         for v, r in zip(values, runs, strict=True)
     ]
+    return {"bars": bars, "top": max(values, default=0)}
