@@ -129,7 +129,13 @@ class WarcCapture:
         ip = str(response.ip_address) if response.ip_address else None
         digest = payload_digest(response.body)
         previous = request.meta.get(PREVIOUS_CAPTURE)
-        if previous and previous.get("payload_digest") == digest and response.status == 200:
+        if previous and response.status == 304:
+            # The server confirms the capture it was asked about: a not-modified revisit.
+            original = WarcRef.from_dict(previous)
+            record = builder.not_modified(response.url, now, ip, original)
+            kind = "revisit"
+            digest = original.payload_digest or digest
+        elif previous and previous.get("payload_digest") == digest and response.status == 200:
             original = WarcRef.from_dict(previous)
             record = builder.revisit(response.url, status, protocol, headers, now, ip, original)
             kind = "revisit"

@@ -15,6 +15,9 @@ from warcio.warcwriter import WARCWriter
 
 from pipelines.warc.format import WARC_VERSION, WarcRef, warc_date
 
+# WARC 1.1 revisit profile of a 304 answer to a conditional request.
+NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
 
 class RecordBuilder:
     """warcio record construction with our conventions (WARC/1.1, digests always computed)."""
@@ -71,6 +74,21 @@ class RecordBuilder:
             uri, original.payload_digest, original.uri, original.date, http_headers=http,
             warc_headers_dict=extra,
         )  # fmt: skip
+
+    def not_modified(
+        self, uri: str, when: datetime, ip_address: str | None, original: WarcRef
+    ) -> ArcWarcRecord:
+        """A 304 to a conditional request: a revisit with the server-not-modified profile,
+        pointing at the capture it confirms (WARC-Refers-To-*), with that capture's payload
+        digest. No HTTP block: replay tools (pywb) then serve the original's status, headers
+        and payload; a 304 status line would replay as an empty page."""
+        extra = {**_warc_headers(when, ip_address), "WARC-Refers-To": original.record_id}
+        digest = original.payload_digest or "-"
+        record = self._writer.create_revisit_record(
+            uri, digest, original.uri, original.date, http_headers=None, warc_headers_dict=extra
+        )
+        record.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
+        return record
 
     def conversion(
         self, uri: str, content: bytes, content_type: str, when: datetime, refers_to: str | None
