@@ -13,7 +13,7 @@ import pytest
 
 from crawler.mirror.fixtures import iter_fixtures
 from crawler.mirror.server import MirrorServer
-from pipelines.read.search import MARK_END, MARK_START, Query, QueryError, cjk_bigrams
+from pipelines.read.query import MARK_END, MARK_START, Query, QueryError, cjk_bigrams
 from tests.support.commands import newsarchive
 from tests.support.s3server import WeedMini
 

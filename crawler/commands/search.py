@@ -17,7 +17,8 @@ from crawler.commands.common import UsageError, day_range, positive_int, reader_
 from crawler.config import Config
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit, counted
-from pipelines.read.search import MARK_END, MARK_START, QueryError, SearchIndex
+from pipelines.read.query import MARK_END, MARK_START, QueryError
+from pipelines.read.search import SearchIndex
 from pipelines.store import check_store
 
 

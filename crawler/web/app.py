@@ -28,8 +28,9 @@ from crawler.health.reports import recent_reports
 from crawler.items import BEIJING, parse_day
 from crawler.parsers.text import decode_page
 from crawler.sites import SITE_NAMES
+from pipelines.read.query import MARK_END, MARK_START, QueryError
 from pipelines.read.reader import ArchiveReader, UnreadableObject, raw_body
-from pipelines.read.search import MARK_END, MARK_START, QueryError, SearchIndex
+from pipelines.read.search import SearchIndex
 from pipelines.records.versions import diff_versions
 from pipelines.store import shared_store
 from pipelines.warc import CaptureMissing

@@ -19,7 +19,6 @@ one writer at a time (two crawls refreshing one file wait for each other, within
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +29,16 @@ from pathlib import Path
 from typing import Any
 
 from crawler.items import BEIJING
+from pipelines.read.query import (
+    BORDER,
+    MARK_END,
+    MARK_START,
+    Query,
+    QueryError,
+    bordered,
+    cjk_bigrams,
+    cjk_snippet,
+)
 from pipelines.read.reader import ArchiveReader
 from pipelines.records.day_index import IndexEntry
 from pipelines.records.journal import read_segment
@@ -38,16 +47,8 @@ from pipelines.store import is_local
 LOG = logging.getLogger("newsarchive.search")
 
 SCHEMA_VERSION = 2  # a file written with another version is rebuilt (it is derived data)
-MARK_START, MARK_END = "\u27e6", "\u27e7"  # ⟦match⟧: plain text that survives any terminal
 LOCK_TIMEOUT_SECONDS = 60
 OPTIMIZE_AFTER = 5000  # articles added by one refresh before the index is merged
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
-_TERM = re.compile(r'"([^"]*)"|(\S+)')
-# unicode61 makes "AI芯片PPU" one token; a zero-width space (a separator for our tokenizer,
-# invisible in snippets) at each border between CJK and other text lets AI and PPU be found.
-BORDER = "\u200b"
-# Characters FTS5 query syntax gives a meaning to: a query is plain text, never syntax.
-_SYNTAX = re.compile(r"[^\w\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af.$&-]+")
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
@@ -91,59 +92,6 @@ class SearchOptions:
         if self.auto_index == "local":
             return is_local(archive_location)
         return self.auto_index == "always"
-
-
-class QueryError(ValueError):
-    """A query that holds nothing to search for."""
-
-
-def cjk_bigrams(text: str) -> str:
-    """The CJK runs of a text as overlapping bigrams (and each run's last character), space
-    separated: what the `cjk` column indexes and CJK query terms are turned into."""
-    tokens = []
-    for run in _CJK.findall(text):
-        tokens += [run[i : i + 2] for i in range(len(run) - 1)]
-        tokens.append(run[-1])
-    return " ".join(tokens)
-
-
-@dataclass(frozen=True)
-class Query:
-    """A user's query as an FTS5 expression, and the literal pieces to mark in snippets."""
-
-    expression: str
-    cjk_terms: tuple[str, ...]
-    # Words that mix scripts (AI芯片): their parts sit in different columns, so adjacency is
-    # checked on the text itself.
-    mixed: tuple[str, ...] = ()
-
-    @classmethod
-    def parse(cls, text: str) -> Query:
-        """Words and "quoted phrases", all required. Anything FTS5 would read as syntax is
-        plain text; an unbalanced quote is an ordinary character."""
-        if text.count('"') % 2:
-            text = text.replace('"', " ")
-        parts, cjk_terms, mixed = [], [], []
-        for phrase, word in _TERM.findall(text):
-            piece = phrase if phrase else word
-            if _CJK.search(piece) and _CJK.sub("", piece).strip():
-                mixed.append(piece.lower())
-            latin = " ".join(w for w in _SYNTAX.sub(" ", _CJK.sub(" ", piece)).split() if w)
-            for run in _CJK.findall(piece):
-                cjk_terms.append(run)
-                grams = [run[i : i + 2] for i in range(len(run) - 1)] or [run]
-                if len(run) == 1:
-                    parts.append(f'cjk: "{run}" *')
-                else:
-                    parts.append('cjk: "' + " ".join(grams) + '"')
-            if latin:
-                if phrase:
-                    parts.append('{title body}: "' + latin.replace('"', "") + '"')
-                else:
-                    parts += ['{title body}: "' + w + '"' for w in latin.split()]
-        if not parts:
-            raise QueryError("the query holds no words to search for")
-        return cls(" AND ".join(parts), tuple(cjk_terms), tuple(mixed))
 
 
 @dataclass(frozen=True)
@@ -302,7 +250,7 @@ class SearchIndex:
         self.db.execute("INSERT INTO texts VALUES (?, ?)", (cursor.lastrowid, text))
         self.db.execute(
             "INSERT INTO fts (rowid, title, body, cjk) VALUES (?, ?, ?, ?)",
-            (cursor.lastrowid, _bordered(entry.title), _bordered(text),
+            (cursor.lastrowid, bordered(entry.title), bordered(text),
              cjk_bigrams(entry.title + "\n" + text)),
         )  # fmt: skip
 
@@ -381,28 +329,11 @@ class SearchIndex:
         return [_hit(row, query) for row in rows[:limit]]
 
 
-def _bordered(text: str) -> str:
-    return _CJK.sub(lambda run: f"{BORDER}{run[0]}{BORDER}", text)
-
-
 def _hit(row: tuple[Any, ...], query: Query) -> Hit:
     site, article_id, version, published, title, tickers, language, url, removed = row[:9]
     text, latin_snippet, score = row[9], row[10].replace(BORDER, ""), row[11]
-    snippet = latin_snippet if MARK_START in latin_snippet else _cjk_snippet(text, query)
+    snippet = latin_snippet if MARK_START in latin_snippet else cjk_snippet(text, query)
     return Hit(
         site, article_id, int(version), published, title, tuple(tickers.split()), language,
         url, bool(removed), snippet, float(score),
     )  # fmt: skip
-
-
-def _cjk_snippet(text: str, query: Query, width: int = 40) -> str:
-    """A window of the original text around the first CJK match, every match marked."""
-    positions = [text.find(term) for term in query.cjk_terms if term in text]
-    if not positions:
-        return text[: width * 2].replace("\n", " ")
-    start = max(min(positions) - width // 2, 0)
-    window = text[start : start + width * 2].replace("\n", " ")
-    terms = sorted(set(query.cjk_terms), key=len, reverse=True)  # 阿里巴巴 before 阿里
-    pattern = re.compile("|".join(re.escape(term) for term in terms))
-    window = pattern.sub(lambda match: f"{MARK_START}{match[0]}{MARK_END}", window)
-    return ("… " if start else "") + window + (" …" if start + width * 2 < len(text) else "")
