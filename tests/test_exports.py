@@ -114,3 +114,13 @@ def test_parquet_without_a_folder_is_a_usage_error(demo_archive: Path) -> None:
     result = newsarchive("--config", str(demo_archive), "export", "--format", "parquet")
     assert result.returncode == 2
     assert result.stderr.strip() == "newsarchive: export --format parquet needs -o FOLDER"
+
+
+def test_the_readmes_duckdb_query_over_the_records_themselves(demo_archive: Path) -> None:
+    records = demo_archive.parent / "archive" / "articles"
+    rows = query(
+        f"SELECT title, published FROM read_json_auto('{records}/futu/**/*.json') "
+        "ORDER BY published DESC LIMIT 10"
+    )
+    assert len(rows) == 8  # every futu record: 7 articles, one of them in two versions
+    assert rows[0][1] > rows[-1][1]  # published is read as a time

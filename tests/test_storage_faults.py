@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from crawler.mirror.catalog import Catalog
 from crawler.mirror.fixtures import iter_fixtures
 from crawler.mirror.server import MirrorServer
@@ -146,22 +148,49 @@ def test_archive_files_honour_the_umask_and_killed_writers_leave_no_temp_files(
     assert not list((archive / ".tmp").iterdir())
 
 
+FULL_DISK = """
+import errno
+import os
+from pipelines.store import local
+
+_link_new = local._link_new
+
+def link_new(tmp, target):
+    if "runs" in target.parts:  # the disk filled up just before the run report
+        os.unlink(tmp)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return _link_new(tmp, target)
+
+local._link_new = link_new
+"""
+
+
+@pytest.mark.parametrize("fault", ["full disk", "runs is a file"])
 def test_a_run_report_the_archive_cannot_take_is_spooled_then_stored_by_flush(
-    tmp_path: Path, mirror: MirrorServer
+    tmp_path: Path, mirror: MirrorServer, fault: str
 ) -> None:
     config = discovery_config(tmp_path, mirror)
+    env = None
     runs = tmp_path / "archive" / "runs"
-    runs.parent.mkdir()
-    runs.write_text("a file where the run reports go: every report write fails, as on a full disk")
-    crawled = newsarchive("--config", str(config), "crawl", "--url", ARTICLE_URL)
+    if fault == "full disk":  # every write to runs/ fails with ENOSPC, in the crawl only
+        (tmp_path / "full").mkdir()
+        (tmp_path / "full" / "sitecustomize.py").write_text(FULL_DISK, encoding="utf-8")
+        env = {"PYTHONPATH": f"{tmp_path / 'full'}:{REPO}"}
+    else:
+        runs.parent.mkdir()
+        runs.write_text("a file where the run reports go: every report write fails")
+    crawled = newsarchive("--config", str(config), "crawl", "--url", ARTICLE_URL, env=env)
     assert crawled.returncode == 1, crawled.stdout + crawled.stderr
     assert "Traceback" not in crawled.stderr
     (problem,) = [line for line in crawled.stdout.splitlines() if "run report" in line]
     assert problem.startswith("PROBLEM: run report runs/") and problem.endswith(
         "spooled: the next run or `newsarchive flush` stores it"
     ), problem
+    if fault == "full disk":
+        assert "No space left on device" in problem
     (spooled,) = (tmp_path / "spool").glob("object-runs_*.json")
-    runs.unlink()  # space again
+    if fault != "full disk":
+        runs.unlink()  # space again
     flushed = newsarchive("--config", str(config), "flush")
     assert flushed.returncode == 0 and "uploaded 1, still pending 0" in flushed.stdout, (
         flushed.stdout + flushed.stderr
