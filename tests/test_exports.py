@@ -15,6 +15,7 @@ import pytest
 
 from pipelines.read.exports import CSV_COLUMNS
 from tests.support.commands import REPO, newsarchive
+from tests.support.configs import demo_archive as two_demo_runs
 
 RECORD_FIELDS = set(
     json.loads((REPO / "pipelines" / "records" / "record_schema.json").read_text())["properties"]
@@ -23,17 +24,7 @@ RECORD_FIELDS = set(
 
 @pytest.fixture(scope="module")
 def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("exports")
-    config = folder / "demo.toml"
-    config.write_text(
-        f'[archive]\nlocation = "{folder / "archive"}"\nspool_dir = "{folder / "spool"}"\n'
-        f'[crawl]\nlock_dir = "{folder / "locks"}"\n',
-        encoding="utf-8",
-    )
-    for _ in range(2):
-        run = newsarchive("--config", str(config), "demo")
-        assert run.returncode == 0, run.stderr[-3000:]
-    return config
+    return two_demo_runs(tmp_path_factory.mktemp("exports"))
 
 
 def query(sql: str) -> list[tuple]:

@@ -18,6 +18,7 @@ import pytest
 
 from crawler.mirror.server import MirrorServer
 from tests.support.commands import newsarchive, user_env
+from tests.support.configs import demo_archive
 from tests.support.s3server import WeedMini, free_ports
 
 CHROMIUM = "/usr/bin/chromium"
@@ -28,17 +29,7 @@ REMOVED = "20251016A07W8J00"  # ... and this one deleted
 
 @pytest.fixture(scope="module")
 def demo_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("web")
-    config = work / "demo.toml"
-    config.write_text(
-        f'[archive]\nlocation = "{work / "archive"}"\nspool_dir = "{work / "spool"}"\n'
-        f'[crawl]\nlock_dir = "{work / "locks"}"\n',
-        encoding="utf-8",
-    )
-    for _ in range(2):
-        demo = newsarchive("--config", str(config), "demo")
-        assert demo.returncode == 0, demo.stderr[-2000:]
-    return config
+    return demo_archive(tmp_path_factory.mktemp("web"))
 
 
 @pytest.fixture(scope="module")

@@ -87,3 +87,20 @@ def summary_line(stdout: str, site: str) -> dict[str, int]:
     line = next(x for x in stdout.splitlines() if x.startswith(f"{site}: discovered"))
     pairs = [part.rsplit(" ", 1) for part in line.split(": ", 1)[1].split(", ")]
     return {name.replace(" ", "_"): int(value) for name, value in pairs}
+
+
+def demo_archive(folder: Path) -> Path:
+    """The demo's archive after two runs (one article edited, one removed, as sites do), in
+    `folder`; its config."""
+    from tests.support.commands import newsarchive
+
+    config = folder / "demo.toml"
+    config.write_text(
+        f'[archive]\nlocation = "{folder / "archive"}"\nspool_dir = "{folder / "spool"}"\n'
+        f'[crawl]\nlock_dir = "{folder / "locks"}"\n',
+        encoding="utf-8",
+    )
+    for _ in range(2):
+        run = newsarchive("--config", str(config), "demo")
+        assert run.returncode == 0, run.stderr[-3000:]
+    return config
