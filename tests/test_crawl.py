@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from crawler.mirror.fixtures import FIXTURES_DIR, load_fixture
 from crawler.mirror.server import MirrorServer
-from tests.support.commands import newsarchive, scrapy
+from tests.support.commands import REPO, newsarchive, scrapy, user_env
 from tests.support.warcs import all_records, record_at, warcio_check
 
 FUTU_EN = load_fixture(FIXTURES_DIR / "futu" / "en-post-translated")
@@ -317,3 +318,42 @@ def test_a_crawl_prints_its_summary_not_scrapys_start_up_dump(
         assert dump not in result.stderr
     assert "Deprecat" not in result.stderr
     assert len(result.stderr.splitlines()) < 10, result.stderr
+
+
+def test_no_spider_callback_is_a_generator_that_returns_a_value() -> None:
+    """What Scrapy's WARN_ON_GENERATOR_RETURN_VALUE checked on every response (parsing the
+    callback's source each time), checked once here for every spider method instead."""
+    import inspect
+
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.misc import is_generator_with_return_value
+    from scrapy.utils.project import get_project_settings
+
+    loader = SpiderLoader.from_settings(get_project_settings())
+    checked = 0
+    for name in loader.list():
+        spider = loader.load(name)
+        for attribute, method in inspect.getmembers(spider, inspect.isfunction):
+            if inspect.isgeneratorfunction(method) or inspect.isasyncgenfunction(method):
+                assert not is_generator_with_return_value(method), f"{name}.{attribute}"
+                checked += 1
+    assert checked >= 6  # parse_article, fetch_failed, render_failed, the listing callbacks
+
+
+def test_a_crawl_parses_no_callback_source_per_response(
+    mirror_config: Path, tmp_path: Path
+) -> None:
+    import pstats
+
+    profile = tmp_path / "crawl.prof"
+    urls = [x for case in ("current-window-data", "gb2312-2016", "video")
+            for x in ("--url", load_fixture(FIXTURES_DIR / "tencent" / case).url)]  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "crawler.cli",
+         "--config", str(mirror_config), "crawl", *urls],
+        cwd=REPO, env=user_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    called = {key[2] for key in pstats.Stats(str(profile)).stats}  # type: ignore[attr-defined]
+    assert "parse_article" in called  # the profile saw the callbacks run
+    assert "is_generator_with_return_value" not in called
