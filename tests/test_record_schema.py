@@ -50,3 +50,38 @@ def test_a_record_that_departs_is_stored_and_says_how(tmp_path: Path) -> None:
     assert result.status == "archived" and store.exists(result.key)  # kept all the same
     assert [p.split(":")[0] for p in result.problems] == ["language", "tickers.0"]
     assert record_problems(json.loads(store.get(result.key) or b"{}")) == list(result.problems)
+
+
+def test_the_compiled_check_rejects_every_departure_the_full_validator_finds(
+    tmp_path: Path,
+) -> None:
+    """The fast path (the schema compiled once) must keep every check: for a valid record and
+    for one departure of each kind, it agrees with jsonschema itself."""
+    from pipelines.records.record_schema import _validator
+
+    fixture = load_fixture(FIXTURES_DIR / "tencent" / "current-window-data")
+    article = parse(fixture.url, fixture.body, fixture.headers)
+    page = FetchedPage(
+        site=article.site, page_id=article.id, url=article.url, source_url=fixture.url,
+        fetched_url=fixture.url, status=200, headers=fixture.headers, body=fixture.body,
+        fetched_at=article.published,
+    )  # fmt: skip
+    store = LocalStore(tmp_path / "archive")
+    result = archive_article(store, ArticleItem(page=page, article=article))
+    record = json.loads(store.get(result.key) or b"{}")
+    assert result.problems == () and record_problems(record) == []
+    departures = {
+        "missing": lambda r: r.pop("title"),
+        "type": lambda r: r.update(version="1"),
+        "uri": lambda r: r.update(url="not a uri"),
+        "date-time": lambda r: r.update(published="yesterday"),
+        "pattern": lambda r: r.update(content_sha256="abc"),
+        "enum or pattern": lambda r: r.update(language="english"),
+        "list item": lambda r: r.update(tickers=["baba"]),
+    }
+    for kind, depart in departures.items():
+        broken = json.loads(json.dumps(record))
+        depart(broken)
+        ok, _ = _validator().validate(broken)
+        assert not ok, kind  # jsonschema itself rejects it
+        assert record_problems(broken), kind  # and so does the compiled check
