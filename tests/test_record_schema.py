@@ -18,6 +18,7 @@ from pipelines.records.writer import archive_article
 from pipelines.store import LocalStore
 from tests.support.commands import newsarchive
 from tests.support.configs import mirror_config
+from tests.support.items import item_for
 
 ARTICLES = [f for f in iter_fixtures() if f.expected().get("outcome") == "article"]
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
@@ -59,15 +60,8 @@ def test_the_compiled_check_rejects_every_departure_the_full_validator_finds(
     for one departure of each kind, it agrees with jsonschema itself."""
     from pipelines.records.record_schema import _validator
 
-    fixture = load_fixture(FIXTURES_DIR / "tencent" / "current-window-data")
-    article = parse(fixture.url, fixture.body, fixture.headers)
-    page = FetchedPage(
-        site=article.site, page_id=article.id, url=article.url, source_url=fixture.url,
-        fetched_url=fixture.url, status=200, headers=fixture.headers, body=fixture.body,
-        fetched_at=article.published,
-    )  # fmt: skip
     store = LocalStore(tmp_path / "archive")
-    result = archive_article(store, ArticleItem(page=page, article=article))
+    result = archive_article(store, item_for(FIXTURES_DIR / "tencent" / "current-window-data"))
     record = json.loads(store.get(result.key) or b"{}")
     assert result.problems == () and record_problems(record) == []
     departures = {

@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.items import ArticleItem, FetchedPage
 from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
 from crawler.mirror.server import MirrorServer, fixture_routes
-from crawler.parsers import parse
 from pipelines.records.writer import archive_article
 from pipelines.store import StoreError
 from pipelines.store.s3 import S3Store
 from tests.support.commands import newsarchive, start_newsarchive
+from tests.support.items import item_for
 from tests.support.s3server import SECRET_KEY, WeedMini, bucket_keys
 
 ARTICLES = [f for f in iter_fixtures() if f.expected().get("outcome") == "article"]
@@ -47,17 +46,6 @@ base_url = "{mirror.base_url("https://news.qq.com")}"
         encoding="utf-8",
     )
     return path
-
-
-def item_for(fixture_path: Path) -> ArticleItem:
-    fixture = load_fixture(fixture_path)
-    article = parse(fixture.url, fixture.body, fixture.headers)
-    page = FetchedPage(
-        site=article.site, page_id=article.id, url=article.url, source_url=fixture.url,
-        fetched_url=fixture.url, status=200, headers=fixture.headers, body=fixture.body,
-        fetched_at=article.published,
-    )  # fmt: skip
-    return ArticleItem(page=page, article=article)
 
 
 def store_for(weed: WeedMini, bucket: str, secret: str = SECRET_KEY) -> S3Store:
