@@ -6,6 +6,7 @@ is what keeps parsing several times faster than generic extractors (see bench/pa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from lxml import html as lxml_html
@@ -75,14 +76,26 @@ def remove(root: _Element, selectors: Iterable[Callable[[_Element], list[_Elemen
             element.drop_tree()
 
 
+# Characters that separate the links of a navigation line ("首页 > 财经 | 股票"): not text.
+NAV_SEPARATORS = re.compile(r"[\s|>»›/\\·•\-–—_:：,，、()（）\[\]【】<«‹]+")
+# A block is a navigation line when links carry this share of its text (separators aside)
+# and it has two links or more, or is as short as a single "back to the home page" link.
+NAV_LINK_SHARE = 0.8
+NAV_SINGLE_LINK_MAX_CHARS = 24
+
+
 class Noise:
     """Elements that are never article text, by tag, `.class` or `#id` (data, not code).
 
     Checked inside the block walk itself: one pass over the container instead of one XPath
-    walk per selector.
+    walk per selector. With `nav_links`, a block made of links (a channel menu, a crumb
+    trail, "return to the home page") is noise too: pages of the 2008-2018 templates put
+    such lines inside the article container, where no selector names them.
     """
 
-    def __init__(self, *specs: str) -> None:
+    def __init__(self, *specs: str, nav_links: bool = False) -> None:
+        self.specs = specs
+        self.nav_links = nav_links
         self.classes = frozenset(s[1:] for s in specs if s.startswith("."))
         self.ids = frozenset(s[1:] for s in specs if s.startswith("#"))
         self.tags = frozenset(s for s in specs if s[0] not in ".#")
@@ -90,11 +103,35 @@ class Noise:
         if odd:
             raise ValueError(f"noise specs must be plain tag, .class or #id: {odd}")
 
+    def plus(self, *specs: str, nav_links: bool | None = None) -> Noise:
+        """This noise and more (a layout's own chrome on top of the site's)."""
+        links = self.nav_links if nav_links is None else nav_links
+        return Noise(*dict.fromkeys((*self.specs, *specs)), nav_links=links)
+
     def __call__(self, element: _Element) -> bool:
         if element.tag in self.tags or element.get("id") in self.ids:
             return True
         classes = element.get("class")
-        return bool(classes) and not self.classes.isdisjoint(classes.split())
+        if classes and not self.classes.isdisjoint(classes.split()):
+            return True
+        return self.nav_links and element.tag in NAV_BLOCKS and is_nav_line(element)
+
+
+NAV_BLOCKS = frozenset(("p", "div", "li", "td", "center"))
+
+
+def is_nav_line(element: _Element) -> bool:
+    """Whether a block's text is (almost) all link text: site navigation, not prose."""
+    links = [a for a in element.iter("a") if a is not element]
+    if not links:
+        return False
+    total = len(NAV_SEPARATORS.sub("", element.text_content()))
+    if not total:
+        return False
+    linked = sum(len(NAV_SEPARATORS.sub("", a.text_content())) for a in links)
+    if linked < NAV_LINK_SHARE * total:
+        return False
+    return len(links) >= 2 or total <= NAV_SINGLE_LINK_MAX_CHARS
 
 
 def text_blocks(root: _Element, noise: Noise | None = None) -> list[str]:

@@ -77,3 +77,23 @@ def parse_local_time(
             if candidate <= served + timedelta(days=1):
                 return candidate
     return None
+
+
+# A time inside a longer line ("http://news.qq.com  2009年03月12日08:03  新华网"): the
+# 2008-2012 pages print source, site and time in one bar with no element per field.
+EMBEDDED_TIME = re.compile(
+    r"(?<!\d)((?:19|20)\d\d)(?:年|-|/)(\d{1,2})(?:月|-|/)(\d{1,2})日?\s*"
+    r"(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?"
+)
+
+
+def find_local_time(text: str) -> datetime | None:
+    """The first Beijing time written anywhere in `text`, or None."""
+    found = EMBEDDED_TIME.search(text)
+    if found is None:
+        return None
+    year, month, day, hour, minute, second = (int(part or 0) for part in found.groups())
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=BEIJING)
+    except ValueError:
+        return None

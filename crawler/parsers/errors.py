@@ -48,6 +48,12 @@ class LayoutChanged(PageRejected):
 
     reason = "layout_changed"
 
+    def __init__(self, url: str, detail: str, layout: str | None = None) -> None:
+        super().__init__(url, detail)
+        # The layout the page was tried against (`<parser>/<layout>`), for the generic
+        # extractor's record and the monitors: which era stopped matching.
+        self.layout = layout
+
 
 class Removed(PageRejected):
     """The site says the article is gone: a "deleted / does not exist" page in its chrome.

@@ -205,7 +205,11 @@ class FutuParser:
                 raise BlockedByChallenge(url, "Futu answered with a JavaScript challenge page")
             if any(notice in page for notice in REMOVED_NOTICES):
                 raise Removed(url, "Futu says the article does not exist or was deleted")
-            raise LayoutChanged(url, "no article container (.origin_content): layout changed?")
+            raise LayoutChanged(
+                url,
+                "no article container (.origin_content): layout changed?",
+                layout=self.name,
+            )
 
         # The info bar holds both the outlet and the time: found once, searched twice.
         info = first(root, INFO_BAR)
@@ -237,7 +241,9 @@ class FutuParser:
         shortest = MIN_TEXT_CHARS[ref.kind]
         if sum(len(block) for block in blocks) < shortest:
             raise LayoutChanged(
-                url, f"under {shortest} characters of text in the container: layout changed?"
+                url,
+                f"under {shortest} characters of text in the container: layout changed?",
+                layout=self.name,
             )
 
         original_title = select_text(root, ORIGINAL_TITLE)

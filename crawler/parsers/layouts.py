@@ -1,6 +1,8 @@
 """Layout eras as data: a site's page layouts, each with the dates it was served, the markers
-that recognise it and the selectors of each field. Site parsers declare theirs; the record
-names the one that matched (`parser` = `<parser>/<layout>`)."""
+that recognise it, the selectors of each field and the site chrome its article container
+holds. Site parsers declare theirs; the record names the one that matched
+(`parser` = `<parser>/<layout>`), and a page no layout recognises names the layout it was
+tried against when it goes to the generic extractor."""
 
 from __future__ import annotations
 
@@ -9,6 +11,10 @@ from datetime import date
 from typing import Any
 
 from crawler.parsers.base import Selector
+from crawler.parsers.blocks import Noise
+from crawler.parsers.text import Boilerplate
+
+NO_CHROME = Boilerplate()
 
 
 @dataclass(frozen=True)
@@ -26,21 +32,40 @@ class Layout:
     pubtime: tuple[Selector, ...]
     summary: tuple[Selector, ...]
     editor: tuple[Selector, ...] = ()
-    legacy_url: bool = False  # chosen by the URL form (a legacy URL had one layout)
+    legacy_url: bool = False  # a layout of the legacy URL form (<channel>.qq.com/a/...)
+    # Site chrome inside the article container: elements (share bars, related tables, search
+    # boxes, navigation lines) and whole text lines ("【字号 大 中 小】") that are never text.
+    noise: Noise | None = None
+    chrome: Boilerplate = NO_CHROME
 
 
 def merged(layouts: tuple[Layout, ...], **chosen: Any) -> Layout:
     """The layout of a page no marker recognises: every layout's selectors, in order, once
     each, served over all their dates; `chosen` fields replace the union."""
 
-    def union(name: str) -> tuple[Selector, ...]:
+    def union(name: str) -> tuple[Any, ...]:
         return tuple(dict.fromkeys(s for layout in layouts for s in getattr(layout, name)))
 
-    fields = {
+    fields: dict[str, Any] = {
         name: union(name) for name in ("body", "title", "media", "pubtime", "summary", "editor")
     }
+    lines = (line for layout in layouts for line in layout.chrome.lines)
+    fields["chrome"] = Boilerplate(lines=tuple(dict.fromkeys(lines)))
+    noises = [layout.noise for layout in layouts if layout.noise is not None]
+    if noises:
+        specs = (spec for noise in noises for spec in noise.specs)
+        fields["noise"] = Noise(*dict.fromkeys(specs), nav_links=False)
     start = min(layout.served[0] for layout in layouts)
     return Layout(name="unknown", served=(start, None), markers=(), **{**fields, **chosen})
+
+
+def served_on(layouts: tuple[Layout, ...], day: date) -> tuple[Layout, ...]:
+    """The layouts that were served on `day` (the eras a page of that day can be in)."""
+    return tuple(
+        layout
+        for layout in layouts
+        if layout.served[0] <= day and (layout.served[1] is None or day <= layout.served[1])
+    )
 
 
 def by_marker(layouts: tuple[Layout, ...], page: str, unknown: Layout) -> Layout:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -26,12 +25,17 @@ from crawler.parsers.base import (
     first,
     parse_document,
     select_text,
-    selectors,
 )
-from crawler.parsers.blocks import Noise, fragment_root, image_sources, text_blocks
-from crawler.parsers.dates import parse_local_time
-from crawler.parsers.errors import MovedTo, NotAnArticle, ParseError, Removed
-from crawler.parsers.layouts import Layout, by_marker, merged
+from crawler.parsers.blocks import fragment_root, image_sources, text_blocks
+from crawler.parsers.dates import find_local_time, parse_local_time
+from crawler.parsers.errors import LayoutChanged, MovedTo, NotAnArticle, ParseError, Removed
+from crawler.parsers.layouts import Layout, by_marker
+from crawler.parsers.tencent_layouts import (
+    IMAGE_NOISE,
+    LAYOUTS,
+    LEGACY_LAYOUTS,
+    UNKNOWN_LAYOUT,
+)
 from crawler.parsers.text import (
     Boilerplate,
     compile_all,
@@ -80,83 +84,20 @@ INTERSTITIAL = re.compile(
     r"""location(?:\.href\s*=|\.replace\s*\(|\s*=)\s*["']([^"']*/rain/a/[0-9A-Za-z]{10,30})"""
 )
 INTERSTITIAL_MAX_BYTES = 8192
-BODY_NOISE = Noise(
-    "#Status", ".qqnews-ad", ".article-ad", "#LeftTool", "script", "style", "iframe",
-    # 2019-2024 omn pages: the standfirst (导语) belongs in `summary`, not in the text.
-    ".introduction",
-    # 2009-2018 pages: the "转播到腾讯微博" share overlay on images, the related-video
-    # widget (精彩视频推荐 / 自动播放 / 正在加载...), the hidden selection-share tip.
-    ".mbArticleSharePic", ".rv-root-v2", "#tipsWBzf",
-    # A text article that opens with a video: the player and its caption are not text.
-    ".qqnews-video", ".txp_player",
-)  # fmt: skip
-# Pictures that are not the article's: the related-video widget's (the share overlay wraps
-# the article's own picture, so it is text noise only).
-IMAGE_NOISE = Noise(".rv-root-v2", ".introduction")
-
-
-EDITOR = selectors(".qq_editor")
-LAYOUTS = (
-    Layout(
-        name="legacy-2009",
-        served=(date(2009, 1, 1), date(2018, 12, 31)),
-        markers=('id="Cnt-Main-Article-QQ"',),
-        body=selectors("#Cnt-Main-Article-QQ"),
-        title=selectors(".hd h1", "h1", "title"),
-        media=selectors(".a_source a", ".a_source", ".infoCol .where"),
-        pubtime=selectors("span.pubTime", ".a_time"),
-        summary=selectors(
-            "meta[name='Description']@content",  # these pages capitalise it
-            "meta[name='description']@content",
-        ),
-        editor=EDITOR,
-        legacy_url=True,
-    ),
-    Layout(
-        name="rain-2024",
-        served=(date(2024, 4, 24), None),
-        markers=("rich_media_content", 'class="media-meta"'),
-        body=selectors("#article-content .rich_media_content", ".content-article"),
-        title=selectors("h1#article-title", "#article-title", "h1", "title"),
-        media=selectors(".media-info .media-name", "meta[name='source']@content"),
-        pubtime=selectors(
-            ".media-meta span",
-            "meta[name='pubdate']@content",
-            "meta[property='article:published_time']@content",
-        ),
-        summary=selectors("meta[name='description']@content"),
-        editor=EDITOR,
-    ),
-    Layout(
-        name="omn-2019",
-        served=(date(2019, 1, 1), date(2024, 4, 24)),
-        markers=('class="content-article"',),
-        body=selectors(".content-article"),
-        title=selectors(".LEFT h1", "h1", "title"),
-        media=selectors(".a_source a", ".a_source", "meta[name='source']@content"),
-        pubtime=selectors(".a_time", "meta[name='pubdate']@content"),
-        summary=selectors(".content-article .introduction", "meta[name='description']@content"),
-        editor=EDITOR,
-    ),
-)
-# No marker at all (a page between eras, or one we have not met): every layout's selectors.
-UNKNOWN_LAYOUT = merged(
-    LAYOUTS,
-    title=selectors("h1#article-title", "#article-title", ".LEFT h1", ".hd h1", "h1", "title"),
-)
 
 
 def choose_layout(ref: PageRef, page: str) -> Layout:
-    """The layout of a page: by URL form first (the legacy URLs had one layout), then by
-    the first layout whose marker the page's HTML holds."""
+    """The layout of a page: the first layout whose marker the page's HTML holds, among the
+    legacy templates for a legacy URL (<channel>.qq.com/a/<date>/<serial>.htm)."""
     if ref.id[:1].isalpha() and "-" in ref.id:  # <channel>-<date><serial>: a legacy URL
-        return LAYOUTS[0]
+        return by_marker(LEGACY_LAYOUTS, page, UNKNOWN_LAYOUT)
     return by_marker(LAYOUTS, page, UNKNOWN_LAYOUT)
 
 
 # 2009-2018 pages: `ARTICLE_INFO = window.ARTICLE_INFO || { ..., pubtime: '2016年10月14日07:17' }`
 ARTICLE_INFO_PUBTIME = re.compile(r"ARTICLE_INFO\b.{0,2000}?\bpubtime\s*:\s*'([^']{6,40})'", re.S)
-TITLE_SUFFIX = re.compile(r"\s*[_|-]\s*腾讯(?:新闻|网)\s*$")
+# "<title>_<channel>_腾讯网" (2008-2018: 新闻中心, 财经频道...), "<title>_腾讯新闻" (2019 on).
+TITLE_SUFFIX = re.compile(r"\s*(?:_[^_|]{1,16})?\s*[_|-]\s*(?:腾讯(?:新闻|网)|QQ\.com)\s*$", re.I)
 
 # articletype values (app and web feeds) that are not text articles, and whether discovery
 # fetches them: a gallery is fetched and kept raw as not_article (it may carry captions worth
@@ -204,7 +145,7 @@ class TencentParser:
 
     site = "tencent"
     name = "tencent.article"
-    version = "1.1.0"
+    version = "1.2.0"
     ready_selector = None  # no challenge pages: never rendered
 
     def identify(self, url: str) -> PageRef | None:
@@ -246,8 +187,15 @@ class TencentParser:
             raise ParseError(url, "title")
         title = TITLE_SUFFIX.sub("", title)
 
-        blocks, images = _body(data, root, layout)
-        blocks = BOILERPLATE.clean(blocks)
+        found_body = _body(data, root, layout)
+        if found_body is None:
+            raise LayoutChanged(
+                url,
+                f"no article text where any known layout keeps it (tried {layout.name})",
+                layout=f"{self.name}/{layout.name}",
+            )
+        blocks, images = found_body
+        blocks = layout.chrome.clean(BOILERPLATE.clean(blocks))
         source = editor = None
         found = first_match(EDITOR_LINE, blocks)
         if found:
@@ -272,7 +220,9 @@ class TencentParser:
         pubtime = (
             _str(data.get("pubtime")) or select_text(root, layout.pubtime) or _info_pubtime(page)
         )
-        published = parse_local_time(pubtime, headers) if pubtime else None
+        published = (
+            (parse_local_time(pubtime, headers) or find_local_time(pubtime)) if pubtime else None
+        )
         if published is None:
             raise ParseError(url, "published", f"no usable publication time ({pubtime!r})")
 
@@ -349,8 +299,11 @@ def _origin_text(data: Mapping[str, Any]) -> str:
     return _str(content.get("text")) or ""
 
 
-def _body(data: Mapping[str, Any], root: _Element, layout: Layout) -> tuple[list[str], list[str]]:
-    """Text blocks and images, from window.DATA when it has the body, else from the DOM."""
+def _body(
+    data: Mapping[str, Any], root: _Element, layout: Layout
+) -> tuple[list[str], list[str]] | None:
+    """Text blocks and images, from window.DATA when it has the body, else from the DOM;
+    None when neither holds an article container."""
     origin = _origin_text(data)
     if origin:
         attributes = data.get("originAttribute") or {}
@@ -364,8 +317,8 @@ def _body(data: Mapping[str, Any], root: _Element, layout: Layout) -> tuple[list
         return text_blocks(fragment), images
     container = first(root, layout.body)
     if container is None:
-        return [], []
-    return text_blocks(container, BODY_NOISE), image_sources(container, IMAGE_NOISE)
+        return None
+    return text_blocks(container, layout.noise), image_sources(container, IMAGE_NOISE)
 
 
 def _tags(raw: Any) -> tuple[str, ...]:
