@@ -1,7 +1,7 @@
-"""Tencent's page layouts as data: every era of its article pages, the dates each was served,
-the markers that recognise it, the selectors of each field and the site chrome its article
-container holds (crawler/parsers/layouts.py). The parser (crawler/parsers/tencent.py) picks
-one per page; a new era is a new entry here, with its own fixtures."""
+"""The qq.com news pages' layouts as data: every era of its article pages, the dates each
+was served, the markers that recognise it, the selectors of each field and the site chrome
+its article container holds (crawler/parsers/layouts.py). The site parser beside this module
+picks one per page; a new era is a new entry here, with its own fixtures."""
 
 from __future__ import annotations
 
