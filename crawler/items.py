@@ -55,6 +55,10 @@ class Article:
     tags: tuple[str, ...] = ()
     images: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # "generic" when no layout of the site's parser recognised the page and the text comes
+    # from the generic extractor (crawler/parsers/generic.py); None: a site layout read it.
+    extraction: str | None = None
+    layout_tried: str | None = None  # with generic text: the layout the page was tried against
 
     @property
     def text(self) -> str:
@@ -164,7 +168,7 @@ FEED_FIELDS = (
     "site", "id", "version", "published", "title", "original_title", "summary", "language",
     "machine_translated", "outlet", "source", "author", "editor", "tickers", "tags", "images",
     "url", "source_url", "fetched_url", "fetched_at", "http_status", "rendered_by", "parser",
-    "parser_version", "archive_status", "record_key", "text",
+    "parser_version", "extraction", "layout_tried", "archive_status", "record_key", "text",
 )  # fmt: skip
 
 

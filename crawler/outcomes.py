@@ -50,7 +50,13 @@ _TABLE = (
     ),
     Outcome(
         "layout_changed", Kind.REJECTED, True, False,
-        "the page matches no known layout of its site; `reparse --rejected` after the fix",
+        "the page matches no known layout of its site and the generic extractor found no "
+        "article either; `reparse --rejected` after the fix",
+    ),
+    Outcome(
+        "layout_unknown", Kind.ARTICLE, True, False,
+        "no known layout of its site: archived with the generic extractor's text "
+        "(extraction: generic); `reparse` replaces it once a layout exists",
     ),
     Outcome("empty_page", Kind.FAILED, True, True, "HTTP 200 with an empty body"),
     Outcome("blocked", Kind.REJECTED, True, True, "an anti-bot challenge instead of the article"),
@@ -70,6 +76,9 @@ _TABLE = (
 )  # fmt: skip
 OUTCOMES: dict[str, Outcome] = {outcome.name: outcome for outcome in _TABLE}
 PARSED = "parsed"
+LAYOUT_UNKNOWN = "layout_unknown"
+# The outcomes whose page was archived as an article (site parser or generic text).
+ARCHIVING = frozenset({PARSED, LAYOUT_UNKNOWN})
 # Not a fetch outcome: the retry ledger's line for a URL that failed retry.max_attempts times.
 GAVE_UP = "gave_up"
 # Not a fetch outcome: `newsarchive backfill` put the URL on the shared frontier.

@@ -120,6 +120,7 @@ OUTCOME_GROUPS: dict[str, tuple[str, ...]] = {
     "not_articles": names_of(Kind.NOT_ARTICLE),
     "parse_errors": ("parse_error",),
     "layout_changed": ("layout_changed",),
+    "layout_unknown": ("layout_unknown",),
     "blocked": ("blocked",),
     "fetch_failed": names_of(Kind.FAILED),
     "filtered": names_of(Kind.FILTERED),
@@ -136,12 +137,12 @@ ARCHIVE_COUNTERS: dict[str, Stat] = {
 }
 SUMMARY_ORDER = (
     *list(COUNTERS)[:-1], "fetched", "parsed", "archived", "new_versions", "unchanged",
-    "not_articles", "blocked", "rendered", "parse_errors", "layout_changed", "fetch_failed",
-    "filtered",
+    "not_articles", "blocked", "rendered", "parse_errors", "layout_changed", "layout_unknown",
+    "fetch_failed", "filtered",
     "unsupported", "gave_up", "spooled", "lost",
 )  # fmt: skip
 # Pages that did not become what they should have: weighed against crawl.max_failure_ratio.
-FAILURES = ("parse_errors", "layout_changed", "blocked", "fetch_failed")
+FAILURES = ("parse_errors", "layout_changed", "layout_unknown", "blocked", "fetch_failed")
 ARTICLES = ("archived", "new_versions", "unchanged")
 MAX_LISTED_FAILURES = 500
 # What the revisits of a run found ([revisit]), one line per site in the summary.

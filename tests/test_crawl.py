@@ -278,10 +278,10 @@ def test_demo_archives_the_mirror_then_finds_what_the_site_changed(
     first = newsarchive("--config", str(config), "demo")
     assert first.returncode == 0, first.stderr[-3000:]
     futu, tencent = (line for line in first.stdout.splitlines() if ": discovered " in line)
-    assert "fetched 10, parsed 7, archived 7" in futu
+    assert "fetched 10, parsed 7, archived 8" in futu and "layout unknown 1" in futu
     assert "fetched 8, parsed 4, archived 4" in tencent
-    assert "$ newsarchive ls   (newest 5 of 11)" in first.stdout
-    assert len(list((archive / "articles").rglob("*.json"))) == 11
+    assert "$ newsarchive ls   (newest 5 of 12)" in first.stdout
+    assert len(list((archive / "articles").rglob("*.json"))) == 12
     # It says which pages fail on purpose, and why; shows one clean article; says what next.
     assert "serves pages that must not become articles, on purpose:" in first.stdout
     assert "futu/waf-challenge: Futu's JavaScript challenge" in first.stdout

@@ -14,7 +14,8 @@ FIXTURES = list(iter_fixtures())
 ARTICLE_FIELDS = [
     "site", "id", "url", "title", "original_title", "paragraphs", "text", "published",
     "language", "machine_translated", "outlet", "source", "author", "editor", "summary",
-    "tickers", "tags", "images", "extra", "parser", "parser_version",
+    "tickers", "tags", "images", "extra", "parser", "parser_version", "extraction",
+    "layout_tried",
 ]  # fmt: skip
 
 

@@ -165,7 +165,7 @@ def test_readers_work_the_same_on_s3(tmp_path: Path, weed: WeedMini, bucket: str
         assert "run report: runs/" in crawl.stdout, crawl.stderr[-3000:]
     listed = newsarchive("--config", str(config), "ls", "--site", "futu", "--json", env=env)
     ids = {json.loads(line)["id"] for line in listed.stdout.splitlines()}
-    assert "41283375-en" in ids and len(ids) == 7
+    assert "41283375-en" in ids and len(ids) == 8  # 7 read by layouts, 1 generic text
     raw = newsarchive("--config", str(config), "show", "41283375-en", "--raw", env=env)
     assert raw.stdout.encode("utf-8") == FUTU_EN.body
     runs = newsarchive("--config", str(config), "runs", "--json", env=env)

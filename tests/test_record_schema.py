@@ -20,7 +20,7 @@ from tests.support.commands import newsarchive
 from tests.support.configs import mirror_config
 from tests.support.items import item_for
 
-ARTICLES = [f for f in iter_fixtures() if f.expected().get("outcome") == "article"]
+ARTICLES = [f for f in iter_fixtures() if f.read_by_layout]
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 
 

@@ -42,7 +42,7 @@ def test_reparse_stores_a_new_version_only_where_the_output_changed(
     assert first.returncode == 0, first.stderr[-2000:]
     assert first.stdout.splitlines() == [
         "reparsed 2, new version 1, unchanged 1, failed 0",
-        "futu 41283375-en: v1 -> v2 (paragraphs, text, title; parser 0.9.0 -> 1.1.0)",
+        "futu 41283375-en: v1 -> v2 (paragraphs, text, title; parser 0.9.0 -> 1.2.0)",
     ]
     v2 = json.loads((archive / RECORD.replace(".json", ".v2.json")).read_text())
     assert v2["title"] == today["title"] and NOTICE not in v2["text"]

@@ -17,7 +17,7 @@ from pipelines.read.query import MARK_END, MARK_START, Query, QueryError, cjk_bi
 from tests.support.commands import newsarchive
 from tests.support.s3server import WeedMini
 
-ARTICLES = [f for f in iter_fixtures() if f.expected().get("outcome") == "article"]
+ARTICLES = [f for f in iter_fixtures() if f.read_by_layout]
 CHIP_CN = "62202518-zh-CN"  # 阿里巴巴新AI芯片亮相 ...
 CHIP_TENCENT = "20240920A07Y5Y00"  # 苹果发布搭载M5芯片的新款iPad Pro
 MA_YUN = "41283375-en"

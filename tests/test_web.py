@@ -27,6 +27,9 @@ EDITED = "62202518-zh-CN"  # the demo's second run finds it edited (96GB -> 128G
 REMOVED = "20251016A07W8J00"  # ... and this one deleted
 
 
+GENERIC = "flash-16701234-zh-CN"  # futu/flash-text-moved: archived with generic text
+
+
 @pytest.fixture(scope="module")
 def demo_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return demo_archive(tmp_path_factory.mktemp("web"))
@@ -100,6 +103,15 @@ def test_pages_and_their_json_twins(server: str) -> None:
     assert 'class="finding warning">futu: warning: parse_errors: 1 of' in body
     status, _, body = get(server, f"/?ticker={q('BABA.US')}")
     assert status == 200 and EDITED in body
+    # the demo's page in no known layout: its generic text is labelled in lists, page, search
+    status, _, body = get(server, "/?site=futu")
+    assert status == 200 and body.count('class="tag generic"') == 1
+    status, _, body = get(server, f"/articles/{GENERIC}?site=futu")
+    assert status == 200 and "generic text (no known layout: tried futu.article)" in body
+    status, _, body = get(server, f"/api/search?q={q('伦铜')}")
+    assert status == 200 and [h["extraction"] for h in json.loads(body)] == ["generic"]
+    status, _, body = get(server, f"/search?q={q('伦铜')}")
+    assert status == 200 and 'class="tag generic">generic text' in body
 
 
 def test_the_page_as_served_is_plain_text_in_a_sandbox(server: str) -> None:

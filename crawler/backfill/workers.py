@@ -54,7 +54,7 @@ from crawler.backfill.frontier import (
     connect,
     start_urls_key_pattern,
 )
-from crawler.outcomes import PARSED
+from crawler.outcomes import ARCHIVING
 from crawler.stats import Stat
 
 LOG = logging.getLogger(__name__)
@@ -213,7 +213,7 @@ class FrontierMixin(RedisMixin):
 
     def account(self, name: str, url: str, page_id: str | None, *args: Any, **kwargs: Any) -> None:
         super().account(name, url, page_id, *args, **kwargs)
-        if name != PARSED and page_id:
+        if name not in ARCHIVING and page_id:  # an archived page settles when it is stored
             self.unsettled.append((self.site, page_id, name))
             self.top_up()
 

@@ -62,9 +62,10 @@ def ls_line(article: ArchivedArticle) -> str:
     """`published  site  id[ vN]  title  [tickers]`, the line `ls` prints."""
     version = f" v{article.version}" if article.version > 1 else ""
     tickers = f"  [{' '.join(article.tickers)}]" if article.tickers else ""
+    generic = f"  [{article.extraction} text]" if article.extraction else ""
     return (
         f"{article.published:%Y-%m-%d %H:%M}  {article.site:7}  "
-        f"{article.id}{version}  {article.title}{tickers}"
+        f"{article.id}{version}  {article.title}{tickers}{generic}"
     )
 
 

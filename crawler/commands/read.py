@@ -39,6 +39,11 @@ def add_arguments(commands: Any) -> None:
     which = ls.add_mutually_exclusive_group()
     which.add_argument("--changed", action="store_true", help="only articles edited since archived")
     which.add_argument("--removed", action="store_true", help="only articles the site removed")
+    which.add_argument(
+        "--generic",
+        action="store_true",
+        help="only articles whose text the generic extractor gave (no layout read the page)",
+    )
 
     diff = commands.add_parser("diff", help="what changed between two versions of an article")
     diff.add_argument("id", help="article id as `ls` prints it")
@@ -92,7 +97,11 @@ def cmd_ls(args: argparse.Namespace, config: Config) -> int:
     for article in filtered(reader, args):
         marker = removals.get((article.site, article.id))
         removed = marker is not None and marker.get("event") == "removed"
-        if (args.changed and article.version < 2) or (args.removed and not removed):
+        if (
+            (args.changed and article.version < 2)
+            or (args.removed and not removed)
+            or (args.generic and not article.extraction)
+        ):
             continue
         count += 1
         if args.json:
@@ -174,6 +183,11 @@ def _readable(record: dict[str, Any], versions: int) -> str:
     ]
     if record.get("tickers"):
         lines.append("tickers " + " ".join(record["tickers"]))
+    if record.get("extraction"):
+        lines.append(
+            f"{record['extraction']} text (no known layout: tried {record.get('layout_tried')}); "
+            "`newsarchive reparse` replaces it once a layout reads the page"
+        )
     return "\n".join(lines) + "\n\n" + record["text"]
 
 

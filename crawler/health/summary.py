@@ -150,21 +150,31 @@ class CrawlSummary:
                 out.append(
                     f"{site}: {failed} of {counted(pages, 'page')} failed, above "
                     f"{self.max_failure_ratio:.0%} (parse errors {counts['parse_errors']}, "
-                    f"layout changed {counts['layout_changed']}, blocked {counts['blocked']}, "
+                    f"layout changed {counts['layout_changed']}, "
+                    f"layout unknown {counts['layout_unknown']}, blocked {counts['blocked']}, "
                     f"fetch failed {counts['fetch_failed']})"
                 )
             fetched = counts["fetched"] - expected - run.revisits.get("revisited", 0)
             if fetched > 0 and not any(counts[n] for n in (*ARTICLES, "not_articles")):
                 fetched_pages = counted(counts["fetched"], "page")
                 out.append(f"{site}: zero articles from {fetched_pages} fetched")
-            changed = counts["layout_changed"] - sum(
-                1 for f in run.failures
-                if f["reason"] == "layout_changed" and f["url"] in self.expected_failures
+            changed, generic = (
+                counts[reason] - sum(
+                    1 for f in run.failures
+                    if f["reason"] == reason and f["url"] in self.expected_failures
+                )
+                for reason in ("layout_changed", "layout_unknown")
             )  # fmt: skip
             if changed > 0:
                 out.append(
                     f"{site}: {counted(changed, 'page')} with no known layout: the site's layout "
                     "may have changed (fix the parser, then `newsarchive reparse --rejected`)"
+                )
+            if generic > 0:
+                out.append(
+                    f"{site}: {counted(generic, 'page')} in no known layout, "
+                    "archived with generic text (extraction: generic): add a layout, then "
+                    "`newsarchive reparse`"
                 )
             if run.beyond_reach:
                 out.append(

@@ -46,6 +46,13 @@ class Fixture:
     def expected_path(self) -> Path:
         return self.path / "expected.json"
 
+    @property
+    def read_by_layout(self) -> bool:
+        """An article one of its site parser's layouts reads (not the generic extractor's)."""
+        expected = self.expected()
+        article = expected.get("article") or {}
+        return expected.get("outcome") == "article" and not article.get("extraction")
+
     def expected(self) -> dict[str, Any]:
         """The reviewed expected.json (empty dict before the first regeneration)."""
         if not self.expected_path.exists():

@@ -43,7 +43,7 @@ def listed(fixture: Fixture) -> Listed | None:
     return Listed(TENCENT.name, ref.id, "article", "zh-CN", article.get("title", ref.id),
                   article.get("outlet") or "腾讯新闻", published,
                   Route(fixture.status, fixture.headers, fixture.body), channel,
-                  is_article=bool(article))  # fmt: skip
+                  is_article=fixture.read_by_layout)  # fmt: skip
 
 
 def generated_num(n: int, when: datetime) -> str:

@@ -13,6 +13,7 @@ from crawler.items import Article
 from crawler.parsers.base import PageRef, SiteParser
 from crawler.parsers.errors import (
     BlockedByChallenge,
+    LayoutChanged,
     MovedTo,
     NotAnArticle,
     PageRejected,
@@ -38,6 +39,7 @@ __all__ = [
     "UnsupportedURL",
     "identify",
     "parse",
+    "parse_with",
     "parser_for",
 ]
 
@@ -61,4 +63,19 @@ def parse(url: str, body: bytes, headers: Mapping[str, str] | None = None) -> Ar
     parser = parser_for(url)
     if not body.strip():
         raise ParseError(url, "body", "the page is empty")
-    return parser.parse(url, body, headers or {})
+    return parse_with(parser, url, body, headers or {})
+
+
+def parse_with(parser: SiteParser, url: str, body: bytes, headers: Mapping[str, str]) -> Article:
+    """The site parser's article; for a page none of its layouts recognises, the generic
+    extractor's (`extraction == "generic"`), or the LayoutChanged when that finds none too.
+    The one place both run in this order: crawls, `parse` and `reparse` all come here."""
+    from crawler.parsers.generic import generic_article  # loads trafilatura: only when needed
+
+    try:
+        return parser.parse(url, body, headers)
+    except LayoutChanged as changed:
+        article = generic_article(parser, url, body, headers, changed)
+        if article is None:
+            raise
+        return article

@@ -56,6 +56,14 @@ URL_PATTERN = re.compile(
     r"(?:/(?P<prefix>hk|en))?/(?P<kind>post|flash)/(?P<num>\d+)(?:[/?#]|$)",
     re.IGNORECASE,
 )
+# Older URL forms seen in captures of the Futu home page: /market/<id>?src=3 (2018) and
+# /section/<id> (2017). No layout of this parser knows their pages yet: they are identified
+# (same archive ids in every run) and read by the generic extractor, flagged layout_unknown.
+LEGACY_URL_PATTERN = re.compile(
+    r"^https?://news\.futunn\.com/(?P<kind>market|section)/(?P<num>\d+)(?:[/?#]|$)",
+    re.IGNORECASE,
+)
+LEGACY_KINDS = {"market": "2018", "section": "2017"}  # URL form -> the year it was seen
 LANG_BY_PREFIX = {(lang.path_prefix.strip("/") or None): code for code, lang in LANGUAGES.items()}
 LANG_BY_QUERY = {"zh-cn": "zh-CN", "zh-hk": "zh-HK", "en-us": "en", "en": "en"}
 # moomoo is Futu's international brand: its news pages are English unless a prefix says otherwise.
@@ -169,15 +177,28 @@ class FutuParser:
 
     site = "futu"
     name = "futu.article"
-    version = "1.1.0"
+    version = "1.2.0"
     # A rendered page is ready once the article container exists (see crawler/rendering.py).
     ready_selector = ", ".join(selector.css for selector in CONTAINERS)
+    # What the generic extractor (crawler/parsers/generic.py) removes from its text too.
+    boilerplate = BOILERPLATE
+    title_suffix = TITLE_SUFFIX
 
     def identify(self, url: str) -> PageRef | None:
         """Article identity: numeric id + language; slug and tracking query are noise."""
         match = URL_PATTERN.match(url)
         if not match:
-            return None
+            legacy = LEGACY_URL_PATTERN.match(url)
+            if not legacy:
+                return None
+            kind, num = legacy["kind"].lower(), legacy["num"]
+            return PageRef(
+                site=self.site,
+                id=f"{kind}-{num}-zh-CN",
+                url=f"https://news.futunn.com/{kind}/{num}",
+                language="zh-CN",
+                kind=kind,
+            )
         prefix = (match["prefix"] or "").lower() or None
         host = match["host"].lower()
         language = LANG_BY_PREFIX[prefix]
@@ -195,6 +216,12 @@ class FutuParser:
         ref = self.identify(url)
         if ref is None:
             raise ParseError(url, "url", "not a Futu post or flash URL")
+        if ref.kind in LEGACY_KINDS:
+            raise LayoutChanged(
+                url,
+                f"no layout of the {LEGACY_KINDS[ref.kind]} /{ref.kind}/ pages yet",
+                layout=f"{self.name}/{ref.kind}-{LEGACY_KINDS[ref.kind]}",
+            )
         _, page = decode_page(body, headers)
         if is_mojibake(page):
             raise ParseError(url, "encoding", "no candidate charset decodes the page cleanly")

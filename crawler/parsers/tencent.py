@@ -147,6 +147,9 @@ class TencentParser:
     name = "tencent.article"
     version = "1.2.0"
     ready_selector = None  # no challenge pages: never rendered
+    # What the generic extractor (crawler/parsers/generic.py) removes from its text too.
+    boilerplate = BOILERPLATE
+    title_suffix = TITLE_SUFFIX
 
     def identify(self, url: str) -> PageRef | None:
         """Every URL variant of an article maps to https://news.qq.com/rain/a/<ID>."""

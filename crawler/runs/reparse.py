@@ -64,7 +64,7 @@ def reparse(
             fields = ", ".join(changed_fields(record, article))
             summary.changes.append(
                 f"{archived.site} {archived.id}: v{archived.version} -> v{result.version} "
-                f"({fields}; parser {record['parser_version']} -> {article.parser_version})"
+                f"({fields}; {_parser_change(record, article)})"
             )
     daily.flush(store)
     return summary
@@ -120,6 +120,16 @@ def _parse_and_archive(
         return None
     item = ArticleItem(page=page, article=article)
     return article, archive_article(store, item, partial(daily.add_article, store, item))
+
+
+def _parser_change(record: dict[str, Any], article: Article) -> str:
+    """What read the page before and now: the version, or the whole parser when generic
+    text gave way to a site layout (or the other way round)."""
+    if record.get("parser") != article.parser and (record.get("extraction") or article.extraction):
+        before = f"{record.get('extraction') or 'layout'} text by {record.get('parser')}"
+        now = f"{article.extraction or 'layout'} text by {article.parser}"
+        return f"{before} -> {now}"
+    return f"parser {record['parser_version']} -> {article.parser_version}"
 
 
 def _cannot_read(summary: ReparseSummary, site: str, page_id: str | None, error: Exception) -> None:

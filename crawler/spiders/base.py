@@ -28,9 +28,10 @@ from crawler.addon import RENDER_CHALLENGES, check_render_setup, config_of, ensu
 from crawler.backfill.frontier import SEED_SINK
 from crawler.items import ArticleItem, FetchedPage, RejectedItem, RemovedItem
 from crawler.middlewares.capture import CAPTURE, PREVIOUS_CAPTURE, capture_of
-from crawler.outcomes import PARSED, outcome
-from crawler.parsers import PARSERS, MovedTo, PageRejected
+from crawler.outcomes import LAYOUT_UNKNOWN, PARSED, outcome
+from crawler.parsers import PARSERS, MovedTo, PageRejected, parse_with
 from crawler.parsers.base import PageRef
+from crawler.parsers.generic import GENERIC
 from crawler.rendering import render_meta
 from crawler.spiders.ledger import OutcomeLedger, about, failure_outcome, request_of
 from crawler.spiders.planning import REVISIT, RequestPlanning
@@ -125,7 +126,7 @@ class ArticleSpider(RequestPlanning):
             self.logger.warning("empty page: %s", response.url, extra=about(page.url, "empty_page"))
             return
         try:
-            article = self.parser.parse(ref.url, response.body, page.headers)
+            article = parse_with(self.parser, ref.url, response.body, page.headers)
         except MovedTo as moved:
             follow = self._follow_interstitial(response, moved)
             if follow is not None:
@@ -162,7 +163,14 @@ class ArticleSpider(RequestPlanning):
             yield RejectedItem(page=page, reason="parse_error", detail=detail)
             return
         kept = self._kept(page, response, article.published)
-        self.account(PARSED, page.url, ref.id, extra=kept)
+        if article.extraction == GENERIC:  # archived, and a problem: no layout knows the page
+            detail = f"no known layout (tried {article.layout_tried}): archived generic text"
+            self.account(LAYOUT_UNKNOWN, page.url, ref.id, detail, extra=kept)
+            self.logger.warning(
+                "%s: %s", LAYOUT_UNKNOWN, detail, extra=about(page.url, LAYOUT_UNKNOWN)
+            )
+        else:
+            self.account(PARSED, page.url, ref.id, extra=kept)
         yield ArticleItem(page=page, article=article, unindexed=unindexed, revisit=revisit)
 
     def _kept(

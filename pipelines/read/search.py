@@ -46,7 +46,7 @@ from pipelines.store import is_local
 
 LOG = logging.getLogger("newsarchive.search")
 
-SCHEMA_VERSION = 2  # a file written with another version is rebuilt (it is derived data)
+SCHEMA_VERSION = 3  # a file written with another version is rebuilt (it is derived data)
 LOCK_TIMEOUT_SECONDS = 60
 OPTIMIZE_AFTER = 5000  # articles added by one refresh before the index is merged
 
@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS articles (
     site TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
     published TEXT NOT NULL, day TEXT NOT NULL, title TEXT NOT NULL, tickers TEXT NOT NULL,
     language TEXT NOT NULL, url TEXT NOT NULL, record_key TEXT NOT NULL,
-    removed INTEGER NOT NULL DEFAULT 0,
+    removed INTEGER NOT NULL DEFAULT 0, extraction TEXT,
     UNIQUE (site, id)
 );
 -- Texts apart: a filtered search looks up the articles row of every match, and narrow rows
@@ -107,6 +107,7 @@ class Hit:
     removed: bool
     snippet: str
     score: float
+    extraction: str | None = None  # "generic": the text is the generic extractor's
 
     def to_dict(self) -> dict[str, Any]:
         return {**vars(self), "tickers": list(self.tickers)}
@@ -243,9 +244,10 @@ class SearchIndex:
         day = entry.published.astimezone(BEIJING).date().isoformat()
         cursor = self.db.execute(
             "INSERT INTO articles (site, id, version, published, day, title, tickers, language,"
-            " url, record_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " url, record_key, extraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (entry.site, entry.id, entry.version, entry.published.isoformat(), day, entry.title,
-             " " + " ".join(entry.tickers) + " ", entry.language, entry.url, entry.record_key),
+             " " + " ".join(entry.tickers) + " ", entry.language, entry.url, entry.record_key,
+             entry.extraction),
         )  # fmt: skip
         self.db.execute("INSERT INTO texts VALUES (?, ?)", (cursor.lastrowid, text))
         self.db.execute(
@@ -310,7 +312,7 @@ class SearchIndex:
         )
         shown = (
             "SELECT a.site, a.id, a.version, a.published, a.title, a.tickers, a.language, a.url,"
-            " a.removed, t.text, snippet(fts, 1, ?, ?, ' … ', 24)"
+            " a.removed, t.text, snippet(fts, 1, ?, ?, ' … ', 24), a.extraction"
             " FROM fts JOIN articles a ON a.doc = fts.rowid JOIN texts t ON t.doc = fts.rowid"
             " WHERE fts MATCH ? AND fts.rowid = ?"
         )
@@ -331,9 +333,9 @@ class SearchIndex:
 
 def _hit(row: tuple[Any, ...], query: Query) -> Hit:
     site, article_id, version, published, title, tickers, language, url, removed = row[:9]
-    text, latin_snippet, score = row[9], row[10].replace(BORDER, ""), row[11]
+    text, latin_snippet, extraction, score = row[9], row[10].replace(BORDER, ""), row[11], row[12]
     snippet = latin_snippet if MARK_START in latin_snippet else cjk_snippet(text, query)
     return Hit(
         site, article_id, int(version), published, title, tuple(tickers.split()), language,
-        url, bool(removed), snippet, float(score),
+        url, bool(removed), snippet, float(score), extraction,
     )  # fmt: skip

@@ -46,6 +46,7 @@ class IndexEntry:
     raw_key: str | None  # None: the page as served is in a WARC file (see the record)
     record_sha256: str | None = None  # of the record object, for fixity audits
     record_size: int | None = None
+    extraction: str | None = None  # "generic": no layout read the page (the record says more)
 
     @classmethod
     def of(cls, item: ArticleItem, result: ArchiveResult) -> IndexEntry:
@@ -69,6 +70,7 @@ class IndexEntry:
             raw_key=None if item.page.capture else keys.raw,
             record_sha256=result.record_sha256,
             record_size=result.record_size,
+            extraction=article.extraction,
         )
 
     @classmethod
@@ -85,6 +87,8 @@ class IndexEntry:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(IndexEntry)}
         out["published"] = self.published.isoformat()
         out["tickers"] = list(self.tickers)
+        if out["extraction"] is None:  # lines of articles a layout read stay as they were
+            del out["extraction"]
         return out
 
 

@@ -22,7 +22,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 # Outcomes that settle a revisit (the page answered and we know what it is now).
-SETTLED = frozenset({"parsed", "not_modified", "removed"})
+SETTLED = frozenset({"parsed", "layout_unknown", "not_modified", "removed"})
+# The outcomes that archived the page as an article (crawler/outcomes.py ARCHIVING).
+ARCHIVED = frozenset({"parsed", "layout_unknown"})
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -121,7 +123,7 @@ def _articles(lines: Iterable[dict[str, Any]]) -> dict[str, _Article]:
         at = datetime.fromisoformat(line["at"])
         article = articles.get(page_id)
         if article is None:
-            if outcome != "parsed" and not line.get("revisit"):
+            if outcome not in ARCHIVED and not line.get("revisit"):
                 continue  # never archived (a deleted page met on discovery): nothing to revisit
             article = articles[page_id] = _Article(url=line["url"], first=at, last=at)
         article.last = at
