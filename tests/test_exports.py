@@ -46,7 +46,8 @@ def test_jsonl_to_a_file_has_every_record_field_and_the_removals(
     out = tmp_path / "articles.jsonl"
     assert export(demo_archive, "-o", str(out)) == ""  # -o: nothing on stdout
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 11 and len({(r["site"], r["id"]) for r in rows}) == 11
+    assert len(rows) == 12 and len({(r["site"], r["id"]) for r in rows}) == 12
+    assert [r["id"] for r in rows if r["extraction"] == "generic"] == ["flash-16701234-zh-CN"]
     for row in rows:
         assert RECORD_FIELDS | {"removed", "removed_at"} <= set(row), RECORD_FIELDS - set(row)
         assert isinstance(row["tickers"], list) and isinstance(row["machine_translated"], bool)
@@ -71,7 +72,10 @@ def test_csv_has_the_documented_columns_one_representation_each(
         reader = csv.DictReader(handle)
         assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
         rows = list(reader)
-    assert len(rows) == 11
+    assert len(rows) == 12
+    assert [(r["extraction"], r["layout_tried"]) for r in rows if r["extraction"]] == [
+        ("generic", "futu.article")
+    ]
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert ", ".join(CSV_COLUMNS) in " ".join(readme.split())  # documented, in this order
     for row in rows:
@@ -90,7 +94,10 @@ def test_parquet_reads_back_in_duckdb_with_types_and_partitions(
     assert {p.name for p in folder.iterdir()} == {"site=futu", "site=tencent"}
     assert all(p.name.startswith("month=") for p in (folder / "site=futu").iterdir())
     table = f"read_parquet('{folder}/**/*.parquet', hive_partitioning=true)"
-    assert query(f"SELECT count(*) FROM {table}") == [(11,)]
+    assert query(f"SELECT count(*) FROM {table}") == [(12,)]
+    assert query(f"SELECT id FROM {table} WHERE extraction = 'generic'") == [
+        ("flash-16701234-zh-CN",)
+    ]
     types = {row[0]: row[1] for row in query(f"DESCRIBE SELECT * FROM {table}")}
     assert types["published"] == "TIMESTAMP WITH TIME ZONE"
     assert types["removed_at"] == "TIMESTAMP WITH TIME ZONE"
@@ -113,5 +120,5 @@ def test_the_readmes_duckdb_query_over_the_records_themselves(demo_archive: Path
         f"SELECT title, published FROM read_json_auto('{records}/futu/**/*.json') "
         "ORDER BY published DESC LIMIT 10"
     )
-    assert len(rows) == 8  # every futu record: 7 articles, one of them in two versions
+    assert len(rows) == 9  # every futu record: 8 articles (1 generic), one in two versions
     assert rows[0][1] > rows[-1][1]  # published is read as a time

@@ -44,5 +44,5 @@ def test_pip_install_then_demo_from_an_empty_folder(tmp_path: Path) -> None:
     demo = run([str(venv / "bin" / "newsarchive"), "demo"], cwd=empty)
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert "futu: discovered" in demo.stdout and "tencent: discovered" in demo.stdout
-    assert "$ newsarchive ls   (newest 5 of 11)" in demo.stdout
-    assert len(list((empty / "archive" / "articles").rglob("*.json"))) == 11
+    assert "$ newsarchive ls   (newest 5 of 12)" in demo.stdout
+    assert len(list((empty / "archive" / "articles").rglob("*.json"))) == 12

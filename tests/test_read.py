@@ -170,8 +170,8 @@ def test_readers_work_the_same_on_s3(tmp_path: Path, weed: WeedMini, bucket: str
     assert raw.stdout.encode("utf-8") == FUTU_EN.body
     runs = newsarchive("--config", str(config), "runs", "--json", env=env)
     (report,) = [json.loads(x) for x in runs.stdout.splitlines()]
-    assert report["sites"]["futu"]["archived"] == 7
+    assert report["sites"]["futu"]["archived"] == 8
     exported = newsarchive("--config", str(config), "export", env=env).stdout.splitlines()
-    assert len(exported) == 11
+    assert len(exported) == 12
     reparsed = newsarchive("--config", str(config), "reparse", env=env)
-    assert reparsed.stdout.splitlines() == ["reparsed 11, new version 0, unchanged 11, failed 0"]
+    assert reparsed.stdout.splitlines() == ["reparsed 12, new version 0, unchanged 12, failed 0"]

@@ -100,7 +100,7 @@ def test_pages_and_their_json_twins(server: str) -> None:
     status, _, body = get(server, "/runs")
     assert status == 200 and body.count('class="run"') == 2 and "<svg" in body
     # the demo's deliberate failures are findings like a real night's (crawler/health/monitors.py)
-    assert 'class="finding warning">futu: warning: parse_errors: 1 of' in body
+    assert 'class="finding warning">tencent: warning: parse_errors: 1 of' in body
     status, _, body = get(server, f"/?ticker={q('BABA.US')}")
     assert status == 200 and EDITED in body
     # the demo's page in no known layout: its generic text is labelled in lists, page, search
@@ -182,8 +182,8 @@ def test_a_reader_in_chromium_searches_opens_a_hit_and_sees_its_diff(server: str
             assert page.locator("tr.run").count() == 2
             chart = page.locator("svg[role=img]")
             labels = chart.locator("text").all_text_contents()
-            assert labels[:2] == ["11", "0"]  # the axis: from 0 to the biggest run (11 new)
-            assert "11" in labels[2:] and "1" in labels[2:]  # each bar's figure
+            assert labels[:2] == ["12", "0"]  # the axis: from 0 to the biggest run (12 new)
+            assert "12" in labels[2:] and "1" in labels[2:]  # each bar's figure
             assert all(label.endswith(" UTC") for label in labels[-2:])  # first and last run
         finally:
             browser.close()
