@@ -57,7 +57,7 @@ def test_jsonl_to_a_file_has_every_record_field_and_the_removals(
     assert edited["changed_fields"] and edited["seen_at"]
     every = tmp_path / "every.jsonl"
     export(demo_archive, "--all-versions", "-o", str(every))
-    assert len(every.read_text(encoding="utf-8").splitlines()) == 12  # and version 1
+    assert len(every.read_text(encoding="utf-8").splitlines()) == 13  # and version 1
     assert (
         json.loads(export(demo_archive, "--site", "tencent").splitlines()[0])["site"] == "tencent"
     )
