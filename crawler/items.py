@@ -31,6 +31,10 @@ def beijing_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=BEIJING)
 
 
+# Article.extraction of text that the generic extractor gave (crawler/parsers/generic.py).
+GENERIC = "generic"
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     """One clean article as archived; `paragraphs` keeps the reading order of the page."""

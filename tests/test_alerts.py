@@ -78,6 +78,29 @@ def test_field_coverage_ratios_and_discovery_are_watched() -> None:
     }
 
 
+def test_a_layout_that_starts_to_fail_tonight_is_critical_and_named() -> None:
+    history = [report(d, 20) for d in range(1, 6)]
+    url = "https://news.futunn.com/post/55501234"
+    outcomes = {"parsed": 12, "layout_unknown": 7, "layout_changed": 1}
+    failures = [
+        {"reason": "layout_changed", "url": url, "detail": "no container (tried futu.article)"},
+        {"reason": "layout_unknown", "url": url + "1",
+         "detail": "no known layout (tried futu.article): archived generic text"},
+    ]  # fmt: skip
+    now = report(0, 20, fetched=20, outcomes=outcomes, failures=failures)
+    found = [f.to_dict() for f in evaluate(now, history, MonitorConfig())]
+    assert found == [{
+        "site": "futu", "name": "layout_broken", "level": "critical",
+        "detail": "8 of 20 fetched pages read by no layout (40%; usually 0% over 5 comparable "
+                  f"runs): layout futu.article, e.g. {url}",
+    }]  # fmt: skip
+    # the same share every night is no jump; too little history is no comparison
+    steady = [report(d, 20, fetched=20, outcomes={"parsed": 12, "layout_unknown": 8})
+              for d in range(1, 6)]  # fmt: skip
+    assert evaluate(now, steady, MonitorConfig()) == []
+    assert evaluate(now, history[:2], MonitorConfig()) == []
+
+
 def test_one_message_per_site_repeats_summarised_and_recovery_said() -> None:
     collapse = Finding("futu", "archived_collapse", "critical", "archived 1, median 9")
     blocked = Finding("futu", "blocked", "warning", "5 of 20 blocked")

@@ -12,7 +12,9 @@ archive-state log (pipelines/state/), the one home of per-site bookkeeping. No S
 
 from __future__ import annotations
 
+import re
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,8 +28,8 @@ RUN_WIDE = "all sites"  # the "site" of a finding about the run, not one site
 @dataclass(frozen=True)
 class Finding:
     site: str
-    name: str  # archived_collapse, parse_errors, blocked, coverage_<field>, discovery_broken,
-    # nothing_new, pending_uploads
+    name: str  # archived_collapse, layout_broken, parse_errors, blocked, coverage_<field>,
+    # discovery_broken, nothing_new, pending_uploads
     level: str  # LEVELS
     detail: str  # the numbers compared, for people
 
@@ -93,6 +95,7 @@ def _site_findings(
                 f"(below {config.collapse_ratio:.0%} of it)",
             ))  # fmt: skip
         found += _coverage(site, counts, past, config)
+        found += _layout_jump(site, counts, past, config)
     fetched = int(counts.get("fetched") or 0)
     outcomes = counts.get("outcomes") or {}
     rejected = sum(int(outcomes.get(n, 0)) for n in ("parse_error", "layout_changed"))
@@ -116,6 +119,45 @@ def _site_findings(
                                  f"no new article for {age.total_seconds() / 3600:.0f} hours "
                                  f"(expected within {config.stale_hours:g})"))  # fmt: skip
     return found
+
+
+# Outcomes of a page that no layout of its site read (crawler/outcomes.py).
+UNREAD = ("layout_unknown", "layout_changed", "parse_error")
+TRIED = re.compile(r"\btried (?P<layout>[\w./-]+)")
+
+
+def _unread_share(counts: dict[str, Any]) -> float | None:
+    fetched = int(counts.get("fetched") or 0)
+    outcomes = counts.get("outcomes") or {}
+    return sum(int(outcomes.get(name, 0)) for name in UNREAD) / fetched if fetched else None
+
+
+def _layout_jump(
+    site: str, counts: dict[str, Any], past: list[dict[str, Any]], config: MonitorConfig
+) -> list[Finding]:
+    """A layout that starts to fail on one night: the share of pages no layout read jumps
+    against the comparable runs. Names the layout the pages were tried against and one URL,
+    so the alert says where to look."""
+    share = _unread_share(counts)
+    shares = [s for s in map(_unread_share, past) if s is not None]
+    if share is None or len(shares) < config.min_history:
+        return []
+    usual = statistics.median(shares)
+    if share - usual < config.layout_jump:
+        return []
+    failures = [f for f in counts.get("failures") or () if f.get("reason") in UNREAD]
+    layouts = Counter(
+        m["layout"] for f in failures if (m := TRIED.search(str(f.get("detail") or "")))
+    )
+    layout = layouts.most_common(1)[0][0] if layouts else "unknown"
+    example = next((str(f["url"]) for f in failures), "none listed")
+    unread = round(share * int(counts.get("fetched") or 0))
+    return [Finding(
+        site, "layout_broken", "critical",
+        f"{unread} of {counted(int(counts['fetched']), 'fetched page')} read by no layout "
+        f"({share:.0%}; usually {usual:.0%} over {len(shares)} comparable runs): layout "
+        f"{layout}, e.g. {example}",
+    )]  # fmt: skip
 
 
 def _coverage(

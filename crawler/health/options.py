@@ -23,6 +23,9 @@ class MonitorConfig:
     collapse_ratio: float = field(default=0.5, metadata={"minimum": 0, "maximum": 1})
     min_median: float = field(default=4, metadata={"minimum": 0})
     parse_error_ratio: float = field(default=0.05, metadata={"minimum": 0, "maximum": 1})
+    # the share of fetched pages no layout read (generic text, layout changed, parse errors)
+    # this far above its median over the comparable runs (0.2 = 20 points): critical
+    layout_jump: float = field(default=0.2, metadata={"minimum": 0, "maximum": 1})
     blocked_ratio: float = field(default=0.2, metadata={"minimum": 0, "maximum": 1})
     # a field's share of archived articles this far below its median share (0.25 = 25 points)
     coverage_drop: float = field(default=0.25, metadata={"minimum": 0, "maximum": 1})

@@ -49,7 +49,7 @@ class LayoutChanged(PageRejected):
     reason = "layout_changed"
 
     def __init__(self, url: str, detail: str, layout: str | None = None) -> None:
-        super().__init__(url, detail)
+        super().__init__(url, f"{detail} (tried {layout})" if layout else detail)
         # The layout the page was tried against (`<parser>/<layout>`), for the generic
         # extractor's record and the monitors: which era stopped matching.
         self.layout = layout

@@ -17,14 +17,13 @@ from typing import Any
 
 import trafilatura
 
-from crawler.items import BEIJING, Article
+from crawler.items import BEIJING, GENERIC, Article
 from crawler.parsers.base import PageRef, SiteParser, parse_document, union
 from crawler.parsers.blocks import remove
 from crawler.parsers.dates import EMBEDDED_TIME, find_local_time
 from crawler.parsers.errors import LayoutChanged
 from crawler.parsers.text import Boilerplate, decode_page, squash
 
-GENERIC = "generic"  # the record's `extraction` for text from the generic extractor
 GENERIC_PARSER = "generic.trafilatura"
 # Less text than this is no article, whatever the extractor found (a shell, an error page).
 MIN_GENERIC_CHARS = 40

@@ -194,7 +194,7 @@ class TencentParser:
         if found_body is None:
             raise LayoutChanged(
                 url,
-                f"no article text where any known layout keeps it (tried {layout.name})",
+                "no article text where any known layout keeps it",
                 layout=f"{self.name}/{layout.name}",
             )
         blocks, images = found_body

@@ -26,12 +26,11 @@ from twisted.python.failure import Failure
 
 from crawler.addon import RENDER_CHALLENGES, check_render_setup, config_of, ensure_config
 from crawler.backfill.frontier import SEED_SINK
-from crawler.items import ArticleItem, FetchedPage, RejectedItem, RemovedItem
+from crawler.items import GENERIC, ArticleItem, FetchedPage, RejectedItem, RemovedItem
 from crawler.middlewares.capture import CAPTURE, PREVIOUS_CAPTURE, capture_of
 from crawler.outcomes import LAYOUT_UNKNOWN, PARSED, outcome
 from crawler.parsers import PARSERS, MovedTo, PageRejected, parse_with
 from crawler.parsers.base import PageRef
-from crawler.parsers.generic import GENERIC
 from crawler.rendering import render_meta
 from crawler.spiders.ledger import OutcomeLedger, about, failure_outcome, request_of
 from crawler.spiders.planning import REVISIT, RequestPlanning
