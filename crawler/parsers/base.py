@@ -52,8 +52,13 @@ class Selector:
     css: str
     xpath: CSSSelector
     attribute: str | None
+    in_head: bool = False  # meta tags and <title>: only the document's <head> is searched
 
     def __call__(self, root: _Element) -> list[_Element]:
+        if self.in_head and root.tag == "html":
+            head = root.find("head")  # a child of <html>: found without walking the body
+            if head is not None:
+                return self.xpath(head)
         return self.xpath(root)
 
 
@@ -62,7 +67,10 @@ def selectors(*specs: str) -> tuple[Selector, ...]:
     compiled = []
     for spec in specs:
         css, _, attribute = spec.partition("@")
-        compiled.append(Selector(spec, CSSSelector(css, translator="html"), attribute or None))
+        in_head = css.startswith("meta") or css == "title"
+        compiled.append(
+            Selector(spec, CSSSelector(css, translator="html"), attribute or None, in_head)
+        )
     return tuple(compiled)
 
 

@@ -30,6 +30,10 @@ WITH_YEAR = (
     "%Y年%m月%d日%H:%M",
     "%b %d, %Y %H:%M",
 )
+# "2025-10-16 20:22:15", "2025/09/17 10:32", "2016年10月14日07:17": year first, all numbers.
+NUMERIC_TIME = re.compile(
+    r"((?:19|20)\d\d)(?:-|/|年)(\d{1,2})(?:-|/|月)(\d{1,2})日? ?(\d{1,2}):(\d{2})(?::(\d{2}))?"
+)
 WITHOUT_YEAR = ("%b %d %H:%M", "%m/%d %H:%M", "%m月%d日 %H:%M")
 
 
@@ -52,6 +56,13 @@ def parse_local_time(
 ) -> datetime | None:
     """Parse a time shown on the page in Beijing time; None if no known format matches."""
     text = " ".join(text.split())
+    numeric = NUMERIC_TIME.fullmatch(text)  # the common forms, without strptime's tries
+    if numeric is not None:
+        year, month, day, hour, minute, second = (int(p or 0) for p in numeric.groups())
+        try:
+            return datetime(year, month, day, hour, minute, second, tzinfo=BEIJING)
+        except ValueError:
+            return None
     # strptime raises on every format that does not fit; skip the ones that cannot.
     has_year = _YEAR.search(text) is not None
     for fmt in with_year if has_year else ():

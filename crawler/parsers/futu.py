@@ -273,7 +273,8 @@ class FutuParser:
                 layout=self.name,
             )
 
-        original_title = select_text(root, ORIGINAL_TITLE)
+        # A whole-tree walk, for a class only translated pages carry: asked only of them.
+        original_title = select_text(root, ORIGINAL_TITLE) if "origin-title" in page else None
         tickers = tuple(dict.fromkeys(m["code"] for b in blocks for m in TICKER.finditer(b)))
         return Article(
             site=self.site,

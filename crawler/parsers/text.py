@@ -55,8 +55,9 @@ def decode_page(body: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
     else:
         declared = html_body_declared_encoding(body)
         resolved = resolve_encoding(declared) if declared else None
-        if (resolved in LEGACY_CHARSETS or not declared) and _utf8_text(body):
-            encoding, text = "utf-8", body.decode("utf-8")
+        utf8 = _utf8_text(body) if resolved in LEGACY_CHARSETS or not declared else None
+        if utf8 is not None:
+            encoding, text = "utf-8", utf8
         elif declared:
             encoding, text = html_to_unicode(None, body)
         else:
@@ -73,15 +74,15 @@ def is_mojibake(text: str) -> bool:
     return marks > 3 and marks / max(len(text), 1) > MOJIBAKE_SHARE
 
 
-def _utf8_text(body: bytes) -> bool:
-    """Bytes that are valid UTF-8 and hold non-ASCII text (pure ASCII proves nothing)."""
+def _utf8_text(body: bytes) -> str | None:
+    """The text of bytes that are valid UTF-8 and hold non-ASCII text (pure ASCII proves
+    nothing); None otherwise. Decoded once: the caller keeps it."""
     if body.isascii():
-        return False
+        return None
     try:
-        body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def squash(text: str) -> str:
