@@ -27,6 +27,7 @@ from typing import Any, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.health.options import AlertOptions, HealthOptions, MetricsOptions, MonitorConfig
+from crawler.history.options import HistoryOptions
 from crawler.logs import LoggingOptions
 from crawler.sites import BASE_URL_SUFFIX, SITE_NAMES, SITES, SiteSettings, at_least, choices
 from pipelines.read.search import SearchOptions
@@ -132,6 +133,7 @@ SECTIONS: dict[str, type[Any]] = {
     "monitors": MonitorConfig,
     "alerts": AlertOptions,
     "logging": LoggingOptions,
+    "history": HistoryOptions,
 }
 ENV_OVERRIDES = {
     "NEWSARCHIVE_ARCHIVE": ("archive", "location"),
@@ -166,6 +168,7 @@ class Config:
     monitors: MonitorConfig = field(default_factory=MonitorConfig)
     alerts: AlertOptions = field(default_factory=AlertOptions)
     logging: LoggingOptions = field(default_factory=LoggingOptions)
+    history: HistoryOptions = field(default_factory=HistoryOptions)
     # Where each setting that is not a default came from: "section.key" -> file or $VARIABLE.
     origins: Mapping[str, str] = field(default_factory=dict)
 
@@ -244,6 +247,7 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     monitors = build(MonitorConfig, "monitors", values["monitors"])
     alerts = build(AlertOptions, "alerts", values["alerts"])
     log_options = build(LoggingOptions, "logging", values["logging"])
+    history = build(HistoryOptions, "history", values["history"])
     if metrics.textfile and not metrics.textfile.endswith(".prom"):
         raise ConfigError(
             "setting 'metrics.textfile' must end in .prom (node_exporter reads those)"
@@ -272,7 +276,7 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
     return Config(
         archive=archive, crawl=crawl, retry=retry, schedule=schedule, sites=sites, path=path,
         warc=warc, revisit=revisit, search=search, metrics=metrics, monitors=monitors,
-        alerts=alerts, logging=log_options, origins=origins,
+        alerts=alerts, logging=log_options, history=history, origins=origins,
     )  # fmt: skip
 
 

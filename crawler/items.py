@@ -111,6 +111,9 @@ class FetchedPage:
     # Where the exchange was captured (pipelines.warc.WarcRef as a dict), else None: then
     # the archive keeps the body itself as a `raw/` object.
     capture: dict[str, Any] | None = None
+    # A page fetched from a web archive, not the site: which archive, collection, capture
+    # time and where its bytes are (crawler/history/captures.py Capture.provenance).
+    fetched_from: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping (the body as base64), for the spool."""

@@ -31,6 +31,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.json_logs.JsonLogs": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.RobotsTxtForEveryRequest": 100,
+    # Before Scrapy's RetryMiddleware (550) sees a 429/503: holds it until its Retry-After.
+    "crawler.middlewares.retry_after.RetryAfter": 560,
     "crawler.middlewares.offsite.OffsiteRedirectGuard": 650,
     "crawler.middlewares.capture.WarcCapture": 950,
     # Frontier workers only (NotConfigured otherwise): the per-site rate shared by all of

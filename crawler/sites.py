@@ -81,6 +81,9 @@ class Site:
     fixtures: Path  # sample pages, one folder per case: page.html, meta.json, expected.json
     mirror: str | None = None  # module with the site's listing shapes for the offline mirror
     default_jobs: tuple[tuple[str, str], ...] = ()  # (job id, cron) when no jobs are configured
+    # Every URL form the site's articles have had, as URL prefixes a web archive's CDX API is
+    # asked for (`crawl --from wayback`): the parser identifies what each capture is.
+    archive_prefixes: tuple[str, ...] = ()
 
     @property
     def origins(self) -> dict[str, str]:
@@ -137,6 +140,18 @@ FUTU = Site(
     fixtures=FIXTURES / "futu",
     mirror="crawler.mirror.futu",
     default_jobs=(("futu-nightly", "0 2 * * *"),),
+    archive_prefixes=(
+        "news.futunn.com/post/",
+        "news.futunn.com/hk/post/",
+        "news.futunn.com/en/post/",
+        "news.futunn.com/flash/",
+        "news.futunn.com/hk/flash/",
+        "news.futunn.com/en/flash/",
+        "news.futunn.com/market/",
+        "news.futunn.com/section/",
+        "news.moomoo.com/post/",
+        "www.moomoo.com/news/post/",
+    ),
 )
 TENCENT = Site(
     name="tencent",
@@ -147,6 +162,19 @@ TENCENT = Site(
     fixtures=FIXTURES / "tencent",
     mirror="crawler.mirror.tencent",
     default_jobs=(("tencent-6h", "0 */6 * * *"),),
+    archive_prefixes=(
+        "news.qq.com/rain/a/",
+        "new.qq.com/rain/a/",
+        "new.qq.com/omn/",
+        "new.qq.com/cmsn/",
+        "view.inews.qq.com/a/",
+        "xw.qq.com/cmsid/",
+        "news.qq.com/a/",
+        "finance.qq.com/a/",
+        "tech.qq.com/a/",
+        "ent.qq.com/a/",
+        "sports.qq.com/a/",
+    ),
 )
 BUILT_IN = (FUTU, TENCENT)
 

@@ -9,8 +9,6 @@ replay as the page (HTTP 200, its text), not as an empty 304.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,11 +19,9 @@ import pytest
 
 from crawler.mirror.fixtures import iter_fixtures
 from crawler.mirror.server import MirrorServer, fixture_routes
-from tests.support.commands import REPO, newsarchive
-from tests.support.s3server import free_ports
+from tests.support.commands import newsarchive
+from tests.support.pywb import install_pywb, manager, wayback
 from tests.test_revisits import TENCENT, revisit_config, run
-
-PYWB_REQUIREMENTS = REPO / "requirements-pywb.txt"
 
 
 @pytest.fixture
@@ -38,45 +34,7 @@ def site() -> Iterator[MirrorServer]:
 @pytest.fixture(scope="session")
 def pywb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin folder of a virtualenv with pywb (its own: see requirements-pywb.txt)."""
-    venv = tmp_path_factory.mktemp("pywb") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    installed = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "-q", "-r", str(PYWB_REQUIREMENTS)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert installed.returncode == 0, installed.stderr[-3000:]
-    return venv / "bin"
-
-
-def wayback(pywb: Path, root: Path) -> Iterator[str]:
-    """pywb's `wayback` server over the collections under `root`, on a free port."""
-    (port,) = free_ports(1)
-    server = subprocess.Popen(
-        [str(pywb / "wayback"), "--port", str(port), "--bind", "127.0.0.1"],
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(base + "/", timeout=5).read()
-                break
-            except urllib.error.HTTPError:
-                break  # it answers
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "pywb did not start"
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def manager(pywb: Path, root: Path, *args: str) -> None:
-    done = subprocess.run([str(pywb / "wb-manager"), *args], cwd=root,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    return install_pywb(tmp_path_factory.mktemp("pywb"))
 
 
 def fetch(url: str) -> tuple[int, str]:
@@ -113,7 +71,7 @@ def test_a_page_revisited_unchanged_replays_in_pywb_from_the_warcs_and_from_a_wa
 
     url = f"{site.url}/news.qq.com/rain/a/20251016A07W8J00"
     title = TENCENT.expected()["article"]["title"]
-    for base in wayback(pywb, root):
+    with wayback(pywb, root) as base:
         for collection in ("warcs", "wacz"):
             status, body = fetch(f"{base}/{collection}/cdx?url={url}&output=json")
             assert status == 200, body

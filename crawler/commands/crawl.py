@@ -9,6 +9,8 @@ from typing import Any
 
 from crawler.commands.common import UsageError, check_range
 from crawler.config import Config
+from crawler.history.options import SOURCES
+from crawler.history.spider import history_spider
 from crawler.runs.runner import group_by_site
 from crawler.runs.session import RunRequest, redact_location, run_and_finish
 from crawler.sites import SITE_NAMES
@@ -30,6 +32,13 @@ def add_arguments(commands: Any) -> None:
     c.add_argument("--since", help="discover articles published since YYYY-MM-DD")
     c.add_argument("--until", help="discover articles published up to YYYY-MM-DD (a past range)")
     c.add_argument("--full", action="store_true", help="re-fetch articles already archived")
+    c.add_argument(
+        "--from",
+        dest="source",
+        choices=SOURCES,
+        help="discover from a public web archive's captures (--site, --since, --until), "
+        "fetching each from the archive, never from the site",
+    )
     c.add_argument(
         "--revisit-only",
         action="store_true",
@@ -63,6 +72,8 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
     if args.revisit_only and (urls or args.since or args.until or args.full):
         raise UsageError("--revisit-only takes --site only (no URLs, --since, --until, --full)")
     check_range(args.since, args.until)
+    if args.source:
+        return crawl_history(args, config, spider_args)
     unsupported: list[str] = []
     if urls:
         grouped, unsupported = group_by_site(urls)
@@ -77,6 +88,25 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         log_file=args.log_file,
         render=args.render,
         unsupported=tuple(unsupported),
+    )
+    return run_and_finish(config, request)[1]
+
+
+def crawl_history(args: argparse.Namespace, config: Config, spider_args: dict[str, Any]) -> int:
+    """`crawl --from wayback|commoncrawl`: the sites' articles captured in the range, one
+    capture each, fetched from the web archive and archived like crawled pages."""
+    if args.url or args.urls_file or args.revisit_only or args.full:
+        raise UsageError("--from takes --site, --since and --until only (no URLs, --full)")
+    if args.source != "wayback":
+        raise UsageError(f"--from {args.source}: not available yet; use --from wayback")
+    request = RunRequest(
+        {site: None for site in (args.site or SITE_NAMES)},
+        kind="history",
+        job=args.job,
+        spider_args=spider_args,
+        overrides={"DOWNLOAD_SLOTS": config.history.download_slots(args.source)},
+        log_file=args.log_file,
+        spider_class=history_spider(args.source, config.history),
     )
     return run_and_finish(config, request)[1]
 

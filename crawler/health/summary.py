@@ -179,7 +179,7 @@ class CrawlSummary:
             if run.beyond_reach:
                 out.append(
                     f"{site}: --since is older than any of its discovery sources lists (see the "
-                    "log); older articles need a URL list (crawl --urls-file)"
+                    "log); older articles: crawl --from wayback, or a URL list (--urls-file)"
                 )
             if counts["lost"]:
                 out.append(

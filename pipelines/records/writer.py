@@ -268,6 +268,7 @@ def _provenance(page: FetchedPage) -> dict[str, Any]:
         "http_status": page.status,
         "http_headers": page.headers,
         "rendered_by": page.rendered_by,
+        "fetched_from": page.fetched_from,
         # Where the page as served lives when it was captured in a WARC file (key, offset,
         # length, WARC-Record-ID); without it, `raw_key` names a gzipped copy of the body.
         "warc": page.capture,

@@ -1,0 +1,139 @@
+"""What a CDX server says about a site's pages: captures, and the one kept per article.
+
+Pure functions (no Scrapy, no network): the Wayback Machine answers `output=json` with a JSON
+array whose first row names the fields (urlkey, timestamp, original, mimetype, statuscode,
+digest, length); pywb, which serves Common Crawl's index, answers one JSON object per line
+(url, mime, status, ..., filename, offset, length). Both are read here into one `Capture`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from crawler.parsers.base import PageRef
+
+# The Wayback Machine's names, and pywb's for the same fields.
+ALIASES = {"original": "url", "statuscode": "status", "mimetype": "mime"}
+GOOD = 200
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One capture of one URL in a web archive."""
+
+    source: str  # wayback | commoncrawl
+    original: str  # the URL as it was captured
+    timestamp: str  # YYYYMMDDhhmmss, UTC
+    status: int | None
+    digest: str | None
+    collection: str | None = None  # a Common Crawl crawl id (CC-MAIN-2024-10)
+    filename: str | None = None  # Common Crawl: the WARC file, offset and length of the record
+    offset: int | None = None
+    length: int | None = None
+
+    @property
+    def captured_at(self) -> datetime:
+        return datetime.strptime(self.timestamp.ljust(14, "0")[:14], "%Y%m%d%H%M%S").replace(
+            tzinfo=UTC
+        )
+
+    def provenance(self, fetched_url: str) -> dict[str, Any]:
+        """The record's `fetched_from`: enough to fetch the same bytes again."""
+        out: dict[str, Any] = {
+            "archive": self.source,
+            "collection": self.collection,
+            "captured_at": self.captured_at.isoformat(),
+            "timestamp": self.timestamp,
+            "original_url": self.original,
+            "status": self.status,
+            "digest": self.digest,
+        }
+        if self.source == "commoncrawl":  # the record in Common Crawl's own WARC files
+            out.update(filename=self.filename, offset=self.offset, length=self.length)
+        else:  # a Wayback server's files are its own business: its replay is the address
+            out["replay_url"] = fetched_url
+        return out
+
+
+def cdx_query(endpoint: str, prefix: str, since: date, until: date) -> str:
+    """A CDX query for every capture under a URL prefix between two days (inclusive)."""
+    params = {
+        "url": prefix,
+        "matchType": "prefix",
+        "from": f"{since:%Y%m%d}000000",
+        "to": f"{until:%Y%m%d}235959",
+        "output": "json",
+    }
+    return f"{endpoint}?{urlencode(params)}"
+
+
+def parse_cdx(text: str, source: str, collection: str | None = None) -> list[Capture]:
+    """The captures of one CDX answer; an empty answer is none. ValueError when the answer
+    is neither form (a changed API, an error page): a discovery error, never 'no captures'."""
+    body = text.strip()
+    if not body:
+        return []
+    rows: list[dict[str, Any]]
+    if body.startswith("["):
+        table = json.loads(body)
+        if not table:
+            return []
+        header = [ALIASES.get(str(name), str(name)) for name in table[0]]
+        rows = [dict(zip(header, row, strict=False)) for row in table[1:]]
+    else:
+        rows = []
+        for line in body.splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError(f"a CDX line that is not an object: {line[:80]!r}")
+                rows.append({ALIASES.get(str(k), str(k)): v for k, v in row.items()})
+    captures = []
+    for row in rows:
+        if "url" not in row or "timestamp" not in row:
+            raise ValueError(f"a CDX row without url or timestamp: {row}")
+        status = str(row.get("status") or "")
+        captures.append(
+            Capture(
+                source=source,
+                original=str(row["url"]),
+                timestamp=str(row["timestamp"]),
+                status=int(status) if status.isdigit() else None,
+                digest=row.get("digest"),
+                collection=collection,
+                filename=row.get("filename"),
+                offset=int(row["offset"]) if row.get("offset") not in (None, "") else None,
+                length=int(row["length"]) if row.get("length") not in (None, "") else None,
+            )
+        )
+    return captures
+
+
+def choose(
+    captures: Iterable[Capture], identify: Callable[[str], PageRef | None]
+) -> list[tuple[PageRef, Capture]]:
+    """One capture per article (every URL form of it counts as the article): the newest
+    good one (HTTP 200), else the newest of any status, whose answer is then counted as a
+    crawl's would be (a 404 is `gone`, a redirect off the site `offsite_redirect`)."""
+    by_id: dict[str, tuple[PageRef, list[Capture]]] = {}
+    for capture in captures:
+        ref = identify(capture.original)
+        if ref is None:
+            continue
+        by_id.setdefault(ref.id, (ref, []))[1].append(capture)
+    chosen = []
+    for ref, found in by_id.values():
+        found.sort(key=lambda c: c.timestamp)
+        good = [c for c in found if c.status == GOOD]
+        chosen.append((ref, (good or found)[-1]))
+    return chosen
+
+
+def replay_url(replay: str, capture: Capture) -> str:
+    """The capture's raw bytes as served (the `id_` replay: no rewriting)."""
+    return f"{replay.rstrip('/')}/{capture.timestamp}id_/{capture.original}"

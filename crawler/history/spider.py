@@ -1,0 +1,127 @@
+"""A site's spider, discovering from a web archive instead of the site's listings.
+
+`history_spider(...)` wraps a site's spider class (the run path's `spider_class` hook): the
+site parser, the outcome accounting, the WARC capture and the archive pipeline stay the
+site spider's. What changes is where URLs come from (CDX queries for every URL form of the
+site, one capture chosen per article), where bytes come from (the archive's replay, never the
+news site), and what the page says about itself: `fetched_at` is the capture's time and
+`fetched_from` where it was found.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+from scrapy.utils.asyncio import run_in_thread
+
+from crawler.history.captures import Capture, cdx_query, choose, parse_cdx, replay_url
+from crawler.history.options import HistoryOptions
+from crawler.items import BEIJING, FetchedPage
+from crawler.parsers.base import PageRef
+from crawler.sites import SITES
+
+WEB_CAPTURE = "newsarchive_web_archive_capture"  # request meta: the Capture a replay fetches
+# How far back a range without --since starts: the archives hold every year.
+DEFAULT_YEARS = 1
+
+
+def history_spider(source: str, options: HistoryOptions) -> Callable[[type], type]:
+    """The run path's `spider_class` hook: each site's spider, fed from `source`."""
+
+    def wrap(spider_class: type) -> type:
+        attributes = {"history_source": source, "history": options}
+        return type(f"{spider_class.__name__}FromHistory", (HistoryCrawl, spider_class), attributes)
+
+    return wrap
+
+
+class HistoryCrawl:
+    """Mixin placed before a site spider (crawler/spiders/base.py ArticleSpider)."""
+
+    history_source: str
+    history: HistoryOptions
+    # Provided by the site spider this mixin is combined with:
+    site: str
+    since: datetime | None
+    until: datetime | None
+    allowed_domains: list[str]
+    logger: Any
+    parser: Any
+    state: Any
+    discovered: Callable[..., Any]
+    discovery_error: Callable[..., None]
+    listing_failed: Callable[..., None]
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        await run_in_thread(self.state.flush)  # outcomes a killed run journaled
+        for url in self.history.endpoints(self.history_source):
+            host = urlsplit(url).hostname or ""
+            if host and host not in self.allowed_domains:
+                self.allowed_domains.append(host)
+        since, until = self.day_range()
+        for prefix in SITES[self.site].archive_prefixes:
+            yield scrapy.Request(
+                cdx_query(self.history.wayback_cdx, prefix, since, until),
+                callback=self.parse_captures,
+                errback=self.listing_failed,
+                cb_kwargs={"prefix": prefix, "since": since, "until": until},
+                dont_filter=True,
+            )
+
+    def day_range(self) -> tuple[date, date]:
+        """The capture days asked for: --since/--until (Beijing days), by default a year."""
+        until = (self.until - timedelta(days=1)) if self.until else datetime.now(BEIJING)
+        since = self.since or (until - timedelta(days=365 * DEFAULT_YEARS))
+        return since.date(), until.date()
+
+    async def parse_captures(
+        self, response: Response, prefix: str, since: date, until: date
+    ) -> AsyncIterator[scrapy.Request]:
+        """One request per article captured under `prefix` in the range."""
+        try:
+            captures = parse_cdx(response.text, self.history_source)
+        except (ValueError, AttributeError) as error:
+            self.discovery_error(response, f"not a CDX answer: {error}")
+            return
+        if not captures:
+            self.logger.info(
+                "%s: no captures of %s from %s to %s", self.history_source, prefix, since, until
+            )
+            return
+        chosen = choose(captures, self.parser.identify)
+        self.logger.info(
+            "%s: %d captures of %s, %d articles", self.history_source, len(captures), prefix,
+            len(chosen),
+        )  # fmt: skip
+        for ref, capture in chosen:
+            request = await self.discovered(capture.original, None, f"{self.history_source}")
+            if request is not None:
+                yield self.replay_request(request, ref, capture)
+
+    def replay_request(self, request: scrapy.Request, ref: PageRef, capture: Capture) -> Any:
+        """The site spider's article request, sent to the archive's replay instead."""
+        return request.replace(
+            url=replay_url(self.history.wayback_replay, capture),
+            meta={**request.meta, WEB_CAPTURE: capture},
+            dont_filter=True,
+        )
+
+    def _page(
+        self, response: Response, ref: PageRef, source_url: str, rendered: bool = False
+    ) -> FetchedPage:
+        page: FetchedPage = super()._page(response, ref, source_url, rendered)  # type: ignore[misc]
+        capture = response.meta.get(WEB_CAPTURE)
+        if not isinstance(capture, Capture):
+            return page
+        return dataclasses.replace(
+            page,
+            source_url=capture.original,
+            fetched_at=capture.captured_at.astimezone(UTC),
+            fetched_from=capture.provenance(response.url),
+        )

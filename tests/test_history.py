@@ -1,0 +1,160 @@
+"""Filling the past from a web archive: `newsarchive crawl --from wayback`, against a real
+pywb (the CDX server the Wayback Machine's API and Common Crawl's index follow) on 127.0.0.1,
+over a WARC file this test writes from the fixtures at the sites' real URLs.
+
+The captures go through the same parser and archive as crawled pages; the record says where
+the bytes came from and when they were captured; nothing is asked of the news site itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from crawler.history.captures import Capture, choose, parse_cdx
+from crawler.mirror.fixtures import Fixture, iter_fixtures
+from crawler.mirror.server import MirrorServer, fixture_routes
+from crawler.parsers import identify
+from tests.support.commands import newsarchive
+from tests.support.configs import mirror_config, records, summary_line
+from tests.support.pywb import collection, install_pywb, wayback, write_captures
+
+POSTS = [
+    f for f in iter_fixtures(site="futu") if f.read_by_layout and identify(f.url).kind == "post"
+]
+EDITED = POSTS[0]
+GONE_URL = "https://news.futunn.com/post/55509999"
+OLD_URL = "https://news.futunn.com/post/55508888"  # captured before the range asked for
+IN_RANGE = datetime(2024, 3, 5, 2, 0, tzinfo=UTC)
+
+
+def canonical(fixture: Fixture) -> str:
+    return identify(fixture.url).url
+
+
+def captures() -> list[tuple[str, datetime, int, dict[str, str], bytes]]:
+    """Every post fixture captured in March 2024; the first also a day earlier with other
+    text (the newest good capture wins); a deleted page's 404; a post from 2022."""
+    headers = {"Content-Type": "text/html; charset=utf-8", "Server": "nginx"}
+    out = [
+        (canonical(f), IN_RANGE.replace(minute=i), 200, f.headers or headers, f.body)
+        for i, f in enumerate(POSTS)
+    ]
+    older = EDITED.body.replace(b"<h1", b"<h1 data-older='1'", 1).replace(b"</p>", b"!</p>", 1)
+    out.append((canonical(EDITED), IN_RANGE.replace(day=4), 200, headers, older))
+    out.append((GONE_URL, IN_RANGE.replace(day=6), 404, headers, b"<html>404</html>"))
+    out.append((OLD_URL, datetime(2022, 5, 1, tzinfo=UTC), 200, headers, POSTS[1].body))
+    return out
+
+
+@pytest.fixture(scope="module")
+def archive_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """pywb serving collection `web` with the captures: its CDX API and its replay."""
+    root = tmp_path_factory.mktemp("pywb-root")
+    pywb = install_pywb(tmp_path_factory.mktemp("pywb"))
+    warc_file = write_captures(root / "captures.warc.gz", captures())
+    collection(pywb, root, "web", warc_file)
+    with wayback(pywb, root) as base:
+        yield base
+
+
+def history_config(tmp_path: Path, site: MirrorServer, base: str) -> Path:
+    config = mirror_config(tmp_path / "newsarchive.toml", site, tmp_path / "archive")
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(
+            f'\n[history]\nwayback_cdx = "{base}/web/cdx"\nwayback_replay = "{base}/web"\n'
+            "wayback_rate = 50\n"
+        )
+    return config
+
+
+def test_a_year_from_the_wayback_machine_is_archived_once_with_its_provenance(
+    tmp_path: Path, archive_server: str
+) -> None:
+    with MirrorServer(fixture_routes(iter_fixtures())) as site:
+        config = history_config(tmp_path, site, archive_server)
+        args = ["--config", str(config), "crawl", "--from", "wayback", "--site", "futu",
+                "--since", "2024-01-01", "--until", "2024-12-31"]  # fmt: skip
+        first = newsarchive(*args)
+        assert site.requests == []  # not one request to the news site
+    futu = summary_line(first.stdout, "futu")
+    assert futu["discovered"] == len(POSTS) + 1  # the posts and the deleted page, not 2022's
+    assert futu["archived"] == len(POSTS) and futu["fetch_failed"] == 1  # the 404: `gone`
+    assert first.returncode == 1 and "PROBLEM: futu: 1 of" in first.stdout  # above 5%
+    stored = {json.loads(p.read_text())["id"]: json.loads(p.read_text())
+              for p in records(tmp_path, "futu")}  # fmt: skip
+    assert len(stored) == len(POSTS)
+    record = stored[identify(EDITED.url).id]
+    assert record["text"] == EDITED.expected()["article"]["text"]  # the newest capture
+    assert record["fetched_at"] == "2024-03-05T02:00:00+00:00"  # when it was captured
+    assert record["source_url"] == canonical(EDITED)
+    provenance = record["fetched_from"]
+    assert provenance["archive"] == "wayback" and provenance["timestamp"] == "20240305020000"
+    assert provenance["replay_url"] == f"{archive_server}/web/20240305020000id_/{canonical(EDITED)}"
+    assert record["fetched_url"] == provenance["replay_url"]
+    assert record["warc"] is not None  # the capture as served is in the project's WARC
+    verify = newsarchive("--config", str(config), "verify", "--site", "futu")
+    assert verify.returncode == 0, verify.stdout + verify.stderr[-2000:]
+
+    with MirrorServer(fixture_routes(iter_fixtures())) as site:
+        config = history_config(tmp_path, site, archive_server)
+        second = newsarchive(*args)
+        assert site.requests == []
+    again = summary_line(second.stdout, "futu")
+    assert again["archived"] == 0 and again["already_archived"] == len(POSTS)
+    assert len(records(tmp_path, "futu")) == len(POSTS)
+
+
+def test_a_range_with_no_captures_is_said_as_such_not_taken_for_no_news(
+    tmp_path: Path, archive_server: str
+) -> None:
+    with MirrorServer(fixture_routes(iter_fixtures())) as site:
+        config = history_config(tmp_path, site, archive_server)
+        args = ["crawl", "--from", "wayback", "--site", "futu",
+                "--since", "2019-01-01", "--until", "2019-12-31"]  # fmt: skip
+        result = newsarchive("--config", str(config), *args)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert "no captures of news.futunn.com/post/ from 2019-01-01 to 2019-12-31" in result.stderr
+    assert "PROBLEM" not in result.stdout
+
+
+def test_cdx_answers_of_both_services_read_alike_and_one_capture_is_kept_per_article() -> None:
+    wayback_json = json.dumps([
+        ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"],
+        ["com,futunn,news)/post/1", "20240101000000", "https://news.futunn.com/post/1?src=3",
+         "text/html", "200", "AAA", "100"],
+        ["com,futunn,news)/post/1", "20240202000000", "https://news.futunn.com/post/1",
+         "text/html", "302", "BBB", "100"],
+        ["com,futunn,news)/post/2", "20240101000000", "https://news.futunn.com/post/2",
+         "text/html", "-", "CCC", "100"],
+    ])  # fmt: skip
+    pywb_lines = "\n".join(json.dumps(row) for row in [
+        {"urlkey": "x", "timestamp": "20240101000000", "url": "https://news.futunn.com/post/1",
+         "mime": "text/html", "status": "200", "digest": "AAA", "filename": "a.warc.gz",
+         "offset": "10", "length": "99"},
+    ])  # fmt: skip
+    found = parse_cdx(wayback_json, "wayback")
+    assert [(c.original, c.status) for c in found] == [
+        ("https://news.futunn.com/post/1?src=3", 200),
+        ("https://news.futunn.com/post/1", 302),
+        ("https://news.futunn.com/post/2", None),
+    ]
+    (cc,) = parse_cdx(pywb_lines, "commoncrawl", "CC-MAIN-2024-10")
+    assert (cc.filename, cc.offset, cc.length, cc.collection) == (
+        "a.warc.gz",
+        10,
+        99,
+        "CC-MAIN-2024-10",
+    )
+    assert parse_cdx("", "wayback") == [] and parse_cdx("[]", "wayback") == []
+    with pytest.raises(ValueError):
+        parse_cdx("<html>rate limited</html>", "wayback")
+    kept = {ref.id: capture for ref, capture in choose(found, identify)}
+    # post 1: the good capture, though older than its redirect; post 2: its only capture
+    assert kept["1-zh-CN"].timestamp == "20240101000000"
+    assert kept["2-zh-CN"].status is None
+    assert isinstance(kept["1-zh-CN"], Capture)
