@@ -35,6 +35,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.retry_after.RetryAfter": 560,
     "crawler.middlewares.offsite.OffsiteRedirectGuard": 650,
     "crawler.middlewares.capture.WarcCapture": 950,
+    # Next to the download: a Common Crawl record read by byte range becomes the response it
+    # holds before the WARC capture (950) and the spider see it.
+    "crawler.middlewares.web_archive.UnwrapWarcRecord": 955,
     # Frontier workers only (NotConfigured otherwise): the per-site rate shared by all of
     # them, last, so that only the fetch itself waits for its slot.
     "crawler.middlewares.rate_limit.SharedRateLimit": 960,

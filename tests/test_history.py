@@ -12,16 +12,18 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from crawler.history.captures import Capture, choose, parse_cdx
 from crawler.mirror.fixtures import Fixture, iter_fixtures
-from crawler.mirror.server import MirrorServer, fixture_routes
+from crawler.mirror.server import MirrorServer, Route, fixture_routes
 from crawler.parsers import identify
 from tests.support.commands import newsarchive
 from tests.support.configs import mirror_config, records, summary_line
-from tests.support.pywb import collection, install_pywb, wayback, write_captures
+from tests.support.pywb import collection, session_pywb, wayback, write_captures
+from tests.support.warcs import record_at
 
 POSTS = [
     f for f in iter_fixtures(site="futu") if f.read_by_layout and identify(f.url).kind == "post"
@@ -52,14 +54,15 @@ def captures() -> list[tuple[str, datetime, int, dict[str, str], bytes]]:
 
 
 @pytest.fixture(scope="module")
-def archive_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """pywb serving collection `web` with the captures: its CDX API and its replay."""
+def archive_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """pywb serving the captures as collection `web` (a Wayback Machine: CDX API and replay)
+    and as `cc` (a Common Crawl index, whose WARC file the data host serves by range)."""
     root = tmp_path_factory.mktemp("pywb-root")
-    pywb = install_pywb(tmp_path_factory.mktemp("pywb"))
-    warc_file = write_captures(root / "captures.warc.gz", captures())
-    collection(pywb, root, "web", warc_file)
+    pywb = session_pywb(tmp_path_factory)
+    collection(pywb, root, "web", write_captures(root / "captures.warc.gz", captures()))
+    collection(pywb, root, "cc", write_captures(root / "cc-captures.warc.gz", captures()))
     with wayback(pywb, root) as base:
-        yield base
+        yield base, root
 
 
 def history_config(tmp_path: Path, site: MirrorServer, base: str) -> Path:
@@ -73,10 +76,11 @@ def history_config(tmp_path: Path, site: MirrorServer, base: str) -> Path:
 
 
 def test_a_year_from_the_wayback_machine_is_archived_once_with_its_provenance(
-    tmp_path: Path, archive_server: str
+    tmp_path: Path, archive_server: tuple[str, Path]
 ) -> None:
+    base = archive_server[0]
     with MirrorServer(fixture_routes(iter_fixtures())) as site:
-        config = history_config(tmp_path, site, archive_server)
+        config = history_config(tmp_path, site, base)
         args = ["--config", str(config), "crawl", "--from", "wayback", "--site", "futu",
                 "--since", "2024-01-01", "--until", "2024-12-31"]  # fmt: skip
         first = newsarchive(*args)
@@ -94,14 +98,14 @@ def test_a_year_from_the_wayback_machine_is_archived_once_with_its_provenance(
     assert record["source_url"] == canonical(EDITED)
     provenance = record["fetched_from"]
     assert provenance["archive"] == "wayback" and provenance["timestamp"] == "20240305020000"
-    assert provenance["replay_url"] == f"{archive_server}/web/20240305020000id_/{canonical(EDITED)}"
+    assert provenance["replay_url"] == f"{base}/web/20240305020000id_/{canonical(EDITED)}"
     assert record["fetched_url"] == provenance["replay_url"]
     assert record["warc"] is not None  # the capture as served is in the project's WARC
     verify = newsarchive("--config", str(config), "verify", "--site", "futu")
     assert verify.returncode == 0, verify.stdout + verify.stderr[-2000:]
 
     with MirrorServer(fixture_routes(iter_fixtures())) as site:
-        config = history_config(tmp_path, site, archive_server)
+        config = history_config(tmp_path, site, base)
         second = newsarchive(*args)
         assert site.requests == []
     again = summary_line(second.stdout, "futu")
@@ -110,10 +114,11 @@ def test_a_year_from_the_wayback_machine_is_archived_once_with_its_provenance(
 
 
 def test_a_range_with_no_captures_is_said_as_such_not_taken_for_no_news(
-    tmp_path: Path, archive_server: str
+    tmp_path: Path, archive_server: tuple[str, Path]
 ) -> None:
+    base = archive_server[0]
     with MirrorServer(fixture_routes(iter_fixtures())) as site:
-        config = history_config(tmp_path, site, archive_server)
+        config = history_config(tmp_path, site, base)
         args = ["crawl", "--from", "wayback", "--site", "futu",
                 "--since", "2019-01-01", "--until", "2019-12-31"]  # fmt: skip
         result = newsarchive("--config", str(config), *args)
@@ -158,3 +163,70 @@ def test_cdx_answers_of_both_services_read_alike_and_one_capture_is_kept_per_art
     assert kept["1-zh-CN"].timestamp == "20240101000000"
     assert kept["2-zh-CN"].status is None
     assert isinstance(kept["1-zh-CN"], Capture)
+
+
+def ranged_file(folder: Path) -> Any:
+    """Common Crawl's data host: files by path, answering byte ranges with 206."""
+
+    routes: dict[str, Any] = {}
+    for path in folder.iterdir():
+        data = path.read_bytes()
+
+        def serve(_q: dict[str, list[str]], headers: dict[str, str], _b: bytes,
+                  data: bytes = data) -> Route:  # fmt: skip
+            start, _, end = headers.get("range", "bytes=0-").removeprefix("bytes=").partition("-")
+            first, last = int(start), int(end or len(data) - 1)
+            return Route(206, {"Content-Type": "application/octet-stream",
+                               "Content-Range": f"bytes {first}-{last}/{len(data)}"},
+                         data[first:last + 1])  # fmt: skip
+
+        routes[f"/data/{path.name}"] = serve
+    return routes
+
+
+def test_a_month_from_common_crawl_is_read_by_byte_range_from_the_crawl_that_covers_it(
+    tmp_path: Path, archive_server: tuple[str, Path]
+) -> None:
+    base, root = archive_server
+    crawls = [
+        {"id": "CC-MAIN-2024-10", "name": "March 2024 Index", "cdx-api": f"{base}/cc/cdx",
+         "from": "2024-02-20T00:00:00Z", "to": "2024-03-10T00:00:00Z"},
+        {"id": "CC-MAIN-2023-06", "name": "February 2023 Index",
+         "cdx-api": f"{base}/not-asked/cdx"},
+    ]  # fmt: skip
+    handlers = ranged_file(root / "collections" / "cc" / "archive")
+    handlers["/collinfo.json"] = lambda *_: Route(
+        200, {"Content-Type": "application/json"}, json.dumps(crawls).encode()
+    )
+    with (
+        MirrorServer(fixture_routes([]), handlers=handlers) as data,
+        MirrorServer(fixture_routes(iter_fixtures())) as site,
+    ):
+        config = mirror_config(tmp_path / "newsarchive.toml", site, tmp_path / "archive")
+        with config.open("a", encoding="utf-8") as handle:
+            handle.write(
+                f'\n[history]\ncommoncrawl_index = "{data.url}/collinfo.json"\n'
+                f'commoncrawl_data = "{data.url}/data"\ncommoncrawl_rate = 50\n'
+            )
+        args = ["crawl", "--from", "commoncrawl", "--site", "futu",
+                "--since", "2024-03-01", "--until", "2024-03-31"]  # fmt: skip
+        result = newsarchive("--config", str(config), *args)
+        assert site.requests == []
+        ranges = [h.get("range") for p, h, _ in data.request_log if p.startswith("/data/")]
+    futu = summary_line(result.stdout, "futu")
+    assert futu["archived"] == len(POSTS), result.stdout + result.stderr[-3000:]
+    assert all(r and r.startswith("bytes=") for r in ranges) and len(ranges) == len(POSTS) + 1
+    assert "commoncrawl: 1 crawls cover 2024-03-01 to 2024-03-31: CC-MAIN-2024-10" in result.stderr
+    record = next(json.loads(p.read_text()) for p in records(tmp_path, "futu")
+                  if json.loads(p.read_text())["id"] == identify(EDITED.url).id)  # fmt: skip
+    provenance = record["fetched_from"]
+    assert provenance["archive"] == "commoncrawl" and provenance["collection"] == "CC-MAIN-2024-10"
+    assert provenance["filename"] == "cc-captures.warc.gz" and provenance["length"] > 0
+    assert record["fetched_url"] == f"{data.url}/data/cc-captures.warc.gz"
+    assert record["fetched_at"] == "2024-03-05T02:00:00+00:00"
+    assert record["text"] == EDITED.expected()["article"]["text"]
+    # the project's WARC keeps the capture as the site served it, at the page's own URL
+    warc = record["warc"]
+    kept = record_at(tmp_path / "archive", warc["key"], warc["offset"], warc["length"])
+    assert kept.rec_type == "response" and kept.body == EDITED.body
+    assert kept.rec_headers.get_header("WARC-Target-URI") == canonical(EDITED)

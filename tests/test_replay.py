@@ -20,7 +20,7 @@ import pytest
 from crawler.mirror.fixtures import iter_fixtures
 from crawler.mirror.server import MirrorServer, fixture_routes
 from tests.support.commands import newsarchive
-from tests.support.pywb import install_pywb, manager, wayback
+from tests.support.pywb import manager, session_pywb, wayback
 from tests.test_revisits import TENCENT, revisit_config, run
 
 
@@ -34,7 +34,7 @@ def site() -> Iterator[MirrorServer]:
 @pytest.fixture(scope="session")
 def pywb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin folder of a virtualenv with pywb (its own: see requirements-pywb.txt)."""
-    return install_pywb(tmp_path_factory.mktemp("pywb"))
+    return session_pywb(tmp_path_factory)
 
 
 def fetch(url: str) -> tuple[int, str]:

@@ -97,8 +97,6 @@ def crawl_history(args: argparse.Namespace, config: Config, spider_args: dict[st
     capture each, fetched from the web archive and archived like crawled pages."""
     if args.url or args.urls_file or args.revisit_only or args.full:
         raise UsageError("--from takes --site, --since and --until only (no URLs, --full)")
-    if args.source != "wayback":
-        raise UsageError(f"--from {args.source}: not available yet; use --from wayback")
     request = RunRequest(
         {site: None for site in (args.site or SITE_NAMES)},
         kind="history",

@@ -11,6 +11,7 @@ news site), and what the page says about itself: `fetched_at` is the capture's t
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from scrapy.http import Response
 from scrapy.utils.asyncio import run_in_thread
 
 from crawler.history.captures import Capture, cdx_query, choose, parse_cdx, replay_url
+from crawler.history.commoncrawl import crawls_in_range
 from crawler.history.options import HistoryOptions
 from crawler.items import BEIJING, FetchedPage
 from crawler.parsers.base import PageRef
@@ -65,14 +67,58 @@ class HistoryCrawl:
             if host and host not in self.allowed_domains:
                 self.allowed_domains.append(host)
         since, until = self.day_range()
-        for prefix in SITES[self.site].archive_prefixes:
+        if self.history_source == "commoncrawl":
             yield scrapy.Request(
-                cdx_query(self.history.wayback_cdx, prefix, since, until),
-                callback=self.parse_captures,
+                self.history.commoncrawl_index,
+                callback=self.parse_collinfo,
                 errback=self.listing_failed,
-                cb_kwargs={"prefix": prefix, "since": since, "until": until},
+                cb_kwargs={"since": since, "until": until},
                 dont_filter=True,
             )
+            return
+        for request in self.cdx_requests(self.history.wayback_cdx, since, until, None):
+            yield request
+
+    def cdx_requests(
+        self, endpoint: str, since: date, until: date, collection: str | None
+    ) -> list[scrapy.Request]:
+        """One CDX query per URL form of the site. Common Crawl's index answers 404 for
+        "nothing here": that is no captures, not a failure."""
+        requests = []
+        for prefix in SITES[self.site].archive_prefixes:
+            asked = {"prefix": prefix, "since": since, "until": until, "collection": collection}
+            requests.append(
+                scrapy.Request(
+                    cdx_query(endpoint, prefix, since, until),
+                    callback=self.parse_captures,
+                    errback=self.listing_failed,
+                    cb_kwargs=asked,
+                    meta={"handle_httpstatus_list": [404]},
+                    dont_filter=True,
+                )
+            )
+        return requests
+
+    def parse_collinfo(self, response: Response, since: date, until: date) -> list[Any]:
+        """Common Crawl's list of crawls: the index of each crawl that covers the range."""
+        try:
+            crawls = crawls_in_range(json.loads(response.text), since, until)
+        except (ValueError, AttributeError) as error:
+            self.discovery_error(response, f"not Common Crawl's collinfo.json: {error}")
+            return []
+        if not crawls:
+            self.logger.info("commoncrawl: no crawl covers %s to %s", since, until)
+            return []
+        self.logger.info(
+            "commoncrawl: %d crawls cover %s to %s: %s", len(crawls), since, until,
+            ", ".join(crawl.id for crawl in crawls),
+        )  # fmt: skip
+        for crawl in crawls:
+            host = urlsplit(crawl.cdx_api).hostname or ""
+            if host and host not in self.allowed_domains:
+                self.allowed_domains.append(host)
+        return [r for crawl in crawls for r in self.cdx_requests(crawl.cdx_api, since, until,
+                                                                  crawl.id)]  # fmt: skip
 
     def day_range(self) -> tuple[date, date]:
         """The capture days asked for: --since/--until (Beijing days), by default a year."""
@@ -81,17 +127,28 @@ class HistoryCrawl:
         return since.date(), until.date()
 
     async def parse_captures(
-        self, response: Response, prefix: str, since: date, until: date
+        self,
+        response: Response,
+        prefix: str,
+        since: date,
+        until: date,
+        collection: str | None = None,
     ) -> AsyncIterator[scrapy.Request]:
         """One request per article captured under `prefix` in the range."""
+        where = f"{prefix} in {collection}" if collection else prefix
+        if response.status == 404:  # Common Crawl's index: nothing under this prefix
+            self.logger.info(
+                "%s: no captures of %s from %s to %s", self.history_source, where, since, until
+            )
+            return
         try:
-            captures = parse_cdx(response.text, self.history_source)
+            captures = parse_cdx(response.text, self.history_source, collection)
         except (ValueError, AttributeError) as error:
             self.discovery_error(response, f"not a CDX answer: {error}")
             return
         if not captures:
             self.logger.info(
-                "%s: no captures of %s from %s to %s", self.history_source, prefix, since, until
+                "%s: no captures of %s from %s to %s", self.history_source, where, since, until
             )
             return
         chosen = choose(captures, self.parser.identify)
@@ -105,11 +162,20 @@ class HistoryCrawl:
                 yield self.replay_request(request, ref, capture)
 
     def replay_request(self, request: scrapy.Request, ref: PageRef, capture: Capture) -> Any:
-        """The site spider's article request, sent to the archive's replay instead."""
+        """The site spider's article request, sent to the archive instead: the Wayback
+        replay of the capture, or Common Crawl's WARC record by byte range (unwrapped into
+        the response it holds by crawler/middlewares/web_archive.py)."""
+        meta = {**request.meta, WEB_CAPTURE: capture}
+        if capture.source == "commoncrawl" and capture.filename and capture.offset is not None:
+            end = capture.offset + (capture.length or 1) - 1
+            return request.replace(
+                url=f"{self.history.commoncrawl_data.rstrip('/')}/{capture.filename}",
+                headers={"Range": f"bytes={capture.offset}-{end}"},
+                meta=meta,
+                dont_filter=True,
+            )
         return request.replace(
-            url=replay_url(self.history.wayback_replay, capture),
-            meta={**request.meta, WEB_CAPTURE: capture},
-            dont_filter=True,
+            url=replay_url(self.history.wayback_replay, capture), meta=meta, dont_filter=True
         )
 
     def _page(
@@ -119,8 +185,12 @@ class HistoryCrawl:
         capture = response.meta.get(WEB_CAPTURE)
         if not isinstance(capture, Capture):
             return page
+        fetched_url = page.fetched_url
+        if capture.source == "commoncrawl" and response.request is not None:
+            fetched_url = response.request.url  # the data file the record was read from
         return dataclasses.replace(
             page,
+            fetched_url=fetched_url,
             source_url=capture.original,
             fetched_at=capture.captured_at.astimezone(UTC),
             fetched_from=capture.provenance(response.url),

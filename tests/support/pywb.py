@@ -4,6 +4,8 @@ follow) on 127.0.0.1, over WARC files a test writes, in a virtualenv of its own
 
 from __future__ import annotations
 
+import fcntl
+import os
 import subprocess
 import sys
 import time
@@ -15,6 +17,7 @@ from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -35,6 +38,20 @@ def install_pywb(folder: Path) -> Path:
     )  # fmt: skip
     assert installed.returncode == 0, installed.stderr[-3000:]
     return venv / "bin"
+
+
+def session_pywb(factory: pytest.TempPathFactory) -> Path:
+    """One pywb virtualenv for the whole test session, shared by the xdist workers (their
+    temporary folders have one parent per session): installed once, under a lock."""
+    base = factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "pywb-shared"
+    folder.mkdir(exist_ok=True)
+    with (shared / "pywb-shared.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "venv" / "bin" / "wayback").exists():
+            install_pywb(folder)
+    return folder / "venv" / "bin"
 
 
 @contextmanager
