@@ -75,6 +75,9 @@ URL_PATTERNS = (
     ),
 )
 WINDOW_DATA = re.compile(r"window\.DATA\s*=\s*")
+# The mobile renderer (view.inews.qq.com, 2023): `window.initData = {...}`, the article under
+# `content`, its body HTML at `content.content.text` (or `content.text`).
+INIT_DATA = re.compile(r"window\.initData\s*=\s*")
 _JSON = json.JSONDecoder()
 IMG_PLACEHOLDER = re.compile(r"<!--(IMG_\d+)-->")
 
@@ -176,7 +179,7 @@ class TencentParser:
         _, page = decode_page(body, headers)
         if is_mojibake(page):
             raise ParseError(url, "encoding", "no candidate charset decodes the page cleanly")
-        data = find_window_data(page)
+        data = find_window_data(page) or mobile_data(page)
         if not data and len(body) < INTERSTITIAL_MAX_BYTES:
             moved = INTERSTITIAL.search(page)
             if moved:
@@ -264,13 +267,13 @@ def _canonical(ident: str, groups: Mapping[str, str | None]) -> str:
     return f"https://news.qq.com/rain/a/{ident}"
 
 
-def find_window_data(page: str) -> dict[str, Any]:
+def find_window_data(page: str, assignment: re.Pattern[str] = WINDOW_DATA) -> dict[str, Any]:
     """The `window.DATA` object, decoded from its first `{` with a real JSON decoder.
 
     Tolerates pretty-printed multi-line JSON, a missing trailing `;`, and an earlier broken
     assignment (a failed decode moves on to the next `window.DATA =`). Empty dict when absent.
     """
-    for match in WINDOW_DATA.finditer(page):
+    for match in assignment.finditer(page):
         start = page.find("{", match.end(), match.end() + 16)
         if start < 0:
             continue
@@ -281,6 +284,26 @@ def find_window_data(page: str) -> dict[str, Any]:
         if isinstance(value, dict):
             return value
     return {}
+
+
+def mobile_data(page: str) -> dict[str, Any]:
+    """The mobile renderer's `window.initData`, in the shape of `window.DATA` (title, media,
+    pubtime, originContent.text), so one code path reads both; empty dict when absent."""
+    init = find_window_data(page, INIT_DATA)
+    content = init.get("content")
+    if not isinstance(content, dict):
+        return {}
+    inner = content.get("content")
+    text = inner.get("text") if isinstance(inner, dict) else content.get("text")
+    shaped = {
+        "title": content.get("title") or init.get("title"),
+        "media": content.get("media") or content.get("source") or content.get("chlname"),
+        "pubtime": content.get("pubtime") or content.get("time"),
+        "desc": content.get("abstract") or content.get("desc"),
+        "articletype": content.get("articletype"),
+        "originContent": {"text": text} if isinstance(text, str) else None,
+    }
+    return {key: value for key, value in shaped.items() if value not in (None, "")}
 
 
 def _reject_non_articles(url: str, ref: PageRef, data: Mapping[str, Any]) -> None:

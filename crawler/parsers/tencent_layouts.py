@@ -116,6 +116,20 @@ LAYOUTS = (
         editor=EDITOR,
         noise=BODY_NOISE,
     ),
+    # The mobile renderer of view.inews.qq.com/a/<id> (seen 2023): the article lives in
+    # `window.initData` (read as window.DATA is); the DOM is the app's shell.
+    Layout(
+        name="view-inews-2023",
+        served=(date(2023, 1, 1), None),
+        markers=("window.initData",),
+        body=selectors(".content-box", "#article-content"),
+        title=selectors(".title", "h1", "title"),
+        media=selectors(".media-name", ".author-name"),
+        pubtime=selectors(".time", "meta[name='pubdate']@content"),
+        summary=selectors("meta[name='description']@content"),
+        editor=EDITOR,
+        noise=BODY_NOISE.plus(".open-app", ".download-bar", ".related", ".comment"),
+    ),
 )
 LEGACY_LAYOUTS = tuple(layout for layout in LAYOUTS if layout.legacy_url)
 # No marker at all (a page between eras, or one we have not met): every layout's selectors.
