@@ -163,8 +163,9 @@ class RequestPlanning(scrapy.Spider):
         if sources and not any(source.reaches(since, now) for source in sources):
             reach = "; ".join(f"{s.name}: {s.covers}" for s in sources)
             self.logger.warning(
-                "%s: no discovery source reaches back to %s (%s); older articles need a URL "
-                "list (crawl --urls-file)", self.site, since.date(), reach,
+                "%s: no discovery source reaches back to %s (%s); older articles: crawl "
+                "--from wayback (or commoncrawl), or a URL list (--urls-file)",
+                self.site, since.date(), reach,
             )  # fmt: skip
             self.crawler.stats.set_value(Stat.BEYOND_REACH, 1)
 
