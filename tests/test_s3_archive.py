@@ -61,7 +61,7 @@ def test_crawl_into_bucket_reads_back_byte_identical_and_recrawl_writes_nothing(
     assert first.returncode == 0, first.stdout + first.stderr[-3000:]
     keys = bucket_keys(weed, bucket)
     records = [k for k in keys if k.startswith("news/articles/")]
-    assert len(records) == len(ARTICLES) == 22
+    assert len(records) == len(ARTICLES) == 23
 
     client = weed.client()
     for fixture in ARTICLES:

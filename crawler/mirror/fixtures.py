@@ -37,6 +37,9 @@ class Fixture:
     # What the site does to this page between two demo runs (meta.json demo_change): an edit
     # {"edit": [old, new]} or a removal {"delete": true}, for the demo's revisits to find.
     demo_change: dict[str, Any] | None = None
+    # False: a page of an era the site's listings no longer hold (meta.json "listed"); the
+    # mirror serves it at its URL but lists it nowhere.
+    listed: bool = True
 
     @property
     def name(self) -> str:
@@ -76,6 +79,7 @@ def load_fixture(path: Path) -> Fixture:
         else None,
         demo_note=meta.get("demo_note"),
         demo_change=meta.get("demo_change"),
+        listed=bool(meta.get("listed", True)),
     )
 
 

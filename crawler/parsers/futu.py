@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 from lxml.etree import _Element
@@ -25,6 +26,7 @@ from crawler.parsers.base import PageRef, first, parse_document, select_text, se
 from crawler.parsers.blocks import Noise, remove, text_blocks
 from crawler.parsers.dates import parse_local_time
 from crawler.parsers.errors import BlockedByChallenge, LayoutChanged, ParseError, Removed
+from crawler.parsers.layouts import Layout, by_marker, merged
 from crawler.parsers.text import (
     Boilerplate,
     compile_all,
@@ -69,7 +71,48 @@ LANG_BY_QUERY = {"zh-cn": "zh-CN", "zh-hk": "zh-HK", "en-us": "en", "en": "en"}
 # moomoo is Futu's international brand: its news pages are English unless a prefix says otherwise.
 DEFAULT_LANG_BY_HOST = {"www.moomoo.com/news": "en", "news.moomoo.com": "en"}
 
-CONTAINERS = selectors(".origin_content", "#newsDetail #content")
+TITLE = selectors(
+    "#newsDetail h1.title", "h1.title", "h1", "meta[property='og:title']@content", "title"
+)
+PUBLISHED_ELSEWHERE = selectors(".futu-news-time-stamp")
+# Futu's article layouts, newest first (crawler/parsers/layouts.py): the record's `parser`
+# names the one that read the page. The 2023 and current pages share `#newsDetail`; the
+# current ones mark their body `.origin_content`. Dates from ../shared/research/futu.md.
+LAYOUTS = (
+    Layout(
+        name="origin-content-2022",
+        served=(date(2022, 1, 1), None),
+        markers=("origin_content",),
+        body=selectors(".origin_content"),
+        title=TITLE,
+        media=(),
+        pubtime=PUBLISHED_ELSEWHERE,
+        summary=(),
+    ),
+    Layout(
+        name="news-detail-2023",
+        served=(date(2023, 1, 1), date(2023, 12, 31)),
+        markers=('id="newsDetail"',),
+        body=selectors("#newsDetail #content"),
+        title=TITLE,
+        media=(),
+        pubtime=PUBLISHED_ELSEWHERE,
+        summary=(),
+    ),
+    # 2020: body `div.newsDetailBox div.main div.inner`, time `div.timeBar` (YYYY/MM/DD HH:mm).
+    Layout(
+        name="news-detail-box-2020",
+        served=(date(2020, 1, 1), date(2022, 12, 31)),
+        markers=("newsDetailBox",),
+        body=selectors(".newsDetailBox .main .inner"),
+        title=selectors(".newsDetailBox h1", "h1", "meta[property='og:title']@content", "title"),
+        media=(),
+        pubtime=selectors(".newsDetailBox .timeBar", ".timeBar"),
+        summary=(),
+    ),
+)
+UNKNOWN_LAYOUT = merged(LAYOUTS, title=TITLE)
+CONTAINERS = UNKNOWN_LAYOUT.body  # every layout's body: what a rendered page waits for
 # What Futu shows in place of an article that was deleted (simplified, traditional, English):
 # the page keeps the site chrome and a "back to home" link, and no article container.
 REMOVED_NOTICES = (
@@ -91,16 +134,12 @@ NOISE = Noise(
     ".translate-tip",
     ".risk-disclaimer",
 )
-TITLE = selectors(
-    "#newsDetail h1.title", "h1.title", "h1", "meta[property='og:title']@content", "title"
-)
 ORIGINAL_TITLE = selectors(".origin-title")  # one walk: it is on few pages
 INFO_BAR = selectors(".info-bar")
 OUTLET = selectors("a.source", ".source", "a")  # inside the info bar
 PUBLISHED = selectors(
     ".publicTime",
 )  # inside the info bar
-PUBLISHED_ELSEWHERE = selectors(".futu-news-time-stamp")
 TITLE_SUFFIX = re.compile(
     r"\s*[-|_–]\s*(?:富途牛牛|富途资讯|富途資訊|Futubull|Futu News|moomoo|Moomoo)\s*$"
 )
@@ -226,7 +265,8 @@ class FutuParser:
         if is_mojibake(page):
             raise ParseError(url, "encoding", "no candidate charset decodes the page cleanly")
         root = parse_document(page)
-        container = first(root, CONTAINERS)
+        layout = by_marker(LAYOUTS, page, UNKNOWN_LAYOUT)
+        container = first(root, layout.body)
         if container is None:
             if _looks_like_challenge(root):
                 raise BlockedByChallenge(url, "Futu answered with a JavaScript challenge page")
@@ -235,17 +275,17 @@ class FutuParser:
             raise LayoutChanged(
                 url,
                 "no article container (.origin_content): layout changed?",
-                layout=self.name,
+                layout=f"{self.name}/{layout.name}",
             )
 
         # The info bar holds both the outlet and the time: found once, searched twice.
         info = first(root, INFO_BAR)
-        title = select_text(root, TITLE)
+        title = select_text(root, layout.title)
         if not title:
             raise ParseError(url, "title")
         title = TITLE_SUFFIX.sub("", title)
         shown_time = (select_text(info, PUBLISHED) if info is not None else None) or select_text(
-            root, PUBLISHED_ELSEWHERE
+            root, layout.pubtime
         )
         if not shown_time:
             raise ParseError(url, "published", "no publication time on the page")
@@ -270,7 +310,7 @@ class FutuParser:
             raise LayoutChanged(
                 url,
                 f"under {shortest} characters of text in the container: layout changed?",
-                layout=self.name,
+                layout=f"{self.name}/{layout.name}",
             )
 
         # A whole-tree walk, for a class only translated pages carry: asked only of them.
@@ -291,7 +331,7 @@ class FutuParser:
             author=_clean(author),
             editor=editor,
             tickers=tickers,
-            parser=self.name,
+            parser=f"{self.name}/{layout.name}",
             parser_version=self.version,
             extra={"kind": ref.kind},
         )
