@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -125,9 +126,20 @@ class StoredWarcs:
     pending: int
 
 
+# The crawlers of one run close in threads of one process and each stores the closed files:
+# two conditional PUTs of the same key in flight at once can both fail (S3 servers answer 409
+# ConditionalRequestConflict), which left a stored file counted as pending. One at a time.
+_STORING = threading.Lock()
+
+
 def store_ready(store: ArchiveStore, spool_dir: str | Path) -> StoredWarcs:
     """Store every closed WARC file create-only, its CDXJ index beside it, then delete it
     locally. Stops at the first storage error: the rest wait for the next run or `flush`."""
+    with _STORING:
+        return _store_ready(store, spool_dir)
+
+
+def _store_ready(store: ArchiveStore, spool_dir: str | Path) -> StoredWarcs:
     waiting = ready_files(spool_dir)
     stored = 0
     for path in waiting:
