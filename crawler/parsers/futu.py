@@ -77,7 +77,7 @@ TITLE = selectors(
 PUBLISHED_ELSEWHERE = selectors(".futu-news-time-stamp")
 # Futu's article layouts, newest first (crawler/parsers/layouts.py): the record's `parser`
 # names the one that read the page. The 2023 and current pages share `#newsDetail`; the
-# current ones mark their body `.origin_content`. Dates from ../shared/research/futu.md.
+# current ones mark their body `.origin_content`. Dates: as public scrapers saw them.
 LAYOUTS = (
     Layout(
         name="origin-content-2022",
