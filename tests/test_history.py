@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from subprocess import CompletedProcess
 from typing import Any
 
 import pytest
@@ -75,16 +76,22 @@ def history_config(tmp_path: Path, site: MirrorServer, base: str) -> Path:
     return config
 
 
+def from_wayback(tmp_path: Path, base: str, since: str, until: str) -> CompletedProcess[str]:
+    """`crawl --from wayback --site futu` over the range, with the news site's mirror up and
+    counting: not one request may reach it."""
+    with MirrorServer(fixture_routes(iter_fixtures())) as site:
+        config = history_config(tmp_path, site, base)
+        result = newsarchive("--config", str(config), "crawl", "--from", "wayback",
+                             "--site", "futu", "--since", since, "--until", until)  # fmt: skip
+        assert site.requests == []  # not one request to the news site
+    return result
+
+
 def test_a_year_from_the_wayback_machine_is_archived_once_with_its_provenance(
     tmp_path: Path, archive_server: tuple[str, Path]
 ) -> None:
     base = archive_server[0]
-    with MirrorServer(fixture_routes(iter_fixtures())) as site:
-        config = history_config(tmp_path, site, base)
-        args = ["--config", str(config), "crawl", "--from", "wayback", "--site", "futu",
-                "--since", "2024-01-01", "--until", "2024-12-31"]  # fmt: skip
-        first = newsarchive(*args)
-        assert site.requests == []  # not one request to the news site
+    first = from_wayback(tmp_path, base, "2024-01-01", "2024-12-31")
     futu = summary_line(first.stdout, "futu")
     assert futu["discovered"] == len(POSTS) + 1  # the posts and the deleted page, not 2022's
     assert futu["archived"] == len(POSTS) and futu["fetch_failed"] == 1  # the 404: `gone`
@@ -101,13 +108,11 @@ def test_a_year_from_the_wayback_machine_is_archived_once_with_its_provenance(
     assert provenance["replay_url"] == f"{base}/web/20240305020000id_/{canonical(EDITED)}"
     assert record["fetched_url"] == provenance["replay_url"]
     assert record["warc"] is not None  # the capture as served is in the project's WARC
+    config = tmp_path / "newsarchive.toml"
     verify = newsarchive("--config", str(config), "verify", "--site", "futu")
     assert verify.returncode == 0, verify.stdout + verify.stderr[-2000:]
 
-    with MirrorServer(fixture_routes(iter_fixtures())) as site:
-        config = history_config(tmp_path, site, base)
-        second = newsarchive(*args)
-        assert site.requests == []
+    second = from_wayback(tmp_path, base, "2024-01-01", "2024-12-31")
     again = summary_line(second.stdout, "futu")
     assert again["archived"] == 0 and again["already_archived"] == len(POSTS)
     assert len(records(tmp_path, "futu")) == len(POSTS)
@@ -116,12 +121,7 @@ def test_a_year_from_the_wayback_machine_is_archived_once_with_its_provenance(
 def test_a_range_with_no_captures_is_said_as_such_not_taken_for_no_news(
     tmp_path: Path, archive_server: tuple[str, Path]
 ) -> None:
-    base = archive_server[0]
-    with MirrorServer(fixture_routes(iter_fixtures())) as site:
-        config = history_config(tmp_path, site, base)
-        args = ["crawl", "--from", "wayback", "--site", "futu",
-                "--since", "2019-01-01", "--until", "2019-12-31"]  # fmt: skip
-        result = newsarchive("--config", str(config), *args)
+    result = from_wayback(tmp_path, archive_server[0], "2019-01-01", "2019-12-31")
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     assert "no captures of news.futunn.com/post/ from 2019-01-01 to 2019-12-31" in result.stderr
     assert "PROBLEM" not in result.stdout
