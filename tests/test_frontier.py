@@ -24,7 +24,7 @@ from crawler.mirror.server import MirrorServer
 from crawler.parsers import identify
 from pipelines.state import ArchiveState
 from pipelines.store import LocalStore
-from tests.support.commands import newsarchive, start_newsarchive
+from tests.support.commands import finish, newsarchive, start_newsarchive
 from tests.support.configs import sites_toml
 from tests.support.redisserver import PASSWORD, RedisServer
 from tests.support.s3server import WeedMini, bucket_keys, free_ports
@@ -119,25 +119,6 @@ def start_workers(config: Path, server: RedisServer, count: int, *args: str,
         start_newsarchive("--config", str(config), "worker", *args, env=redis_env(server, env))
         for _ in range(count)
     ]
-
-
-def finish(
-    workers: list[subprocess.Popen[str]], timeout: float = 150, expect: int = 0
-) -> list[str]:
-    """Each worker's output once it exited `expect` (all are stopped whatever happens)."""
-    outputs = []
-    try:
-        for worker in workers:
-            out, err = worker.communicate(timeout=timeout)
-            outputs.append(out + err)
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.communicate(timeout=30)
-    for worker, output in zip(workers, outputs, strict=True):
-        assert worker.returncode == expect, output[-3000:]
-    return outputs
 
 
 def wait_for_archived(config: Path, server: RedisServer, count: int) -> int:

@@ -21,9 +21,12 @@ from crawler.history.captures import Capture, choose, parse_cdx
 from crawler.mirror.fixtures import Fixture, iter_fixtures
 from crawler.mirror.server import MirrorServer, Route, fixture_routes
 from crawler.parsers import identify
-from tests.support.commands import newsarchive
+from pipelines.state import ArchiveState
+from pipelines.store import LocalStore
+from tests.support.commands import finish, newsarchive, start_newsarchive
 from tests.support.configs import mirror_config, records, summary_line
 from tests.support.pywb import collection, session_pywb, wayback, write_captures
+from tests.support.redisserver import RedisServer
 from tests.support.warcs import record_at
 
 POSTS = [
@@ -230,3 +233,65 @@ def test_a_month_from_common_crawl_is_read_by_byte_range_from_the_crawl_that_cov
     kept = record_at(tmp_path / "archive", warc["key"], warc["offset"], warc["length"])
     assert kept.rec_type == "response" and kept.body == EDITED.body
     assert kept.rec_headers.get_header("WARC-Target-URI") == canonical(EDITED)
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+def test_backfill_from_the_wayback_machine_queues_each_capture_and_two_workers_archive_it_once(
+    tmp_path: Path, archive_server: tuple[str, Path], redis_server: RedisServer
+) -> None:
+    base = archive_server[0]
+    env = {"NEWSARCHIVE_REDIS": redis_server.url}
+    redis_server.client().flushall()
+    with MirrorServer(fixture_routes(iter_fixtures())) as site:
+        config = str(history_config(tmp_path, site, base))
+        span = ["--site", "futu", "--since", "2024-01-01", "--until", "2024-12-31"]
+        seeded = newsarchive("--config", config, "backfill", "--from", "wayback", *span, env=env)
+        assert seeded.returncode == 0, seeded.stdout + seeded.stderr[-3000:]
+        assert seeded.stdout.splitlines()[-1] == (
+            f"queued {len(POSTS) + 1}, already archived 0, already queued 0"
+        )
+        # each entry carries the capture its worker fetches: the newest good one per article
+        queued = [
+            json.loads(e)
+            for e in redis_server.client().lrange("newsarchive:futu:start_urls", 0, -1)
+        ]
+        by_id = {e["id"]: e["capture"] for e in queued}
+        assert by_id[identify(EDITED.url).id]["timestamp"] == "20240305020000"
+        assert by_id[identify(GONE_URL).id]["status"] == 404
+        assert identify(OLD_URL).id not in by_id  # captured in 2022, outside the range
+        workers = [
+            start_newsarchive("--config", config, "worker", "--site", "futu", "--idle-exit", "2",
+                              env=env)
+            for _ in range(2)
+        ]  # fmt: skip
+        outputs = finish(workers, expect=None)
+        assert site.requests == []  # not one request to the news site
+    # the worker that met the deleted page says so (1 of its pages failed); the other is fine
+    assert sorted(w.returncode for w in workers) == [0, 1], outputs
+    assert all("Traceback" not in output for output in outputs)
+    stored = [json.loads(p.read_text()) for p in records(tmp_path, "futu")]
+    assert sorted(r["id"] for r in stored) == sorted(identify(f.url).id for f in POSTS)
+    edited = next(r for r in stored if r["id"] == identify(EDITED.url).id)
+    assert edited["text"] == EDITED.expected()["article"]["text"]
+    assert edited["fetched_at"] == "2024-03-05T02:00:00+00:00"
+    assert (
+        edited["fetched_from"]["replay_url"] == f"{base}/web/20240305020000id_/{canonical(EDITED)}"
+    )
+    state = ArchiveState(LocalStore(tmp_path / "archive"), tmp_path / "spool")
+    parsed = [line["id"] for line in state.outcomes("futu") if line["outcome"] == "parsed"]
+    assert sorted(parsed) == sorted(r["id"] for r in stored)  # each fetched and parsed once
+    client = redis_server.client()
+    assert client.scard("newsarchive:futu:archived") == len(POSTS)
+    assert client.hgetall("newsarchive:futu:failed") == {identify(GONE_URL).id: "gone"}
+
+    again = newsarchive("--config", config, "backfill", "--from", "wayback", *span, env=env)
+    # the archived ones are not queued again; the deleted page is, for another try
+    assert again.stdout.splitlines()[-1] == (
+        f"queued 1, already archived {len(POSTS)}, already queued 0"
+    ), again.stdout + again.stderr[-2000:]

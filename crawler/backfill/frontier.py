@@ -4,7 +4,7 @@ scrapy-redis owns the queue workers read: its RedisSpider takes JSON entries fro
 `<site>:start_urls` list (crawler/backfill/workers.py). This module owns the rest, as plain
 Redis structures any machine can read:
 
-    newsarchive:<site>:start_urls   list of {"id", "url"}: queued, not claimed yet
+    newsarchive:<site>:start_urls   list of {"id", "url"[, "capture"]}: queued, not claimed yet
     newsarchive:<site>:pending      set of ids queued or claimed (the duplicate filter)
     newsarchive:<site>:inflight     hash id -> {"worker", "at", "data"}: claimed by a worker
     newsarchive:<site>:archived     set of ids archived through the frontier
@@ -29,7 +29,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -150,9 +150,13 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-def entry(article_id: str, url: str) -> str:
-    """A queue entry: what a worker needs to fetch the article."""
-    return json.dumps({"id": article_id, "url": url}, ensure_ascii=False, separators=(",", ":"))
+def entry(article_id: str, url: str, capture: Mapping[str, Any] | None = None) -> str:
+    """A queue entry: what a worker needs to fetch the article (from the site, or from the
+    web archive that holds `capture`)."""
+    data: dict[str, Any] = {"id": article_id, "url": url}
+    if capture is not None:
+        data["capture"] = dict(capture)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ class SeedCounts:
 
 ArchivedLookup = Callable[[str, list[str]], set[str]]  # (site, ids) -> the ids archived
 QueuedHook = Callable[[str, list[tuple[str, str]]], None]  # (site, [(id, url)]) just queued
+Capture = Mapping[str, Any] | None  # a web-archive capture the worker fetches instead
 
 
 class Seeder:
@@ -48,7 +49,7 @@ class Seeder:
         self.on_queued = on_queued
         self.counts = SeedCounts()
         self.requeued: set[tuple[str, str]] = set()
-        self.buffer: list[tuple[str, str, str]] = []
+        self.buffer: list[tuple[str, str, str, Capture]] = []
         self.lock = threading.Lock()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Seeder:
@@ -60,9 +61,9 @@ class Seeder:
         self.flush()
         return self.counts
 
-    def add(self, site: str, article_id: str, url: str) -> None:
+    def add(self, site: str, article_id: str, url: str, capture: Capture = None) -> None:
         with self.lock:
-            self.buffer.append((site, article_id, url))
+            self.buffer.append((site, article_id, url, capture))
             if len(self.buffer) >= SEED_BATCH:
                 self._flush()
 
@@ -72,16 +73,16 @@ class Seeder:
 
     def _flush(self) -> None:
         batch, self.buffer = self.buffer, []
-        by_site: dict[str, dict[str, str]] = {}
-        for site, article_id, url in batch:
+        by_site: dict[str, dict[str, tuple[str, Capture]]] = {}
+        for site, article_id, url, capture in batch:
             urls = by_site.setdefault(site, {})
             if article_id in urls:  # listed twice (two URLs of one article): queued once
                 self.counts.already_queued += 1
-            urls[article_id] = url
+            urls[article_id] = (url, capture)
         for site, urls in by_site.items():
             self._seed_site(site, urls)
 
-    def _seed_site(self, site: str, urls: dict[str, str]) -> None:
+    def _seed_site(self, site: str, urls: dict[str, tuple[str, Capture]]) -> None:
         counts = self.counts
         ids = list(urls)
         pending = self.client.smismember(key(site, "pending"), ids)
@@ -99,18 +100,18 @@ class Seeder:
                 unknown.append(article_id)
         held = self.archived(site, unknown) if unknown else set()
         counts.already_archived += len(held)
-        fresh = [(i, urls[i]) for i in unknown if i not in held]
+        fresh = [(i, *urls[i]) for i in unknown if i not in held]
         with self.client.pipeline(transaction=True) as pipe:
             if held:
                 pipe.sadd(key(site, "archived"), *held)
             if fresh:
-                pipe.sadd(key(site, "pending"), *(i for i, _ in fresh))
-                pipe.rpush(key(site, "start_urls"), *(entry(i, u) for i, u in fresh))
-                pipe.hdel(key(site, "failed"), *(i for i, _ in fresh))
+                pipe.sadd(key(site, "pending"), *(i for i, _, _ in fresh))
+                pipe.rpush(key(site, "start_urls"), *(entry(i, u, c) for i, u, c in fresh))
+                pipe.hdel(key(site, "failed"), *(i for i, _, _ in fresh))
             pipe.execute()
         counts.queued += len(fresh)
         if fresh and self.on_queued is not None:
-            self.on_queued(site, fresh)
+            self.on_queued(site, [(i, u) for i, u, _ in fresh])
 
     def requeue_orphans(self, site: str) -> None:
         """Put back on the queue the ids claimed by workers whose heartbeat is gone and that

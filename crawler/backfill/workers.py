@@ -54,6 +54,9 @@ from crawler.backfill.frontier import (
     connect,
     start_urls_key_pattern,
 )
+from crawler.history.captures import Capture
+from crawler.history.options import SOURCES, HistoryOptions
+from crawler.history.spider import CaptureFetch
 from crawler.outcomes import ARCHIVING
 from crawler.stats import Stat
 
@@ -72,9 +75,19 @@ class FrontierClient:
         return connect(url)
 
 
-def worker_settings(url: str, worker: str, idle_exit: float) -> dict[str, Any]:
-    """The Scrapy settings that make a crawl a frontier worker."""
+def worker_settings(
+    url: str, worker: str, idle_exit: float, history: HistoryOptions
+) -> dict[str, Any]:
+    """The Scrapy settings that make a crawl a frontier worker. Entries queued from a web
+    archive are fetched from it one at a time per host; their spacing across all workers is
+    the shared rate (crawler/middlewares/rate_limit.py)."""
+    slots = {
+        host: {"concurrency": 1, "delay": 0.0}
+        for source in SOURCES
+        for host in history.download_slots(source)
+    }
     return {
+        "DOWNLOAD_SLOTS": slots,
         REDIS_URL: url,
         "REDIS_PARAMS": {"redis_cls": FrontierClient},
         WORKER_ID: worker,
@@ -84,8 +97,9 @@ def worker_settings(url: str, worker: str, idle_exit: float) -> dict[str, Any]:
 
 
 def worker_spider(spider_cls: type[scrapy.Spider]) -> type[scrapy.Spider]:
-    """The site's spider, reading the shared frontier instead of discovering."""
-    return type(f"{spider_cls.__name__}OnFrontier", (FrontierMixin, spider_cls), {})
+    """The site's spider, reading the shared frontier instead of discovering, and fetching an
+    entry that carries a web-archive capture from that archive."""
+    return type(f"{spider_cls.__name__}OnFrontier", (FrontierMixin, CaptureFetch, spider_cls), {})
 
 
 class FrontierMixin(RedisMixin):
@@ -135,15 +149,23 @@ class FrontierMixin(RedisMixin):
     def make_request_from_data(self, data: bytes | str) -> Request | None:
         entry = json.loads(data)
         ref = self.parser.identify(entry["url"])
+        capture = None
+        try:
+            if "capture" in entry:
+                capture = Capture.from_data(entry["capture"])
+        except ValueError as error:
+            ref = None
+            entry["error"] = str(error)
         if ref is None:  # the seeder queues identified URLs only: a foreign entry
             self.logger.error("frontier entry is no %s article URL: %s", self.site, entry)
             self.unsettled.append((self.site, entry["id"], "unsupported_url"))
             return None
-        request = self._request_for(ref, entry["url"], unindexed=True)
+        source_url = capture.original if capture else entry["url"]
+        request = self._request_for(ref, source_url, unindexed=True)
         if request is None:
             return None  # accounted for (and settled) there
         self.crawler.stats.inc_value(Stat.FRONTIER_CLAIMED)
-        return request
+        return self.replay_request(request, ref, capture) if capture else request
 
     def spider_idle(self) -> None:
         """Claim more, in a thread; close once the frontier has given nothing for

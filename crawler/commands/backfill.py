@@ -1,8 +1,9 @@
 """`newsarchive backfill` and `newsarchive worker`: a large crawl spread over machines.
 
 `backfill` seeds the shared Redis frontier (crawler/backfill/frontier.py) from a URL file (streamed,
-memory bounded by one batch) or from a site's discovery sources over a date range (they own
-how far back they reach), and shows its progress. `worker` runs the site spiders on the
+memory bounded by one batch), from a site's discovery sources over a date range (they own
+how far back they reach) or from a web archive's captures in the range (`--from`: each entry
+carries its capture), and shows its progress. `worker` runs the site spiders on the
 frontier (crawler/backfill/workers.py) and archives into the configured archive, which workers on
 several machines share when it is S3-compatible storage.
 """
@@ -35,6 +36,8 @@ from crawler.commands.common import (
     check_range,
 )
 from crawler.config import Config
+from crawler.history.options import SOURCES
+from crawler.history.spider import history_spider
 from crawler.outcomes import QUEUED
 from crawler.parsers import UnsupportedURL, identify
 from crawler.runs.runner import run_crawl
@@ -62,6 +65,13 @@ def add_arguments(commands: Any) -> None:
     b.add_argument("--site", choices=SITE_NAMES, action="append", help="site(s) to discover")
     b.add_argument("--since", help="discover articles published since YYYY-MM-DD")
     b.add_argument("--until", help="... up to YYYY-MM-DD")
+    b.add_argument(
+        "--from",
+        dest="source",
+        choices=SOURCES,
+        help="queue the captures a public web archive holds of the sites' articles in the "
+        "range (workers fetch them from the archive, never from the site)",
+    )
     b.add_argument("--status", action="store_true", help="queued / in flight / archived / failed")
     b.add_argument("--watch", action="store_true", help="--status as a live progress bar")
     w = commands.add_parser(
@@ -101,7 +111,9 @@ def cmd_backfill(args: argparse.Namespace, config: Config) -> int:
             raise UsageError("--status and --watch take --site only")
         frontier = open_frontier(redis_url(args))
         return watch(frontier, sites) if args.watch else print_status(frontier, sites)
-    if bool(args.urls_file) == bool(args.since):
+    if args.source and args.urls_file:
+        raise UsageError("--from takes --site, --since and --until (no --urls-file)")
+    if bool(args.urls_file) == bool(args.since or args.source):
         raise UsageError("give either --urls-file FILE or --since YYYY-MM-DD (with --site)")
     if args.urls_file and (args.until or args.site):
         raise UsageError("--urls-file takes no --site or --until: its URLs say their site")
@@ -184,11 +196,15 @@ def seed_discovery(
 ) -> int:
     """Run the sites' discovery over the range, queueing what it lists. Problems: discovery
     errors (a listing that changed shape is not 'nothing to backfill')."""
+    overrides: dict[str, Any] = {SEED_SINK: seeder}
+    if args.source:  # the web archive's CDX index, at its polite rate
+        overrides["DOWNLOAD_SLOTS"] = config.history.download_slots(args.source)
     runs = run_crawl(
         {site: None for site in sites},
         config,
-        {SEED_SINK: seeder},
+        overrides,
         {"since": args.since, "until": args.until},
+        spider_class=history_spider(args.source) if args.source else None,
     )
     seeder.flush()
     problems = 0
@@ -295,7 +311,7 @@ def cmd_worker(args: argparse.Namespace, config: Config) -> int:
         {site: None for site in args.site or SITE_NAMES},
         command="worker",
         kind="worker",
-        overrides=worker_settings(url, worker, args.idle_exit),
+        overrides=worker_settings(url, worker, args.idle_exit, config.history),
         log_file=args.log_file,
         lock=False,  # every worker crawls every site: the frontier hands out each id once
         spider_class=worker_spider,

@@ -104,7 +104,7 @@ def crawl_history(args: argparse.Namespace, config: Config, spider_args: dict[st
         spider_args=spider_args,
         overrides={"DOWNLOAD_SLOTS": config.history.download_slots(args.source)},
         log_file=args.log_file,
-        spider_class=history_spider(args.source, config.history),
+        spider_class=history_spider(args.source),
     )
     return run_and_finish(config, request)[1]
 

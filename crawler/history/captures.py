@@ -8,8 +8,9 @@ digest, length); pywb, which serves Common Crawl's index, answers one JSON objec
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -41,6 +42,19 @@ class Capture:
         return datetime.strptime(self.timestamp.ljust(14, "0")[:14], "%Y%m%d%H%M%S").replace(
             tzinfo=UTC
         )
+
+    def as_data(self) -> dict[str, Any]:
+        """The capture as JSON data: a frontier entry carries it to the worker that fetches it."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Capture:
+        """The capture `as_data` wrote; ValueError when the data is not one (a foreign entry)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        try:
+            return cls(**{k: v for k, v in data.items() if k in names})
+        except TypeError as error:
+            raise ValueError(f"not a capture: {error}") from None
 
     def provenance(self, fetched_url: str) -> dict[str, Any]:
         """The record's `fetched_from`: enough to fetch the same bytes again."""

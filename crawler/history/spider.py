@@ -33,26 +33,81 @@ WEB_CAPTURE = "newsarchive_web_archive_capture"  # request meta: the Capture a r
 DEFAULT_YEARS = 1
 
 
-def history_spider(source: str, options: HistoryOptions) -> Callable[[type], type]:
+def history_spider(source: str) -> Callable[[type], type]:
     """The run path's `spider_class` hook: each site's spider, fed from `source`."""
 
     def wrap(spider_class: type) -> type:
-        attributes = {"history_source": source, "history": options}
+        attributes = {"history_source": source}
         return type(f"{spider_class.__name__}FromHistory", (HistoryCrawl, spider_class), attributes)
 
     return wrap
 
 
-class HistoryCrawl:
-    """Mixin placed before a site spider (crawler/spiders/base.py ArticleSpider)."""
+class CaptureFetch:
+    """Mixin placed before a site spider: an article request sent to the web archive that
+    holds its capture, and the page said to be that capture. The history crawl builds on it,
+    and so do frontier workers, whose queue entries can carry a capture (`backfill --from`)."""
+
+    # Provided by the site spider this mixin is combined with:
+    config: Any
+    allowed_domains: list[str]
+
+    def replay_request(self, request: scrapy.Request, ref: PageRef, capture: Capture) -> Any:
+        """The site spider's article request, sent to the archive instead: the Wayback
+        replay of the capture, or Common Crawl's WARC record by byte range (unwrapped into
+        the response it holds by crawler/middlewares/web_archive.py)."""
+        history: HistoryOptions = self.config.history
+        meta = {**request.meta, WEB_CAPTURE: capture}
+        if capture.source == "commoncrawl" and capture.filename and capture.offset is not None:
+            end = capture.offset + (capture.length or 1) - 1
+            replay = request.replace(
+                url=f"{history.commoncrawl_data.rstrip('/')}/{capture.filename}",
+                headers={"Range": f"bytes={capture.offset}-{end}"},
+                meta=meta,
+                dont_filter=True,
+            )
+        else:
+            replay = request.replace(
+                url=replay_url(history.wayback_replay, capture), meta=meta, dont_filter=True
+            )
+        self.allow_host(replay.url)
+        return replay
+
+    def allow_host(self, url: str) -> None:
+        """The archive's host is asked too (Scrapy's offsite filter re-reads the list)."""
+        host = urlsplit(url).hostname or ""
+        if host and host not in self.allowed_domains:
+            self.allowed_domains.append(host)
+
+    def _page(
+        self, response: Response, ref: PageRef, source_url: str, rendered: bool = False
+    ) -> FetchedPage:
+        page: FetchedPage = super()._page(response, ref, source_url, rendered)  # type: ignore[misc]
+        capture = response.meta.get(WEB_CAPTURE)
+        if not isinstance(capture, Capture):
+            return page
+        fetched_url = page.fetched_url
+        if capture.source == "commoncrawl" and response.request is not None:
+            fetched_url = response.request.url  # the data file the record was read from
+        return dataclasses.replace(
+            page,
+            fetched_url=fetched_url,
+            source_url=capture.original,
+            fetched_at=capture.captured_at.astimezone(UTC),
+            fetched_from=capture.provenance(response.url),
+        )
+
+
+class HistoryCrawl(CaptureFetch):
+    """Mixin placed before a site spider (crawler/spiders/base.py ArticleSpider): discovery
+    from a web archive's CDX index; each capture chosen is fetched from the archive, or,
+    when the run seeds the frontier (`backfill --from`), queued with its capture."""
 
     history_source: str
-    history: HistoryOptions
     # Provided by the site spider this mixin is combined with:
     site: str
     since: datetime | None
     until: datetime | None
-    allowed_domains: list[str]
     logger: Any
     parser: Any
     state: Any
@@ -60,12 +115,14 @@ class HistoryCrawl:
     discovery_error: Callable[..., None]
     listing_failed: Callable[..., None]
 
+    @property
+    def history(self) -> HistoryOptions:
+        return self.config.history
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         await run_in_thread(self.state.flush)  # outcomes a killed run journaled
         for url in self.history.endpoints(self.history_source):
-            host = urlsplit(url).hostname or ""
-            if host and host not in self.allowed_domains:
-                self.allowed_domains.append(host)
+            self.allow_host(url)
         since, until = self.day_range()
         if self.history_source == "commoncrawl":
             yield scrapy.Request(
@@ -114,9 +171,7 @@ class HistoryCrawl:
             ", ".join(crawl.id for crawl in crawls),
         )  # fmt: skip
         for crawl in crawls:
-            host = urlsplit(crawl.cdx_api).hostname or ""
-            if host and host not in self.allowed_domains:
-                self.allowed_domains.append(host)
+            self.allow_host(crawl.cdx_api)
         return [r for crawl in crawls for r in self.cdx_requests(crawl.cdx_api, since, until,
                                                                   crawl.id)]  # fmt: skip
 
@@ -157,41 +212,8 @@ class HistoryCrawl:
             len(chosen),
         )  # fmt: skip
         for ref, capture in chosen:
-            request = await self.discovered(capture.original, None, f"{self.history_source}")
+            request = await self.discovered(
+                capture.original, None, self.history_source, queued_with=capture.as_data()
+            )
             if request is not None:
                 yield self.replay_request(request, ref, capture)
-
-    def replay_request(self, request: scrapy.Request, ref: PageRef, capture: Capture) -> Any:
-        """The site spider's article request, sent to the archive instead: the Wayback
-        replay of the capture, or Common Crawl's WARC record by byte range (unwrapped into
-        the response it holds by crawler/middlewares/web_archive.py)."""
-        meta = {**request.meta, WEB_CAPTURE: capture}
-        if capture.source == "commoncrawl" and capture.filename and capture.offset is not None:
-            end = capture.offset + (capture.length or 1) - 1
-            return request.replace(
-                url=f"{self.history.commoncrawl_data.rstrip('/')}/{capture.filename}",
-                headers={"Range": f"bytes={capture.offset}-{end}"},
-                meta=meta,
-                dont_filter=True,
-            )
-        return request.replace(
-            url=replay_url(self.history.wayback_replay, capture), meta=meta, dont_filter=True
-        )
-
-    def _page(
-        self, response: Response, ref: PageRef, source_url: str, rendered: bool = False
-    ) -> FetchedPage:
-        page: FetchedPage = super()._page(response, ref, source_url, rendered)  # type: ignore[misc]
-        capture = response.meta.get(WEB_CAPTURE)
-        if not isinstance(capture, Capture):
-            return page
-        fetched_url = page.fetched_url
-        if capture.source == "commoncrawl" and response.request is not None:
-            fetched_url = response.request.url  # the data file the record was read from
-        return dataclasses.replace(
-            page,
-            fetched_url=fetched_url,
-            source_url=capture.original,
-            fetched_at=capture.captured_at.astimezone(UTC),
-            fetched_from=capture.provenance(response.url),
-        )

@@ -11,7 +11,7 @@ base.py; what became of each URL is ledger.py.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -280,9 +280,15 @@ class RequestPlanning(scrapy.Spider):
         )
 
     async def discovered(
-        self, url: str, published: datetime | None, listing: str
+        self,
+        url: str,
+        published: datetime | None,
+        listing: str,
+        queued_with: Mapping[str, Any] | None = None,
     ) -> scrapy.Request | None:
-        """Decide what to do with one listed article: too old, off-site, archived, or fetch."""
+        """Decide what to do with one listed article: too old, off-site, archived, or fetch.
+        Seeding the frontier, it is queued instead, with `queued_with` (a web-archive capture)
+        for the worker that fetches it."""
         stats = self.crawler.stats
         stats.inc_value(Stat.DISCOVERED)
         if published is not None:
@@ -303,7 +309,7 @@ class RequestPlanning(scrapy.Spider):
             return None  # listed twice (several listings, or a retry of it this run)
         if self.seed_sink is not None:
             self.requested_ids.add(ref.id)
-            await run_in_thread(self.seed_sink.add, self.site, ref.id, ref.url)
+            await run_in_thread(self.seed_sink.add, self.site, ref.id, ref.url, queued_with)
             return None
         looked_up = not self.full
         if looked_up:

@@ -39,3 +39,23 @@ def scrapy(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 def newsarchive(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return run([sys.executable, "-m", "crawler.cli", *args], env=env)
+
+
+def finish(
+    workers: list[subprocess.Popen[str]], timeout: float = 150, expect: int | None = 0
+) -> list[str]:
+    """Each worker's output once it exited `expect` (None: the caller checks; all are
+    stopped whatever happens)."""
+    outputs = []
+    try:
+        for worker in workers:
+            out, err = worker.communicate(timeout=timeout)
+            outputs.append(out + err)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate(timeout=30)
+    for worker, output in zip(workers, outputs, strict=True):
+        assert expect is None or worker.returncode == expect, output[-3000:]
+    return outputs
