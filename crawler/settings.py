@@ -34,6 +34,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Before Scrapy's RetryMiddleware (550) sees a 429/503: holds it until its Retry-After.
     "crawler.middlewares.retry_after.RetryAfter": 560,
     "crawler.middlewares.offsite.OffsiteRedirectGuard": 650,
+    # After the WARC capture kept the answer as served: a Wayback redirect capture is
+    # followed in the archive, never on the news site.
+    "crawler.middlewares.web_archive.FollowCaptureRedirects": 945,
     "crawler.middlewares.capture.WarcCapture": 950,
     # Next to the download: a Common Crawl record read by byte range becomes the response it
     # holds before the WARC capture (950) and the spider see it.

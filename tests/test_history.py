@@ -35,6 +35,7 @@ POSTS = [
 EDITED = POSTS[0]
 GONE_URL = "https://news.futunn.com/post/55509999"
 OLD_URL = "https://news.futunn.com/post/55508888"  # captured before the range asked for
+MOVED_URL = "https://news.futunn.com/post/55507777"  # its only capture: a redirect
 IN_RANGE = datetime(2024, 3, 5, 2, 0, tzinfo=UTC)
 
 
@@ -54,6 +55,8 @@ def captures() -> list[tuple[str, datetime, int, dict[str, str], bytes]]:
     out.append((canonical(EDITED), IN_RANGE.replace(day=4), 200, headers, older))
     out.append((GONE_URL, IN_RANGE.replace(day=6), 404, headers, b"<html>404</html>"))
     out.append((OLD_URL, datetime(2022, 5, 1, tzinfo=UTC), 200, headers, POSTS[1].body))
+    moved = {**headers, "Location": canonical(POSTS[1])}
+    out.append((MOVED_URL, IN_RANGE.replace(day=7), 302, moved, b""))
     return out
 
 
@@ -96,12 +99,19 @@ def test_a_year_from_the_wayback_machine_is_archived_once_with_its_provenance(
     base = archive_server[0]
     first = from_wayback(tmp_path, base, "2024-01-01", "2024-12-31")
     futu = summary_line(first.stdout, "futu")
-    assert futu["discovered"] == len(POSTS) + 1  # the posts and the deleted page, not 2022's
-    assert futu["archived"] == len(POSTS) and futu["fetch_failed"] == 1  # the 404: `gone`
+    # the posts, the deleted page and the moved one, not 2022's
+    assert futu["discovered"] == len(POSTS) + 2, first.stdout + first.stderr[-3000:]
+    # the moved page's redirect is followed in the archive: the page it moved to, at its id
+    assert futu["archived"] == len(POSTS) + 1 and futu["fetch_failed"] == 1  # the 404: `gone`
     assert first.returncode == 1 and "PROBLEM: futu: 1 of" in first.stdout  # above 5%
     stored = {json.loads(p.read_text())["id"]: json.loads(p.read_text())
               for p in records(tmp_path, "futu")}  # fmt: skip
-    assert len(stored) == len(POSTS)
+    assert len(stored) == len(POSTS) + 1
+    moved = stored[identify(MOVED_URL).id]
+    assert moved["text"] == POSTS[1].expected()["article"]["text"]
+    assert (
+        moved["fetched_url"].startswith(f"{base}/web/") and "55507777" not in moved["fetched_url"]
+    )
     record = stored[identify(EDITED.url).id]
     assert record["text"] == EDITED.expected()["article"]["text"]  # the newest capture
     assert record["fetched_at"] == "2024-03-05T02:00:00+00:00"  # when it was captured
@@ -117,8 +127,8 @@ def test_a_year_from_the_wayback_machine_is_archived_once_with_its_provenance(
 
     second = from_wayback(tmp_path, base, "2024-01-01", "2024-12-31")
     again = summary_line(second.stdout, "futu")
-    assert again["archived"] == 0 and again["already_archived"] == len(POSTS)
-    assert len(records(tmp_path, "futu")) == len(POSTS)
+    assert again["archived"] == 0 and again["already_archived"] == len(POSTS) + 1
+    assert len(records(tmp_path, "futu")) == len(POSTS) + 1
 
 
 def test_a_range_with_no_captures_is_said_as_such_not_taken_for_no_news(
@@ -218,7 +228,9 @@ def test_a_month_from_common_crawl_is_read_by_byte_range_from_the_crawl_that_cov
         ranges = [h.get("range") for p, h, _ in data.request_log if p.startswith("/data/")]
     futu = summary_line(result.stdout, "futu")
     assert futu["archived"] == len(POSTS), result.stdout + result.stderr[-3000:]
-    assert all(r and r.startswith("bytes=") for r in ranges) and len(ranges) == len(POSTS) + 1
+    assert all(r and r.startswith("bytes=") for r in ranges) and len(ranges) == len(POSTS) + 2
+    # Common Crawl replays nothing: a redirect capture is counted as a crawl's would be
+    assert futu["filtered"] == 1 and "offsite redirect: " + MOVED_URL in result.stdout
     assert "commoncrawl: 1 crawls cover 2024-03-01 to 2024-03-31: CC-MAIN-2024-10" in result.stderr
     record = next(json.loads(p.read_text()) for p in records(tmp_path, "futu")
                   if json.loads(p.read_text())["id"] == identify(EDITED.url).id)  # fmt: skip
@@ -254,7 +266,7 @@ def test_backfill_from_the_wayback_machine_queues_each_capture_and_two_workers_a
         seeded = newsarchive("--config", config, "backfill", "--from", "wayback", *span, env=env)
         assert seeded.returncode == 0, seeded.stdout + seeded.stderr[-3000:]
         assert seeded.stdout.splitlines()[-1] == (
-            f"queued {len(POSTS) + 1}, already archived 0, already queued 0"
+            f"queued {len(POSTS) + 2}, already archived 0, already queued 0"
         )
         # each entry carries the capture its worker fetches: the newest good one per article
         queued = [
@@ -276,7 +288,8 @@ def test_backfill_from_the_wayback_machine_queues_each_capture_and_two_workers_a
     assert sorted(w.returncode for w in workers) == [0, 1], outputs
     assert all("Traceback" not in output for output in outputs)
     stored = [json.loads(p.read_text()) for p in records(tmp_path, "futu")]
-    assert sorted(r["id"] for r in stored) == sorted(identify(f.url).id for f in POSTS)
+    expected = [identify(u).id for u in [*(f.url for f in POSTS), MOVED_URL]]
+    assert sorted(r["id"] for r in stored) == sorted(expected)
     edited = next(r for r in stored if r["id"] == identify(EDITED.url).id)
     assert edited["text"] == EDITED.expected()["article"]["text"]
     assert edited["fetched_at"] == "2024-03-05T02:00:00+00:00"
@@ -287,11 +300,11 @@ def test_backfill_from_the_wayback_machine_queues_each_capture_and_two_workers_a
     parsed = [line["id"] for line in state.outcomes("futu") if line["outcome"] == "parsed"]
     assert sorted(parsed) == sorted(r["id"] for r in stored)  # each fetched and parsed once
     client = redis_server.client()
-    assert client.scard("newsarchive:futu:archived") == len(POSTS)
+    assert client.scard("newsarchive:futu:archived") == len(POSTS) + 1
     assert client.hgetall("newsarchive:futu:failed") == {identify(GONE_URL).id: "gone"}
 
     again = newsarchive("--config", config, "backfill", "--from", "wayback", *span, env=env)
     # the archived ones are not queued again; the deleted page is, for another try
     assert again.stdout.splitlines()[-1] == (
-        f"queued 1, already archived {len(POSTS)}, already queued 0"
+        f"queued 1, already archived {len(POSTS) + 1}, already queued 0"
     ), again.stdout + again.stderr[-2000:]

@@ -83,7 +83,8 @@ class CaptureFetch:
         self, response: Response, ref: PageRef, source_url: str, rendered: bool = False
     ) -> FetchedPage:
         page: FetchedPage = super()._page(response, ref, source_url, rendered)  # type: ignore[misc]
-        capture = response.meta.get(WEB_CAPTURE)
+        # A failure's response (an offsite redirect) may be tied to no request: no meta.
+        capture = response.request.meta.get(WEB_CAPTURE) if response.request else None
         if not isinstance(capture, Capture):
             return page
         fetched_url = page.fetched_url
