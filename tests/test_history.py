@@ -9,11 +9,14 @@ the bytes came from and when they were captured; nothing is asked of the news si
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from subprocess import CompletedProcess
 from typing import Any
+from urllib.parse import urlencode
+from urllib.request import urlopen
 
 import pytest
 
@@ -72,12 +75,13 @@ def archive_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
         yield base, root
 
 
-def history_config(tmp_path: Path, site: MirrorServer, base: str) -> Path:
+def history_config(tmp_path: Path, site: MirrorServer, base: str, cdx: str = "") -> Path:
+    """The mirror config, with the Wayback Machine at `base` (its CDX API at `cdx` if given)."""
     config = mirror_config(tmp_path / "newsarchive.toml", site, tmp_path / "archive")
     with config.open("a", encoding="utf-8") as handle:
         handle.write(
-            f'\n[history]\nwayback_cdx = "{base}/web/cdx"\nwayback_replay = "{base}/web"\n'
-            "wayback_rate = 50\n"
+            f'\n[history]\nwayback_cdx = "{cdx or base + "/web/cdx"}"\n'
+            f'wayback_replay = "{base}/web"\nwayback_rate = 50\n'
         )
     return config
 
@@ -308,3 +312,36 @@ def test_backfill_from_the_wayback_machine_queues_each_capture_and_two_workers_a
     assert again.stdout.splitlines()[-1] == (
         f"queued 1, already archived {len(POSTS) + 1}, already queued 0"
     ), again.stdout + again.stderr[-2000:]
+
+
+def test_a_throttled_archive_is_asked_again_after_its_retry_after_and_the_run_completes(
+    tmp_path: Path, archive_server: tuple[str, Path]
+) -> None:
+    """The first CDX query answers 429 with Retry-After: 2, as the Wayback Machine does when
+    pushed; the rest pass through to pywb."""
+    base = archive_server[0]
+    asked: list[float] = []
+
+    def cdx(query: dict[str, list[str]], _h: dict[str, str], _b: bytes) -> Route:
+        asked.append(time.monotonic())
+        if len(asked) == 1:
+            return Route(429, {"Retry-After": "2", "Content-Type": "text/plain"}, b"slow down")
+        with urlopen(f"{base}/web/cdx?{urlencode(query, doseq=True)}", timeout=30) as answer:
+            return Route(200, {"Content-Type": "application/json"}, answer.read())
+
+    with (
+        MirrorServer(fixture_routes([]), handlers={"/cdx": cdx}) as front,
+        MirrorServer(fixture_routes(iter_fixtures())) as site,
+    ):
+        config = history_config(tmp_path, site, base, cdx=f"{front.url}/cdx")
+        span = ["--site", "futu", "--since", "2024-01-01", "--until", "2024-12-31"]
+        result = newsarchive("--config", str(config), "crawl", "--from", "wayback", *span)
+        assert site.requests == []
+        times = dict(enumerate(front.request_times))
+        cdx_asked = [(path, times[i]) for i, (path, _, _) in enumerate(front.request_log)
+                     if path.startswith("/cdx")]  # fmt: skip
+        throttled = [t for path, t in cdx_asked if path == cdx_asked[0][0]]
+    futu = summary_line(result.stdout, "futu")
+    assert futu["archived"] == len(POSTS) + 1, result.stdout + result.stderr[-3000:]
+    assert futu["discovery_errors"] == 0
+    assert len(throttled) == 2 and throttled[1] - throttled[0] >= 2.0  # after its Retry-After
