@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from subprocess import CompletedProcess
 from typing import Any
@@ -20,15 +20,29 @@ from urllib.request import urlopen
 
 import pytest
 
-from crawler.history.captures import Capture, choose, parse_cdx
+from crawler.history.captures import (
+    Capture,
+    CaptureBook,
+    cdx_query,
+    choose,
+    page_count,
+    parse_cdx,
+)
 from crawler.mirror.fixtures import Fixture, iter_fixtures
 from crawler.mirror.server import MirrorServer, Route, fixture_routes
 from crawler.parsers import identify
+from crawler.sites import SITES
 from pipelines.state import ArchiveState
 from pipelines.store import LocalStore
 from tests.support.commands import finish, newsarchive, start_newsarchive
 from tests.support.configs import mirror_config, records, summary_line
-from tests.support.pywb import collection, session_pywb, wayback, write_captures
+from tests.support.pywb import (
+    as_zipnum_cluster,
+    collection,
+    session_pywb,
+    wayback,
+    write_captures,
+)
 from tests.support.redisserver import RedisServer
 from tests.support.warcs import record_at
 
@@ -71,6 +85,8 @@ def archive_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     pywb = session_pywb(tmp_path_factory)
     collection(pywb, root, "web", write_captures(root / "captures.warc.gz", captures()))
     collection(pywb, root, "cc", write_captures(root / "cc-captures.warc.gz", captures()))
+    for name in ("web", "cc"):  # indexed as the real services are: paging works as theirs
+        assert as_zipnum_cluster(root, name, lines_per_block=2) > 3
     with wayback(pywb, root) as base:
         yield base, root
 
@@ -81,7 +97,7 @@ def history_config(tmp_path: Path, site: MirrorServer, base: str, cdx: str = "")
     with config.open("a", encoding="utf-8") as handle:
         handle.write(
             f'\n[history]\nwayback_cdx = "{cdx or base + "/web/cdx"}"\n'
-            f'wayback_replay = "{base}/web"\nwayback_rate = 50\n'
+            f'wayback_replay = "{base}/web"\nwayback_rate = 50\ncdx_page_size = 1\n'
         )
     return config
 
@@ -180,6 +196,23 @@ def test_cdx_answers_of_both_services_read_alike_and_one_capture_is_kept_per_art
     assert kept["1-zh-CN"].timestamp == "20240101000000"
     assert kept["2-zh-CN"].status is None
     assert isinstance(kept["1-zh-CN"], Capture)
+    # one article's captures split over two pages: still the newest good one
+    book = CaptureBook()
+    book.add(found[1:], identify)
+    book.add(found[:1], identify)
+    assert {ref.id: c.timestamp for ref, c in book.chosen()}["1-zh-CN"] == "20240101000000"
+    assert book.captures == 3
+
+
+def test_page_counts_of_both_services_read_alike_and_rows_are_not_a_count() -> None:
+    assert page_count("12\n") == 12  # the Wayback Machine
+    assert page_count('{"pages": 4, "pageSize": 1, "blocks": 4}') == 4  # pywb over ZipNum
+    row = '{"urlkey": "com,futunn,news)/post/1", "timestamp": "20240101000000"}'
+    assert page_count(row) is None and page_count(f"{row}\n{row}") is None  # no paging here
+    assert page_count('[["urlkey", "timestamp"]]') is None
+    query = cdx_query("http://x/cdx", "news.futunn.com/post/", date(2024, 1, 1),
+                      date(2024, 1, 31), page=3, page_size=2)  # fmt: skip
+    assert query.endswith("&page=3&pageSize=2") and "from=20240101000000" in query
 
 
 def ranged_file(folder: Path) -> Any:
@@ -224,6 +257,7 @@ def test_a_month_from_common_crawl_is_read_by_byte_range_from_the_crawl_that_cov
             handle.write(
                 f'\n[history]\ncommoncrawl_index = "{data.url}/collinfo.json"\n'
                 f'commoncrawl_data = "{data.url}/data"\ncommoncrawl_rate = 50\n'
+                "cdx_page_size = 1\n"
             )
         args = ["crawl", "--from", "commoncrawl", "--site", "futu",
                 "--since", "2024-03-01", "--until", "2024-03-31"]  # fmt: skip
@@ -345,3 +379,9 @@ def test_a_throttled_archive_is_asked_again_after_its_retry_after_and_the_run_co
     assert futu["archived"] == len(POSTS) + 1, result.stdout + result.stderr[-3000:]
     assert futu["discovery_errors"] == 0
     assert len(throttled) == 2 and throttled[1] - throttled[0] >= 2.0  # after its Retry-After
+    # every URL form asked for its number of pages, then page by page (one block per page)
+    queries = [path for path, _ in cdx_asked]
+    counts = [q for q in queries if "showNumPages=true" in q]
+    assert len(set(counts)) == len(SITES["futu"].archive_prefixes)
+    post_pages = [q for q in queries if "post%2F&" in q and "showNumPages" not in q]
+    assert len(post_pages) > 2 and len(set(post_pages)) == len(post_pages)

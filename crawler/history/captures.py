@@ -74,16 +74,49 @@ class Capture:
         return out
 
 
-def cdx_query(endpoint: str, prefix: str, since: date, until: date) -> str:
-    """A CDX query for every capture under a URL prefix between two days (inclusive)."""
-    params = {
+def cdx_query(
+    endpoint: str,
+    prefix: str,
+    since: date,
+    until: date,
+    *,
+    page: int | None = None,
+    count_pages: bool = False,
+    page_size: int = 0,
+) -> str:
+    """A CDX query for the captures under a URL prefix between two days (inclusive): the
+    number of its pages (`count_pages`), one page of it, or all of it at once."""
+    params: dict[str, Any] = {
         "url": prefix,
         "matchType": "prefix",
         "from": f"{since:%Y%m%d}000000",
         "to": f"{until:%Y%m%d}235959",
         "output": "json",
     }
+    if count_pages:
+        params["showNumPages"] = "true"
+    if page is not None:
+        params["page"] = page
+    if page_size and (count_pages or page is not None):
+        params["pageSize"] = page_size
     return f"{endpoint}?{urlencode(params)}"
+
+
+def page_count(text: str) -> int | None:
+    """The answer to `showNumPages`: a bare number (the Wayback Machine) or `{"pages": N}`
+    (pywb over a ZipNum cluster, Common Crawl's index). None when the server answered with
+    captures instead (an index that does not page): that answer is the whole result."""
+    body = text.strip()
+    if body.isdigit():
+        return int(body)
+    if body.startswith("{") and "\n" not in body:
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            return None
+        if isinstance(answer, dict) and isinstance(answer.get("pages"), int):
+            return int(answer["pages"])
+    return None
 
 
 def parse_cdx(text: str, source: str, collection: str | None = None) -> list[Capture]:
@@ -128,24 +161,47 @@ def parse_cdx(text: str, source: str, collection: str | None = None) -> list[Cap
     return captures
 
 
+class CaptureBook:
+    """The captures of a site's articles, gathered over every page of every CDX answer (one
+    article's URL forms and captures may come in several), kept per article id: the newest
+    HTTP 200 and the newest of any status. Two captures per article at most, whatever the
+    number of captures: a year of a site stays small."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, tuple[PageRef, Capture | None, Capture]] = {}
+        self.captures = 0
+
+    def add(self, captures: Iterable[Capture], identify: Callable[[str], PageRef | None]) -> int:
+        """Keep what matters of `captures`; how many were of an article of the site."""
+        kept = 0
+        for capture in captures:
+            ref = identify(capture.original)
+            if ref is None:
+                continue
+            kept += 1
+            held = self.found.get(ref.id)
+            good, newest = (held[1], held[2]) if held else (None, capture)
+            if capture.status == GOOD and (good is None or capture.timestamp >= good.timestamp):
+                good = capture
+            if capture.timestamp >= newest.timestamp:
+                newest = capture
+            self.found[ref.id] = (held[0] if held else ref, good, newest)
+        self.captures += kept
+        return kept
+
+    def chosen(self) -> list[tuple[PageRef, Capture]]:
+        """One capture per article: the newest good one (HTTP 200), else the newest of any
+        status, whose answer is then counted as a crawl's would be (a 404 is `gone`)."""
+        return [(ref, good or newest) for ref, good, newest in self.found.values()]
+
+
 def choose(
     captures: Iterable[Capture], identify: Callable[[str], PageRef | None]
 ) -> list[tuple[PageRef, Capture]]:
-    """One capture per article (every URL form of it counts as the article): the newest
-    good one (HTTP 200), else the newest of any status, whose answer is then counted as a
-    crawl's would be (a 404 is `gone`, a redirect off the site `offsite_redirect`)."""
-    by_id: dict[str, tuple[PageRef, list[Capture]]] = {}
-    for capture in captures:
-        ref = identify(capture.original)
-        if ref is None:
-            continue
-        by_id.setdefault(ref.id, (ref, []))[1].append(capture)
-    chosen = []
-    for ref, found in by_id.values():
-        found.sort(key=lambda c: c.timestamp)
-        good = [c for c in found if c.status == GOOD]
-        chosen.append((ref, (good or found)[-1]))
-    return chosen
+    """One capture per article of `captures` (CaptureBook's rule)."""
+    book = CaptureBook()
+    book.add(captures, identify)
+    return book.chosen()
 
 
 def replay_url(replay: str, capture: Capture) -> str:

@@ -22,6 +22,9 @@ class HistoryOptions:
     commoncrawl_data: str = "https://data.commoncrawl.org"
     wayback_rate: float = field(default=0.15, metadata={"minimum": 0.001})
     commoncrawl_rate: float = field(default=1.0, metadata={"minimum": 0.001})
+    # Index blocks per CDX page (`pageSize`); 0: the server's own (the Wayback Machine's
+    # and Common Crawl's are a few thousand captures per page).
+    cdx_page_size: int = field(default=0, metadata={"minimum": 0})
 
     def endpoints(self, source: str) -> tuple[str, ...]:
         """The URLs a run from `source` requests (their hosts are the only ones it asks)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,8 +21,16 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response
 from scrapy.utils.asyncio import run_in_thread
+from twisted.python.failure import Failure
 
-from crawler.history.captures import Capture, cdx_query, choose, parse_cdx, replay_url
+from crawler.history.captures import (
+    Capture,
+    CaptureBook,
+    cdx_query,
+    page_count,
+    parse_cdx,
+    replay_url,
+)
 from crawler.history.commoncrawl import crawls_in_range
 from crawler.history.options import HistoryOptions
 from crawler.items import BEIJING, FetchedPage
@@ -99,10 +108,30 @@ class CaptureFetch:
         )
 
 
+@dataclass
+class Asked:
+    """One CDX query (a URL form in one collection) while its pages are read."""
+
+    endpoint: str
+    prefix: str
+    collection: str | None
+    pages_left: int = 1
+    captures: int = 0
+
+    @property
+    def where(self) -> str:
+        return f"{self.prefix} in {self.collection}" if self.collection else self.prefix
+
+
 class HistoryCrawl(CaptureFetch):
     """Mixin placed before a site spider (crawler/spiders/base.py ArticleSpider): discovery
     from a web archive's CDX index; each capture chosen is fetched from the archive, or,
-    when the run seeds the frontier (`backfill --from`), queued with its capture."""
+    when the run seeds the frontier (`backfill --from`), queued with its capture.
+
+    Every URL form of the site is asked for its number of pages first (`showNumPages`, what
+    the Wayback Machine's and Common Crawl's ZipNum indexes answer), then page by page: a
+    year of a busy site does not fit one answer. Captures are chosen once every page of
+    every query has been read, since one article's captures can come in several."""
 
     history_source: str
     # Provided by the site spider this mixin is combined with:
@@ -115,6 +144,9 @@ class HistoryCrawl(CaptureFetch):
     discovered: Callable[..., Any]
     discovery_error: Callable[..., None]
     listing_failed: Callable[..., None]
+    # This run's CDX bookkeeping (set in start):
+    book: CaptureBook
+    cdx_waiting: int  # CDX requests sent and not answered yet
 
     @property
     def history(self) -> HistoryOptions:
@@ -122,99 +154,139 @@ class HistoryCrawl(CaptureFetch):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         await run_in_thread(self.state.flush)  # outcomes a killed run journaled
+        self.book, self.cdx_waiting = CaptureBook(), 0
         for url in self.history.endpoints(self.history_source):
             self.allow_host(url)
         since, until = self.day_range()
         if self.history_source == "commoncrawl":
-            yield scrapy.Request(
-                self.history.commoncrawl_index,
-                callback=self.parse_collinfo,
-                errback=self.listing_failed,
-                cb_kwargs={"since": since, "until": until},
-                dont_filter=True,
+            yield self.cdx_request(
+                self.history.commoncrawl_index, self.parse_collinfo, since=since, until=until
             )
             return
-        for request in self.cdx_requests(self.history.wayback_cdx, since, until, None):
-            yield request
-
-    def cdx_requests(
-        self, endpoint: str, since: date, until: date, collection: str | None
-    ) -> list[scrapy.Request]:
-        """One CDX query per URL form of the site. Common Crawl's index answers 404 for
-        "nothing here": that is no captures, not a failure."""
-        requests = []
         for prefix in SITES[self.site].archive_prefixes:
-            asked = {"prefix": prefix, "since": since, "until": until, "collection": collection}
-            requests.append(
-                scrapy.Request(
-                    cdx_query(endpoint, prefix, since, until),
-                    callback=self.parse_captures,
-                    errback=self.listing_failed,
-                    cb_kwargs=asked,
-                    meta={"handle_httpstatus_list": [404]},
-                    dont_filter=True,
-                )
-            )
-        return requests
+            yield self.count_request(Asked(self.history.wayback_cdx, prefix, None), since, until)
 
-    def parse_collinfo(self, response: Response, since: date, until: date) -> list[Any]:
+    def cdx_request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Any:
+        """A request to the web archive's index, counted until it is answered. Common
+        Crawl's index answers 404 for "nothing here": that is no captures, not a failure."""
+        self.cdx_waiting += 1
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.cdx_failed,
+            cb_kwargs=kwargs,
+            meta={"handle_httpstatus_list": [404]},
+            dont_filter=True,
+        )
+
+    def count_request(self, asked: Asked, since: date, until: date) -> Any:
+        url = cdx_query(asked.endpoint, asked.prefix, since, until, count_pages=True,
+                        page_size=self.history.cdx_page_size)  # fmt: skip
+        return self.cdx_request(url, self.parse_page_count, asked=asked, since=since, until=until)
+
+    async def parse_collinfo(
+        self, response: Response, since: date, until: date
+    ) -> AsyncIterator[Any]:
         """Common Crawl's list of crawls: the index of each crawl that covers the range."""
+        self.cdx_waiting -= 1
         try:
             crawls = crawls_in_range(json.loads(response.text), since, until)
         except (ValueError, AttributeError) as error:
             self.discovery_error(response, f"not Common Crawl's collinfo.json: {error}")
-            return []
-        if not crawls:
-            self.logger.info("commoncrawl: no crawl covers %s to %s", since, until)
-            return []
-        self.logger.info(
-            "commoncrawl: %d crawls cover %s to %s: %s", len(crawls), since, until,
-            ", ".join(crawl.id for crawl in crawls),
-        )  # fmt: skip
+            crawls = []
+        else:
+            if not crawls:
+                self.logger.info("commoncrawl: no crawl covers %s to %s", since, until)
+            else:
+                self.logger.info(
+                    "commoncrawl: %d crawls cover %s to %s: %s", len(crawls), since, until,
+                    ", ".join(crawl.id for crawl in crawls),
+                )  # fmt: skip
         for crawl in crawls:
             self.allow_host(crawl.cdx_api)
-        return [r for crawl in crawls for r in self.cdx_requests(crawl.cdx_api, since, until,
-                                                                  crawl.id)]  # fmt: skip
+            for prefix in SITES[self.site].archive_prefixes:
+                yield self.count_request(Asked(crawl.cdx_api, prefix, crawl.id), since, until)
+        async for request in self.when_all_read():
+            yield request
 
-    def day_range(self) -> tuple[date, date]:
-        """The capture days asked for: --since/--until (Beijing days), by default a year."""
-        until = (self.until - timedelta(days=1)) if self.until else datetime.now(BEIJING)
-        since = self.since or (until - timedelta(days=365 * DEFAULT_YEARS))
-        return since.date(), until.date()
+    async def parse_page_count(
+        self, response: Response, asked: Asked, since: date, until: date
+    ) -> AsyncIterator[Any]:
+        """How many pages the query has: one request each. A server that does not page
+        answered with the captures themselves."""
+        self.cdx_waiting -= 1
+        pages = page_count(response.text) if response.status != 404 else 0
+        if pages is None:
+            self.read_captures(response, asked)
+        else:
+            asked.pages_left = pages
+            if not pages:
+                self.log_read(asked, since, until)
+            for page in range(pages):
+                url = cdx_query(asked.endpoint, asked.prefix, since, until, page=page,
+                                page_size=self.history.cdx_page_size)  # fmt: skip
+                yield self.cdx_request(url, self.parse_captures, asked=asked, since=since,
+                                       until=until)  # fmt: skip
+        if pages is None:
+            asked.pages_left = 0
+            self.log_read(asked, since, until)
+        async for request in self.when_all_read():
+            yield request
 
     async def parse_captures(
-        self,
-        response: Response,
-        prefix: str,
-        since: date,
-        until: date,
-        collection: str | None = None,
-    ) -> AsyncIterator[scrapy.Request]:
-        """One request per article captured under `prefix` in the range."""
-        where = f"{prefix} in {collection}" if collection else prefix
-        if response.status == 404:  # Common Crawl's index: nothing under this prefix
-            self.logger.info(
-                "%s: no captures of %s from %s to %s", self.history_source, where, since, until
-            )
-            return
+        self, response: Response, asked: Asked, since: date, until: date
+    ) -> AsyncIterator[Any]:
+        """One page of captures under a URL form."""
+        self.cdx_waiting -= 1
+        asked.pages_left -= 1
+        if response.status != 404:
+            self.read_captures(response, asked)
+        if asked.pages_left == 0:
+            self.log_read(asked, since, until)
+        async for request in self.when_all_read():
+            yield request
+
+    def read_captures(self, response: Response, asked: Asked) -> None:
         try:
-            captures = parse_cdx(response.text, self.history_source, collection)
+            captures = parse_cdx(response.text, self.history_source, asked.collection)
         except (ValueError, AttributeError) as error:
             self.discovery_error(response, f"not a CDX answer: {error}")
             return
-        if not captures:
-            self.logger.info(
-                "%s: no captures of %s from %s to %s", self.history_source, where, since, until
-            )
+        asked.captures += self.book.add(captures, self.parser.identify)
+
+    def log_read(self, asked: Asked, since: date, until: date) -> None:
+        if asked.captures:
+            self.logger.info("%s: %d captures of %s", self.history_source, asked.captures,
+                             asked.where)  # fmt: skip
+        else:
+            self.logger.info("%s: no captures of %s from %s to %s", self.history_source,
+                             asked.where, since, until)  # fmt: skip
+
+    async def cdx_failed(self, failure: Failure) -> AsyncIterator[Any]:
+        """An index request that failed after retries: a discovery error (never 'no
+        captures'); the captures the other pages gave are still fetched."""
+        self.cdx_waiting -= 1
+        self.listing_failed(failure)
+        async for request in self.when_all_read():
+            yield request
+
+    async def when_all_read(self) -> AsyncIterator[Any]:
+        """Once every CDX answer is in: one request (or queue entry) per article."""
+        if self.cdx_waiting:
             return
-        chosen = choose(captures, self.parser.identify)
-        self.logger.info(
-            "%s: %d captures of %s, %d articles", self.history_source, len(captures), prefix,
-            len(chosen),
-        )  # fmt: skip
+        chosen = self.book.chosen()
+        self.logger.info("%s: %d captures of %d articles", self.history_source,
+                         self.book.captures, len(chosen))  # fmt: skip
+        self.book = CaptureBook()
         for ref, capture in chosen:
             request = await self.discovered(
                 capture.original, None, self.history_source, queued_with=capture.as_data()
             )
             if request is not None:
                 yield self.replay_request(request, ref, capture)
+
+    def day_range(self) -> tuple[date, date]:
+        """The capture days asked for: --since/--until (Beijing days), by default a year."""
+        until = (self.until - timedelta(days=1)) if self.until else datetime.now(BEIJING)
+        since = self.since or (until - timedelta(days=365 * DEFAULT_YEARS))
+        return since.date(), until.date()

@@ -5,6 +5,7 @@ follow) on 127.0.0.1, over WARC files a test writes, in a virtualenv of its own
 from __future__ import annotations
 
 import fcntl
+import gzip
 import os
 import subprocess
 import sys
@@ -111,3 +112,27 @@ def collection(pywb: Path, root: Path, name: str, warc_file: Path) -> None:
     """A pywb collection holding `warc_file`, indexed by pywb itself."""
     manager(pywb, root, "init", name)
     manager(pywb, root, "add", name, str(warc_file))
+
+
+def as_zipnum_cluster(root: Path, name: str, lines_per_block: int = 2) -> int:
+    """The collection's index (as `wb-manager add` wrote it: one sorted .cdxj) turned into a
+    ZipNum cluster, the index the Wayback Machine and Common Crawl serve: gzip blocks of
+    `lines_per_block` lines, a summary (`.idx`: each block's first key, part, offset, length,
+    line number) and a `.loc` naming the part's file. Only on such an index does pywb answer
+    `showNumPages` and `page=` as they do. Returns the number of blocks."""
+    indexes = root / "collections" / name / "indexes"
+    plain = indexes / "index.cdxj"
+    lines = plain.read_bytes().splitlines(keepends=True)
+    blocks, summary, offset = bytearray(), [], 0
+    for number, start in enumerate(range(0, len(lines), lines_per_block)):
+        chunk = lines[start : start + lines_per_block]
+        packed = gzip.compress(b"".join(chunk))
+        key = b" ".join(chunk[0].split(b" ", 2)[:2]).decode()
+        summary.append(f"{key}\tcluster\t{offset}\t{len(packed)}\t{number + 1}\n")
+        blocks += packed
+        offset += len(packed)
+    (indexes / "cluster.cdxj.gz").write_bytes(bytes(blocks))
+    (indexes / "cluster.idx").write_text("".join(summary), encoding="utf-8")
+    (indexes / "cluster.loc").write_text("cluster\tcluster.cdxj.gz\n", encoding="utf-8")
+    plain.unlink()
+    return len(summary)
