@@ -385,3 +385,40 @@ def test_a_throttled_archive_is_asked_again_after_its_retry_after_and_the_run_co
     assert len(set(counts)) == len(SITES["futu"].archive_prefixes)
     post_pages = [q for q in queries if "post%2F&" in q and "showNumPages" not in q]
     assert len(post_pages) > 2 and len(set(post_pages)) == len(post_pages)
+
+
+def test_all_captures_archives_each_change_of_an_article_as_a_version_oldest_first(
+    tmp_path: Path, archive_server: tuple[str, Path]
+) -> None:
+    base = archive_server[0]
+    span = ["--site", "futu", "--since", "2024-01-01", "--until", "2024-12-31"]
+    with MirrorServer(fixture_routes(iter_fixtures())) as site:
+        config = str(history_config(tmp_path, site, base))
+        every = ["crawl", "--from", "wayback", "--all-captures", *span]
+        first = newsarchive("--config", config, *every)
+        second = newsarchive("--config", config, *every)
+        assert site.requests == []
+    futu = summary_line(first.stdout, "futu")
+    # the edited post's two captures differ: a first version, then a new one
+    assert futu["archived"] == len(POSTS) + 1 and futu["new_versions"] == 1, first.stdout
+    assert futu["requested"] == len(POSTS) + 3  # each capture fetched ends in its outcome
+    versions = sorted(
+        (json.loads(p.read_text()) for p in records(tmp_path, "futu")
+         if json.loads(p.read_text())["id"] == identify(EDITED.url).id),
+        key=lambda r: r["version"],
+    )  # fmt: skip
+    assert [r["fetched_at"] for r in versions] == [
+        "2024-03-04T02:00:00+00:00",
+        "2024-03-05T02:00:00+00:00",
+    ]
+    assert versions[-1]["text"] == EDITED.expected()["article"]["text"]
+    # the older capture's edit (a "!" after the first paragraph) landed in its original title
+    assert versions[0]["original_title"] == versions[-1]["original_title"] + "!"
+    again = summary_line(second.stdout, "futu")
+    assert again["archived"] == 0 and again["new_versions"] == 0
+    assert again["unchanged"] == len(POSTS) + 2  # every capture again: nothing new
+
+
+def test_all_captures_goes_with_a_web_archive_only(tmp_path: Path) -> None:
+    result = newsarchive("crawl", "--all-captures", "--site", "futu")
+    assert result.returncode == 2 and "--all-captures goes with --from" in result.stderr

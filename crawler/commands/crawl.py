@@ -40,6 +40,12 @@ def add_arguments(commands: Any) -> None:
         "fetching each from the archive, never from the site",
     )
     c.add_argument(
+        "--all-captures",
+        action="store_true",
+        help="with --from: every change of an article's content among its captures, each "
+        "archived as a version (oldest first), instead of its newest capture only",
+    )
+    c.add_argument(
         "--revisit-only",
         action="store_true",
         help="only revisit archived articles that are due ([revisit]); no discovery",
@@ -74,6 +80,8 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
     check_range(args.since, args.until)
     if args.source:
         return crawl_history(args, config, spider_args)
+    if args.all_captures:
+        raise UsageError("--all-captures goes with --from wayback|commoncrawl")
     unsupported: list[str] = []
     if urls:
         grouped, unsupported = group_by_site(urls)
@@ -97,6 +105,8 @@ def crawl_history(args: argparse.Namespace, config: Config, spider_args: dict[st
     capture each, fetched from the web archive and archived like crawled pages."""
     if args.url or args.urls_file or args.revisit_only or args.full:
         raise UsageError("--from takes --site, --since and --until only (no URLs, --full)")
+    if args.all_captures:  # archived articles too: their other captures may be new versions
+        spider_args = {**spider_args, "all_captures": True, "full": True}
     request = RunRequest(
         {site: None for site in (args.site or SITE_NAMES)},
         kind="history",

@@ -167,9 +167,11 @@ class CaptureBook:
     HTTP 200 and the newest of any status. Two captures per article at most, whatever the
     number of captures: a year of a site stays small."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_all: bool = False) -> None:
         self.found: dict[str, tuple[PageRef, Capture | None, Capture]] = {}
         self.captures = 0
+        # `--all-captures`: every capture of each article, for `changes()`.
+        self.every: dict[str, list[Capture]] | None = {} if keep_all else None
 
     def add(self, captures: Iterable[Capture], identify: Callable[[str], PageRef | None]) -> int:
         """Keep what matters of `captures`; how many were of an article of the site."""
@@ -186,8 +188,28 @@ class CaptureBook:
             if capture.timestamp >= newest.timestamp:
                 newest = capture
             self.found[ref.id] = (held[0] if held else ref, good, newest)
+            if self.every is not None:
+                self.every.setdefault(ref.id, []).append(capture)
         self.captures += kept
         return kept
+
+    def changes(self) -> list[tuple[PageRef, list[Capture]]]:
+        """`--all-captures`: each article's good captures oldest first, one per change of
+        content (a capture whose digest is the one before it adds nothing; an edit undone
+        later is a change again); an article with no good capture, its chosen one."""
+        every = self.every or {}
+        out = []
+        for article_id, (ref, good, newest) in self.found.items():
+            ordered = sorted(
+                (c for c in every.get(article_id, []) if c.status == GOOD),
+                key=lambda c: c.timestamp,
+            )
+            kept = ordered[:1]
+            for capture in ordered[1:]:
+                if capture.digest is None or capture.digest != kept[-1].digest:
+                    kept.append(capture)
+            out.append((ref, kept or [good or newest]))
+        return out
 
     def chosen(self) -> list[tuple[PageRef, Capture]]:
         """One capture per article: the newest good one (HTTP 200), else the newest of any

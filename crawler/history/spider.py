@@ -31,6 +31,7 @@ from crawler.history.captures import (
     parse_cdx,
     replay_url,
 )
+from crawler.history.chain import CaptureChain
 from crawler.history.commoncrawl import crawls_in_range
 from crawler.history.options import HistoryOptions
 from crawler.items import BEIJING, FetchedPage
@@ -123,7 +124,7 @@ class Asked:
         return f"{self.prefix} in {self.collection}" if self.collection else self.prefix
 
 
-class HistoryCrawl(CaptureFetch):
+class HistoryCrawl(CaptureChain, CaptureFetch):
     """Mixin placed before a site spider (crawler/spiders/base.py ArticleSpider): discovery
     from a web archive's CDX index; each capture chosen is fetched from the archive, or,
     when the run seeds the frontier (`backfill --from`), queued with its capture.
@@ -134,6 +135,7 @@ class HistoryCrawl(CaptureFetch):
     every query has been read, since one article's captures can come in several."""
 
     history_source: str
+    all_captures: Any = False  # spider argument: every change of content, as versions
     # Provided by the site spider this mixin is combined with:
     site: str
     since: datetime | None
@@ -152,9 +154,13 @@ class HistoryCrawl(CaptureFetch):
     def history(self) -> HistoryOptions:
         return self.config.history
 
+    @property
+    def every_capture(self) -> bool:
+        return str(self.all_captures).lower() in ("1", "true", "yes")
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         await run_in_thread(self.state.flush)  # outcomes a killed run journaled
-        self.book, self.cdx_waiting = CaptureBook(), 0
+        self.book, self.cdx_waiting = CaptureBook(keep_all=self.every_capture), 0
         for url in self.history.endpoints(self.history_source):
             self.allow_host(url)
         since, until = self.day_range()
@@ -274,16 +280,22 @@ class HistoryCrawl(CaptureFetch):
         """Once every CDX answer is in: one request (or queue entry) per article."""
         if self.cdx_waiting:
             return
-        chosen = self.book.chosen()
+        chosen = (
+            self.book.changes()
+            if self.every_capture
+            else [(ref, [capture]) for ref, capture in self.book.chosen()]
+        )
         self.logger.info("%s: %d captures of %d articles", self.history_source,
                          self.book.captures, len(chosen))  # fmt: skip
         self.book = CaptureBook()
-        for ref, capture in chosen:
+        for ref, captures in chosen:
+            first = captures[0]
             request = await self.discovered(
-                capture.original, None, self.history_source, queued_with=capture.as_data()
+                first.original, None, self.history_source, queued_with=first.as_data()
             )
             if request is not None:
-                yield self.replay_request(request, ref, capture)
+                self.chain(request, ref, captures[1:])
+                yield self.replay_request(request, ref, first)
 
     def day_range(self) -> tuple[date, date]:
         """The capture days asked for: --since/--until (Beijing days), by default a year."""

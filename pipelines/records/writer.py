@@ -98,6 +98,9 @@ def archive_article(
         if existing is None:
             continue
         previous = json.loads(existing)
+        if same_capture(previous, page, digest):  # a web-archive capture stored already
+            _mark_indexed(store, item, keys)
+            return ArchiveResult("unchanged", keys.record, version)
         # Compared with the newest version only: an edit undone later is a version too.
         following = article_keys(article.site, article.id, article.published, version + 1)
         if (
@@ -119,6 +122,19 @@ def same_article(record: dict[str, Any], article: Article, digest: str) -> bool:
     version produced it does not matter; what it produced does (a corrected title or date is
     a new version, like a corrected text)."""
     return record.get("content_sha256") == digest and not changed_fields(record, article)
+
+
+def same_capture(record: dict[str, Any], page: FetchedPage, digest: str) -> bool:
+    """Whether a stored version holds this very web-archive capture, read the same way: a
+    second `crawl --from ... --all-captures` stores nothing again, though its older
+    captures differ from the newest version."""
+    if not page.fetched_from:
+        return False
+    stored = record.get("fetched_from") or {}
+    fields = ("archive", "collection", "timestamp", "original_url")
+    return record.get("content_sha256") == digest and all(
+        stored.get(name) == page.fetched_from.get(name) for name in fields
+    )
 
 
 def changed_fields(record: dict[str, Any], article: Article) -> list[str]:
