@@ -87,6 +87,8 @@ def archive_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     collection(pywb, root, "cc", write_captures(root / "cc-captures.warc.gz", captures()))
     for name in ("web", "cc"):  # indexed as the real services are: paging works as theirs
         assert as_zipnum_cluster(root, name, lines_per_block=2) > 3
+    # and an index that does not page (a plain .cdxj): it answers showNumPages with captures
+    collection(pywb, root, "plain", write_captures(root / "plain.warc.gz", captures()))
     with wayback(pywb, root) as base:
         yield base, root
 
@@ -299,7 +301,7 @@ def test_backfill_from_the_wayback_machine_queues_each_capture_and_two_workers_a
     env = {"NEWSARCHIVE_REDIS": redis_server.url}
     redis_server.client().flushall()
     with MirrorServer(fixture_routes(iter_fixtures())) as site:
-        config = str(history_config(tmp_path, site, base))
+        config = str(history_config(tmp_path, site, base, cdx=f"{base}/plain/cdx"))
         span = ["--site", "futu", "--since", "2024-01-01", "--until", "2024-12-31"]
         seeded = newsarchive("--config", config, "backfill", "--from", "wayback", *span, env=env)
         assert seeded.returncode == 0, seeded.stdout + seeded.stderr[-3000:]

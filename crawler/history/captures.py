@@ -105,7 +105,7 @@ def cdx_query(
 def page_count(text: str) -> int | None:
     """The answer to `showNumPages`: a bare number (the Wayback Machine) or `{"pages": N}`
     (pywb over a ZipNum cluster, Common Crawl's index). None when the server answered with
-    captures instead (an index that does not page): that answer is the whole result."""
+    captures instead: an index that does not page (whose answer may ignore the dates)."""
     body = text.strip()
     if body.isdigit():
         return int(body)

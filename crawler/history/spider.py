@@ -218,12 +218,16 @@ class HistoryCrawl(CaptureChain, CaptureFetch):
     async def parse_page_count(
         self, response: Response, asked: Asked, since: date, until: date
     ) -> AsyncIterator[Any]:
-        """How many pages the query has: one request each. A server that does not page
-        answered with the captures themselves."""
+        """How many pages the query has: one request each. An index that does not page
+        answers with captures instead, and not always filtered (pywb over a plain .cdxj
+        ignores the dates then): the query is asked again, whole."""
         self.cdx_waiting -= 1
         pages = page_count(response.text) if response.status != 404 else 0
         if pages is None:
-            self.read_captures(response, asked)
+            asked.pages_left = 1
+            url = cdx_query(asked.endpoint, asked.prefix, since, until)
+            yield self.cdx_request(url, self.parse_captures, asked=asked, since=since,
+                                   until=until)  # fmt: skip
         else:
             asked.pages_left = pages
             if not pages:
@@ -233,9 +237,6 @@ class HistoryCrawl(CaptureChain, CaptureFetch):
                                 page_size=self.history.cdx_page_size)  # fmt: skip
                 yield self.cdx_request(url, self.parse_captures, asked=asked, since=since,
                                        until=until)  # fmt: skip
-        if pages is None:
-            asked.pages_left = 0
-            self.log_read(asked, since, until)
         async for request in self.when_all_read():
             yield request
 
