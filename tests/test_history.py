@@ -20,6 +20,8 @@ from urllib.request import urlopen
 
 import pytest
 
+from crawler.backfill.frontier import Frontier, connect
+from crawler.backfill.seeder import Seeder
 from crawler.history.captures import (
     Capture,
     CaptureBook,
@@ -424,3 +426,20 @@ def test_all_captures_archives_each_change_of_an_article_as_a_version_oldest_fir
 def test_all_captures_goes_with_a_web_archive_only(tmp_path: Path) -> None:
     result = newsarchive("crawl", "--all-captures", "--site", "futu")
     assert result.returncode == 2 and "--all-captures goes with --from" in result.stderr
+
+
+def test_a_capture_claimed_by_a_worker_that_died_goes_back_on_the_queue_with_its_capture(
+    redis_server: RedisServer,
+) -> None:
+    redis_server.client().flushall()
+    frontier = Frontier(connect(redis_server.url))
+    capture = Capture("wayback", canonical(EDITED), "20240305020000", 200, "KR2SMJ2M")
+    seeder = Seeder(frontier, lambda site, ids: set())
+    seeder.add("futu", identify(EDITED.url).id, canonical(EDITED), capture.as_data())
+    seeder.flush()
+    assert len(frontier.claim("futu", 10, "worker-killed-before-its-first-heartbeat")) == 1
+    rerun = Seeder(frontier, lambda site, ids: set())
+    rerun.requeue_orphans("futu")
+    assert rerun.counts.requeued == 1
+    (entry,) = frontier.claim("futu", 10, "the-next-worker")
+    assert Capture.from_data(json.loads(entry)["capture"]) == capture
