@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from pipelines.records.layout import index_key
 from pipelines.state import ArchiveState
 from pipelines.store import LocalStore
 
@@ -59,3 +60,48 @@ def test_high_water_mark_and_archived_ids(tmp_path: Path) -> None:
     assert not state.is_archived("tencent", "X1")
     store.put_if_absent("index/tencent/X1.json", b"{}", "application/json")
     assert state.is_archived("tencent", "X1")
+
+
+ARCHIVING = frozenset({"parsed", "layout_unknown"})
+
+
+def test_a_listed_id_the_log_has_not_seen_is_new_without_a_request_within_its_reach(
+    tmp_path: Path,
+) -> None:
+    store = LocalStore(tmp_path / "archive")
+    state = ArchiveState(store, tmp_path / "spool")
+    now = datetime.now(UTC)
+    state.record_outcome("futu", "https://a/1", "parsed", "1-en", at=now - timedelta(days=1))
+    state.record_outcome("futu", "https://a/9", "parsed", "9-en", at=now - timedelta(days=40))
+    state.flush()
+    store.put_if_absent(index_key("futu", "1-en"), b"{}", "application/json")
+    store.put_if_absent(index_key("futu", "7-en"), b"{}", "application/json")  # no log line
+    asked: list[str] = []
+    exists = store.exists
+
+    def counted_exists(key: str) -> bool:  # the store's own answer, each question noted
+        asked.append(key)
+        return exists(key)
+
+    store.exists = counted_exists  # type: ignore[method-assign]
+
+    # the log reaches back 40 days, beyond what is read (14): "new" only for recent listings
+    assert state.archived_as_listed("futu", "2-en", now, ARCHIVING) is False
+    assert asked == []  # a new article: not one request
+    assert state.archived_as_listed("futu", "1-en", now, ARCHIVING) is True  # confirmed
+    assert asked == [index_key("futu", "1-en")]
+    # listed before what the log read covers: asked, and found
+    assert state.archived_as_listed("futu", "7-en", now - timedelta(days=20), ARCHIVING)
+    assert state.archived_as_listed("futu", "7-en", None, ARCHIVING)  # no listing time: asked
+    assert len(asked) == 3
+
+
+def test_a_log_read_whole_answers_for_any_listing_time(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "archive")
+    state = ArchiveState(store, tmp_path / "spool")
+    state.record_outcome("tencent", "https://b/1", "parsed", "X1")
+    state.flush()
+    store.put_if_absent(index_key("tencent", "X1"), b"{}", "application/json")
+    long_ago = datetime(2019, 5, 1, tzinfo=UTC)  # the log began after it: it is complete
+    assert state.archived_as_listed("tencent", "X2", long_ago, ARCHIVING) is False
+    assert state.archived_as_listed("tencent", "X1", long_ago, ARCHIVING) is True

@@ -30,7 +30,7 @@ from crawler.items import (
     parse_day,
 )
 from crawler.middlewares.capture import CAPTURE_OF_ID, PREVIOUS_CAPTURE
-from crawler.outcomes import OUTCOMES
+from crawler.outcomes import ARCHIVING, OUTCOMES
 from crawler.parsers import PARSERS
 from crawler.parsers.base import PageRef, SiteParser
 from crawler.spiders.ledger import OutcomeLedger, request_of
@@ -313,7 +313,9 @@ class RequestPlanning(scrapy.Spider):
             return None
         looked_up = not self.full
         if looked_up:
-            archived = await run_in_thread(self.state.archived_or_unknown, self.site, ref.id)
+            archived = await run_in_thread(
+                self.state.archived_as_listed, self.site, ref.id, published, ARCHIVING
+            )
             if archived is None:
                 self.logger.warning("archive cannot say if %s is archived: fetching it", url)
                 looked_up = False

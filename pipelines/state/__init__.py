@@ -16,6 +16,7 @@ light: no Scrapy, no parser).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +36,26 @@ from pipelines.state.revisits import RevisitDue, RevisitPolicy, due_revisits
 from pipelines.store import ArchiveStore, StoreError, StoreOptions, shared_store
 
 JOURNAL_DIR = "state-journal"
+# How far back the outcome log is read to say "new" of a listed id without a request (the
+# sites' listings reach back two days; a backfill's older listing times get a HEAD).
+LISTED_LOOKBACK = timedelta(days=14)
+# A listing time may be a little later than the fetch that archived the article (an edit's
+# time): "new" is only said of ids listed this long after the start of the log read.
+LISTED_MARGIN = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class ArchivedIds:
+    """The ids the outcome log says were fetched into an article, and from when it says
+    so completely (None: its whole length was read)."""
+
+    ids: frozenset[str]
+    reach: datetime | None
+
+    def covers(self, listed: datetime | None) -> bool:
+        if listed is None:
+            return False
+        return self.reach is None or listed >= self.reach + LISTED_MARGIN
 
 
 def _segment_key(line: dict[str, Any], journal: str) -> str:
@@ -48,6 +69,8 @@ class ArchiveState:
         self.store = store
         self.log = Journal(Path(spool_dir) / JOURNAL_DIR, _segment_key)
         self.unreachable = False
+        self._known: dict[str, ArchivedIds] = {}  # per site, read once per run
+        self._known_lock = threading.Lock()
 
     @classmethod
     def of(cls, options: StoreOptions) -> ArchiveState:
@@ -68,6 +91,51 @@ class ArchiveState:
         except StoreError:
             self.unreachable = True
             return None
+
+    def archived_as_listed(
+        self, site: str, article_id: str, listed: datetime | None, archiving: frozenset[str]
+    ) -> bool | None:
+        """Whether a listed article is archived, without a request for a new one.
+
+        The outcome log says which ids were fetched into an article (`archiving`: outcome
+        names) over the last LISTED_LOOKBACK; it is read once per run. An id it names is
+        confirmed with one HEAD, as before (a line is written before the article is stored).
+        An id it does not name, listed within the log's reach, is new: no request at all.
+        Outside that reach (an old listing time, a log that reaches back less than the
+        archive), or without a listing time, one HEAD. A wrong "new" costs a fetch whose
+        create-only writes find the article unchanged; "archived" is never wrong. None: the
+        archive cannot say (it is down)."""
+        if self.unreachable:
+            return None
+        try:
+            known = self._archived_ids(site, archiving)
+        except StoreError:
+            self.unreachable = True
+            return None
+        if article_id in known.ids or not known.covers(listed):
+            return self.archived_or_unknown(site, article_id)
+        return False
+
+    def _archived_ids(self, site: str, archiving: frozenset[str]) -> ArchivedIds:
+        with self._known_lock:  # the spider asks from several threads: one read per run
+            known = self._known.get(site)
+            if known is None:
+                known = self._read_archived_ids(site, archiving)
+                self._known[site] = known
+        return known
+
+    def _read_archived_ids(self, site: str, archiving: frozenset[str]) -> ArchivedIds:
+        since = datetime.now(UTC).date() - LISTED_LOOKBACK
+        oldest = next(iter(self.store.list(outcome_log_prefix(site))), None)
+        first_day = segment_day(oldest) if oldest else None
+        whole = first_day is None or first_day >= since  # the log begins inside the window
+        ids = {
+            str(line["id"])
+            for line in self.outcomes(site, since)
+            if line.get("outcome") in archiving and line.get("id")
+        }
+        reach = None if whole else datetime.combine(since, datetime.min.time(), UTC)
+        return ArchivedIds(frozenset(ids), reach)
 
     def latest_capture(self, site: str, article_id: str) -> dict[str, Any] | None:
         """The WARC capture of an archived article (its first record's), for a fetch of it

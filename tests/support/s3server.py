@@ -121,11 +121,20 @@ class WeedMini:
     def s3_requests(self, bucket: str) -> int:
         """S3 requests the server has answered for a bucket (its Prometheus counters; needs
         `metrics=True`): what a workload costs in requests, counted by the server itself."""
+        return sum(self.s3_requests_by_type(bucket).values())
+
+    def s3_requests_by_type(self, bucket: str) -> dict[str, int]:
+        """The same, per request type and answer (`PUT 200`, `HEAD 404`, ...)."""
         url = f"http://127.0.0.1:{self.ports['metricsPort']}/metrics"
         with urllib.request.urlopen(url, timeout=10) as response:
             text = response.read().decode()
-        pattern = rf'^SeaweedFS_s3_request_total{{bucket="{re.escape(bucket)}",[^}}]*}} (\S+)$'
-        return int(sum(float(m) for m in re.findall(pattern, text, re.M)))
+        counts: dict[str, int] = {}
+        pattern = rf'^SeaweedFS_s3_request_total{{bucket="{re.escape(bucket)}",([^}}]*)}} (\S+)$'
+        for labels, value in re.findall(pattern, text, re.M):
+            named = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+            name = f"{named.get('type', '?')} {named.get('code', '?')}"
+            counts[name] = counts.get(name, 0) + int(float(value))
+        return counts
 
     def env(self, secret: str = SECRET_KEY) -> dict[str, str]:
         """What a user exports to point newsarchive at this server."""
