@@ -104,4 +104,5 @@ def test_a_log_read_whole_answers_for_any_listing_time(tmp_path: Path) -> None:
     store.put_if_absent(index_key("tencent", "X1"), b"{}", "application/json")
     long_ago = datetime(2019, 5, 1, tzinfo=UTC)  # the log began after it: it is complete
     assert state.archived_as_listed("tencent", "X2", long_ago, ARCHIVING) is False
+    assert state.archived_as_listed("tencent", "X2", None, ARCHIVING) is False  # no time
     assert state.archived_as_listed("tencent", "X1", long_ago, ARCHIVING) is True

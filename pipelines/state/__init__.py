@@ -53,9 +53,10 @@ class ArchivedIds:
     reach: datetime | None
 
     def covers(self, listed: datetime | None) -> bool:
-        if listed is None:
-            return False
-        return self.reach is None or listed >= self.reach + LISTED_MARGIN
+        """Whether the log's silence about an id listed at `listed` means it is new."""
+        if self.reach is None:
+            return True  # the whole log: any listing time, or none
+        return listed is not None and listed >= self.reach + LISTED_MARGIN
 
 
 def _segment_key(line: dict[str, Any], journal: str) -> str:
@@ -102,7 +103,7 @@ class ArchiveState:
         confirmed with one HEAD, as before (a line is written before the article is stored).
         An id it does not name, listed within the log's reach, is new: no request at all.
         Outside that reach (an old listing time, a log that reaches back less than the
-        archive), or without a listing time, one HEAD. A wrong "new" costs a fetch whose
+        archive), or without a listing time when only part of the log was read, one HEAD. A wrong "new" costs a fetch whose
         create-only writes find the article unchanged; "archived" is never wrong. None: the
         archive cannot say (it is down)."""
         if self.unreachable:
