@@ -15,7 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture
 from crawler.mirror.server import MirrorServer, fixture_routes
 from pipelines.records.writer import archive_article
-from pipelines.store import StoreError
+from pipelines.store import StoreError, StoreOptions
 from pipelines.store.s3 import S3Store
 from tests.support.commands import newsarchive, start_newsarchive
 from tests.support.items import item_for
@@ -108,17 +108,31 @@ def test_crawl_into_bucket_reads_back_byte_identical_and_recrawl_writes_nothing(
         assert SECRET_KEY not in output
 
 
-@pytest.mark.parametrize("unindexed", [False, True], ids=["manual-url", "listed-unindexed"])
+@pytest.mark.parametrize(
+    ("unindexed", "helpers"),
+    [(False, False), (True, False), (True, True)],
+    ids=["manual-url", "listed-unindexed", "listed-through-upload-helpers"],
+)
 def test_eight_way_race_on_one_article_yields_one_object(
-    weed: WeedMini, bucket: str, unindexed: bool
+    weed: WeedMini, bucket: str, unindexed: bool, helpers: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Also when every racer was told the id is new and skips reading for a record."""
+    """Also when every racer was told the id is new and skips reading for a record, and when
+    the racers are the threads of one crawl whose PUTs go through its upload helper processes
+    (pipelines/store/uploads.py)."""
     item = replace(item_for(FUTU_EN.path), unindexed=unindexed)
     results: list[str] = []
     barrier = threading.Barrier(8)
+    shared = None
+    if helpers:
+        for name, value in weed.env().items():  # what the spawned helpers' clients read
+            monkeypatch.setenv(name, value)
+        options = StoreOptions(location=f"s3://{bucket}/news", endpoint_url=weed.endpoint,
+                               addressing_style="path", upload_processes=2)  # fmt: skip
+        shared = S3Store.from_options(options)
+        assert shared.uploads is not None
 
     def racer() -> None:
-        store = store_for(weed, bucket)
+        store = shared or store_for(weed, bucket)
         barrier.wait()
         results.append(archive_article(store, item).status)
 
@@ -132,6 +146,9 @@ def test_eight_way_race_on_one_article_yields_one_object(
     assert [k for k in keys if k.startswith("news/articles/")] == [
         "news/articles/futu/2024/05/08/41283375-en.json"
     ]
+    if shared is not None:
+        assert shared.uploads is not None and shared.uploads.started  # the PUTs went there
+        shared.uploads.shutdown()
 
 
 @pytest.mark.parametrize("unindexed", [False, True], ids=["manual-url", "listed-unindexed"])
@@ -180,12 +197,30 @@ def test_misconfigured_target_fails_before_crawling(
     assert "not-the-secret-Xy7" not in result.stderr + result.stdout
 
 
-def test_store_errors_never_carry_credentials(weed: WeedMini, bucket: str) -> None:
+def test_store_errors_never_carry_credentials(
+    weed: WeedMini, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = store_for(weed, bucket, secret="leaky-secret-123")
     with pytest.raises(StoreError) as caught:
         store.put_if_absent("a/b.txt", b"x", "text/plain")
     assert "leaky-secret-123" not in str(caught.value)
     assert "archiver-key" not in str(caught.value)
+    # the same refusal met in an upload helper process comes back as the same error
+    for name, value in weed.env(secret="leaky-secret-123").items():
+        monkeypatch.setenv(name, value)
+    options = StoreOptions(
+        location=f"s3://{bucket}/news", endpoint_url=weed.endpoint, addressing_style="path",
+        upload_processes=1, retry_attempts=1,
+    )  # fmt: skip
+    helped = S3Store.from_options(options)
+    assert helped.uploads is not None
+    try:
+        with pytest.raises(StoreError) as through_helper:
+            helped.put_if_absent("a/b.txt", b"x", "text/plain")
+        assert helped.uploads.started
+    finally:
+        helped.uploads.shutdown()
+    assert str(through_helper.value) == str(caught.value)
 
 
 def test_server_down_mid_crawl_spools_then_flush_uploads_everything(

@@ -103,9 +103,9 @@ class ArchiveState:
         confirmed with one HEAD, as before (a line is written before the article is stored).
         An id it does not name, listed within the log's reach, is new: no request at all.
         Outside that reach (an old listing time, a log that reaches back less than the
-        archive), or without a listing time when only part of the log was read, one HEAD. A wrong "new" costs a fetch whose
-        create-only writes find the article unchanged; "archived" is never wrong. None: the
-        archive cannot say (it is down)."""
+        archive), or without a listing time when only part of the log was read, one HEAD.
+        A wrong "new" costs a fetch whose create-only writes find the article unchanged;
+        "archived" is never wrong. None: the archive cannot say (it is down)."""
         if self.unreachable:
             return None
         try:

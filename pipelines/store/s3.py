@@ -78,15 +78,22 @@ def make_client(options: StoreOptions, timeout: float = 10) -> Any:
 class S3Store:
     """Keys under `s3://bucket/prefix/`, written create-only."""
 
-    def __init__(self, location: str, client: Any, endpoint: str = "") -> None:
+    def __init__(self, location: str, client: Any, endpoint: str = "", uploads: Any = None) -> None:
         self.location = location
         self.bucket, self.prefix = parse_s3_location(location)
         self.client = client
         self.endpoint = endpoint or "AWS S3"
+        # pipelines/store/uploads.py UploadProcesses: conditional PUTs from helper processes
+        self.uploads = uploads
 
     @classmethod
-    def from_options(cls, options: StoreOptions) -> S3Store:
-        return cls(options.location, make_client(options), options.endpoint_url)
+    def from_options(cls, options: StoreOptions, helpers: bool = True) -> S3Store:
+        uploads = None
+        if helpers and options.upload_processes:
+            from pipelines.store.uploads import UploadProcesses
+
+            uploads = UploadProcesses(options, options.upload_processes)
+        return cls(options.location, make_client(options), options.endpoint_url, uploads)
 
     def check(self) -> None:
         """Fail fast with one clear line: missing bucket, refused credentials, no endpoint."""
@@ -124,6 +131,10 @@ class S3Store:
         content_encoding: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> bool:
+        if self.uploads is not None and isinstance(data, bytes):
+            return bool(
+                self.uploads.put_if_absent(key, data, content_type, content_encoding, metadata)
+            )
         extra: dict[str, Any] = {"ContentType": content_type, "Metadata": dict(metadata or {})}
         if content_encoding:
             extra["ContentEncoding"] = content_encoding
