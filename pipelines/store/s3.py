@@ -75,6 +75,11 @@ def make_client(options: StoreOptions, timeout: float = 10) -> Any:
     return client
 
 
+def helper_store(options: StoreOptions) -> S3Store:
+    """The store of an upload helper process (pipelines/store/uploads.py): no helpers."""
+    return S3Store.from_options(options, helpers=False)
+
+
 class S3Store:
     """Keys under `s3://bucket/prefix/`, written create-only."""
 
@@ -92,7 +97,7 @@ class S3Store:
         if helpers and options.upload_processes:
             from pipelines.store.uploads import UploadProcesses
 
-            uploads = UploadProcesses(options, options.upload_processes)
+            uploads = UploadProcesses(options, options.upload_processes, helper_store)
         return cls(options.location, make_client(options), options.endpoint_url, uploads)
 
     def check(self) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -30,13 +30,11 @@ from pipelines.store.base import StoreOptions, StoreUnavailable
 _STORE: Any = None  # the helper process's own S3Store
 
 
-def _start_helper(options: StoreOptions) -> None:
+def _start_helper(open_store: Callable[[StoreOptions], Any], options: StoreOptions) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    from pipelines.store.s3 import S3Store
-
     global _STORE
-    _STORE = S3Store.from_options(options, helpers=False)
+    _STORE = open_store(options)
 
 
 def _put(key: str, data: bytes, content_type: str, encoding: str | None,
@@ -47,9 +45,14 @@ def _put(key: str, data: bytes, content_type: str, encoding: str | None,
 class UploadProcesses:
     """A pool of helper processes doing an S3 archive's conditional PUTs."""
 
-    def __init__(self, options: StoreOptions, processes: int) -> None:
+    def __init__(
+        self, options: StoreOptions, processes: int, open_store: Callable[[StoreOptions], Any]
+    ) -> None:
+        """`open_store`: a module-level function (helpers import it by name) opening the
+        store a helper writes through, without helpers of its own."""
         self.options = options
         self.processes = processes
+        self.open_store = open_store
         # Longest a PUT can take in a helper: botocore's timeouts over all its attempts.
         self.timeout = (10 + 30) * max(options.retry_attempts, 1) + 30
         self._pool: ProcessPoolExecutor | None = None
@@ -67,7 +70,7 @@ class UploadProcesses:
                     self.processes,
                     mp_context=get_context("spawn"),  # never fork a process with threads
                     initializer=_start_helper,
-                    initargs=(self.options,),
+                    initargs=(self.open_store, self.options),
                 )
             return self._pool
 
