@@ -19,7 +19,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -57,6 +57,7 @@ class UploadProcesses:
         self.timeout = (10 + 30) * max(options.retry_attempts, 1) + 30
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._waiting: set[Future[bool]] = set()  # submitted, answer not read yet
 
     @property
     def started(self) -> bool:
@@ -83,10 +84,19 @@ class UploadProcesses:
         metadata: Mapping[str, str] | None = None,
     ) -> bool:
         pool = self.pool()
+        future = pool.submit(_put, key, data, content_type, content_encoding,
+                             dict(metadata or {}))  # fmt: skip
+        with self._lock:
+            self._waiting.add(future)
         try:
-            future = pool.submit(_put, key, data, content_type, content_encoding,
-                                 dict(metadata or {}))  # fmt: skip
             return bool(future.result(timeout=self.timeout))
+        except StoreUnavailable:
+            # The archive is down: the writes still queued behind this one would each wait
+            # out botocore's retries in turn. They are cancelled and spooled by their callers.
+            self._cancel_waiting()
+            raise
+        except CancelledError:
+            raise StoreUnavailable(f"the archive went down before {key} was written") from None
         except BrokenProcessPool:
             with self._lock:
                 if self._pool is pool:
@@ -98,6 +108,15 @@ class UploadProcesses:
             raise StoreUnavailable(
                 f"no answer from the upload helper within {self.timeout} s for {key}"
             ) from None
+        finally:
+            with self._lock:
+                self._waiting.discard(future)
+
+    def _cancel_waiting(self) -> None:
+        with self._lock:
+            waiting = list(self._waiting)
+        for future in waiting:
+            future.cancel()  # only those no helper has taken yet
 
     def shutdown(self) -> None:
         with self._lock:
