@@ -8,9 +8,12 @@ the bytes came from and when they were captured; nothing is asked of the news si
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
-from collections.abc import Iterator
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -95,15 +98,42 @@ def archive_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
         yield base, root
 
 
-def history_config(tmp_path: Path, site: MirrorServer, base: str, cdx: str = "") -> Path:
-    """The mirror config, with the Wayback Machine at `base` (its CDX API at `cdx` if given)."""
+def history_config(
+    tmp_path: Path, site: MirrorServer, base: str, cdx: str = "", replay: str = "",
+    rate: float = 50,
+) -> Path:  # fmt: skip
+    """The mirror config, with the Wayback Machine at `base` (its CDX API at `cdx`, its
+    replay at `replay` if given), asked `rate` times a second."""
     config = mirror_config(tmp_path / "newsarchive.toml", site, tmp_path / "archive")
     with config.open("a", encoding="utf-8") as handle:
         handle.write(
             f'\n[history]\nwayback_cdx = "{cdx or base + "/web/cdx"}"\n'
-            f'wayback_replay = "{base}/web"\nwayback_rate = 50\ncdx_page_size = 1\n'
+            f'wayback_replay = "{replay or base + "/web"}"\nwayback_rate = {rate}\n'
+            "cdx_page_size = 1\n"
         )
     return config
+
+
+class _AsAnswered(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_: Any, **__: Any) -> None:
+        return None  # a redirect capture goes back to the crawler as it is
+
+
+def replay_front(base: str, asked: list[float]) -> Callable[[str], Route]:
+    """A front for pywb's replay that notes when each replay is asked for."""
+    opener = urllib.request.build_opener(_AsAnswered)
+    passed = ("content-type", "location", "memento-datetime")
+
+    def answer(path: str) -> Route:
+        asked.append(time.monotonic())
+        try:
+            with opener.open(f"{base}{path}", timeout=30) as reply:
+                status, headers, body = reply.status, reply.headers, reply.read()
+        except urllib.error.HTTPError as error:  # a 3xx or 4xx capture, passed on
+            status, headers, body = error.code, error.headers, error.read()
+        return Route(status, {k: v for k, v in headers.items() if k.lower() in passed}, body)
+
+    return answer
 
 
 def from_wayback(tmp_path: Path, base: str, since: str, until: str) -> CompletedProcess[str]:
@@ -302,8 +332,11 @@ def test_backfill_from_the_wayback_machine_queues_each_capture_and_two_workers_a
     base = archive_server[0]
     env = {"NEWSARCHIVE_REDIS": redis_server.url}
     redis_server.client().flushall()
-    with MirrorServer(fixture_routes(iter_fixtures())) as site:
-        config = str(history_config(tmp_path, site, base, cdx=f"{base}/plain/cdx"))
+    replays: list[float] = []
+    front = MirrorServer(fixture_routes([]), fallback=replay_front(base, replays))
+    with MirrorServer(fixture_routes(iter_fixtures())) as site, front:
+        config = str(history_config(tmp_path, site, base, cdx=f"{base}/plain/cdx",
+                                    replay=f"{front.url}/web", rate=2))  # fmt: skip
         span = ["--site", "futu", "--since", "2024-01-01", "--until", "2024-12-31"]
         seeded = newsarchive("--config", config, "backfill", "--from", "wayback", *span, env=env)
         assert seeded.returncode == 0, seeded.stdout + seeded.stderr[-3000:]
@@ -326,6 +359,14 @@ def test_backfill_from_the_wayback_machine_queues_each_capture_and_two_workers_a
         ]  # fmt: skip
         outputs = finish(workers, expect=None)
         assert site.requests == []  # not one request to the news site
+    # the workers together keep to the archive's rate (2 a second): without it, a worker
+    # asks its replays within a fraction of a second. A request leaves no earlier than its
+    # slot, 0.5 s after the one before, but may leave later on a busy machine, which brings
+    # it closer to the next: only the first one's lateness (under 1.5 s) shortens the span.
+    assert len(replays) == len(POSTS) + 3  # each capture, and the redirect's target
+    assert replays[-1] - replays[0] >= (len(replays) - 1) / 2 - 1.5, [
+        round(b - a, 2) for a, b in itertools.pairwise(replays)
+    ]
     # the worker that met the deleted page says so (1 of its pages failed); the other is fine
     assert sorted(w.returncode for w in workers) == [0, 1], outputs
     assert all("Traceback" not in output for output in outputs)
@@ -335,9 +376,8 @@ def test_backfill_from_the_wayback_machine_queues_each_capture_and_two_workers_a
     edited = next(r for r in stored if r["id"] == identify(EDITED.url).id)
     assert edited["text"] == EDITED.expected()["article"]["text"]
     assert edited["fetched_at"] == "2024-03-05T02:00:00+00:00"
-    assert (
-        edited["fetched_from"]["replay_url"] == f"{base}/web/20240305020000id_/{canonical(EDITED)}"
-    )
+    replayed = f"{front.url}/web/20240305020000id_/{canonical(EDITED)}"
+    assert edited["fetched_from"]["replay_url"] == replayed
     state = ArchiveState(LocalStore(tmp_path / "archive"), tmp_path / "spool")
     parsed = [line["id"] for line in state.outcomes("futu") if line["outcome"] == "parsed"]
     assert sorted(parsed) == sorted(r["id"] for r in stored)  # each fetched and parsed once

@@ -77,8 +77,11 @@ class MirrorServer:
         delay: float = 0.0,
         handlers: Mapping[str, Handler] | None = None,
         wire_coding: bool = False,
+        fallback: Callable[[str], Route] | None = None,
     ) -> None:
         self.routes = dict(routes)
+        # What answers a path no route or handler knows (a test's proxy to another server).
+        self.fallback = fallback
         # As the real sites send pages: gzip when the client accepts it, in chunks.
         self.wire_coding = wire_coding
         self.handlers = dict(handlers or {})  # dynamic listing endpoints, by path
@@ -168,6 +171,8 @@ def _handler_for(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
                 route = handler(parse_qs(query), headers, body)
             else:
                 route = server.routes.get(self.path) or server.routes.get(path)
+            if route is None and server.fallback is not None:
+                route = server.fallback(self.path)
             if route is None:
                 route = Route(404, {"Content-Type": "text/plain"}, b"not in the mirror\n")
             etag = entity_tag(route) if route.status == 200 else None
