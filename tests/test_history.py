@@ -40,7 +40,7 @@ from crawler.sites import SITES
 from pipelines.state import ArchiveState
 from pipelines.store import LocalStore
 from tests.support.commands import finish, newsarchive, start_newsarchive
-from tests.support.configs import mirror_config, records, summary_line
+from tests.support.configs import mirror_config, records, summary_line, toml_value
 from tests.support.pywb import (
     as_zipnum_cluster,
     collection,
@@ -98,20 +98,23 @@ def archive_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
         yield base, root
 
 
-def history_config(
-    tmp_path: Path, site: MirrorServer, base: str, cdx: str = "", replay: str = "",
-    rate: float = 50,
-) -> Path:  # fmt: skip
-    """The mirror config, with the Wayback Machine at `base` (its CDX API at `cdx`, its
-    replay at `replay` if given), asked `rate` times a second."""
+def history_config(tmp_path: Path, site: MirrorServer, **history: object) -> Path:
+    """The mirror config with a `[history]` section of `history`, CDX pages one index block
+    each (the test indexes are small)."""
     config = mirror_config(tmp_path / "newsarchive.toml", site, tmp_path / "archive")
+    values = {"cdx_page_size": 1, **history}
     with config.open("a", encoding="utf-8") as handle:
         handle.write(
-            f'\n[history]\nwayback_cdx = "{cdx or base + "/web/cdx"}"\n'
-            f'wayback_replay = "{replay or base + "/web"}"\nwayback_rate = {rate}\n'
-            "cdx_page_size = 1\n"
+            "\n[history]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in values.items())
         )
     return config
+
+
+def wayback_at(base: str, cdx: str = "", replay: str = "", rate: float = 50) -> dict[str, object]:
+    """`[history]` for the Wayback Machine at `base` (its CDX API at `cdx`, its replay at
+    `replay` if given), asked `rate` times a second."""
+    return {"wayback_cdx": cdx or f"{base}/web/cdx", "wayback_replay": replay or f"{base}/web",
+            "wayback_rate": rate}  # fmt: skip
 
 
 class _AsAnswered(urllib.request.HTTPRedirectHandler):
@@ -140,7 +143,7 @@ def from_wayback(tmp_path: Path, base: str, since: str, until: str) -> Completed
     """`crawl --from wayback --site futu` over the range, with the news site's mirror up and
     counting: not one request may reach it."""
     with MirrorServer(fixture_routes(iter_fixtures())) as site:
-        config = history_config(tmp_path, site, base)
+        config = history_config(tmp_path, site, **wayback_at(base))
         result = newsarchive("--config", str(config), "crawl", "--from", "wayback",
                              "--site", "futu", "--since", since, "--until", until)  # fmt: skip
         assert site.requests == []  # not one request to the news site
@@ -286,13 +289,10 @@ def test_a_month_from_common_crawl_is_read_by_byte_range_from_the_crawl_that_cov
         MirrorServer(fixture_routes([]), handlers=handlers) as data,
         MirrorServer(fixture_routes(iter_fixtures())) as site,
     ):
-        config = mirror_config(tmp_path / "newsarchive.toml", site, tmp_path / "archive")
-        with config.open("a", encoding="utf-8") as handle:
-            handle.write(
-                f'\n[history]\ncommoncrawl_index = "{data.url}/collinfo.json"\n'
-                f'commoncrawl_data = "{data.url}/data"\ncommoncrawl_rate = 50\n'
-                "cdx_page_size = 1\n"
-            )
+        config = history_config(
+            tmp_path, site, commoncrawl_index=f"{data.url}/collinfo.json",
+            commoncrawl_data=f"{data.url}/data", commoncrawl_rate=50,
+        )  # fmt: skip
         args = ["crawl", "--from", "commoncrawl", "--site", "futu",
                 "--since", "2024-03-01", "--until", "2024-03-31"]  # fmt: skip
         result = newsarchive("--config", str(config), *args)
@@ -335,8 +335,8 @@ def test_backfill_from_the_wayback_machine_queues_each_capture_and_two_workers_a
     replays: list[float] = []
     front = MirrorServer(fixture_routes([]), fallback=replay_front(base, replays))
     with MirrorServer(fixture_routes(iter_fixtures())) as site, front:
-        config = str(history_config(tmp_path, site, base, cdx=f"{base}/plain/cdx",
-                                    replay=f"{front.url}/web", rate=2))  # fmt: skip
+        config = str(history_config(tmp_path, site, **wayback_at(base, cdx=f"{base}/plain/cdx",
+                                    replay=f"{front.url}/web", rate=2)))  # fmt: skip
         span = ["--site", "futu", "--since", "2024-01-01", "--until", "2024-12-31"]
         seeded = newsarchive("--config", config, "backfill", "--from", "wayback", *span, env=env)
         assert seeded.returncode == 0, seeded.stdout + seeded.stderr[-3000:]
@@ -411,7 +411,7 @@ def test_a_throttled_archive_is_asked_again_after_its_retry_after_and_the_run_co
         MirrorServer(fixture_routes([]), handlers={"/cdx": cdx}) as front,
         MirrorServer(fixture_routes(iter_fixtures())) as site,
     ):
-        config = history_config(tmp_path, site, base, cdx=f"{front.url}/cdx")
+        config = history_config(tmp_path, site, **wayback_at(base, cdx=f"{front.url}/cdx"))
         span = ["--site", "futu", "--since", "2024-01-01", "--until", "2024-12-31"]
         result = newsarchive("--config", str(config), "crawl", "--from", "wayback", *span)
         assert site.requests == []
@@ -437,7 +437,7 @@ def test_all_captures_archives_each_change_of_an_article_as_a_version_oldest_fir
     base = archive_server[0]
     span = ["--site", "futu", "--since", "2024-01-01", "--until", "2024-12-31"]
     with MirrorServer(fixture_routes(iter_fixtures())) as site:
-        config = str(history_config(tmp_path, site, base))
+        config = str(history_config(tmp_path, site, **wayback_at(base)))
         every = ["crawl", "--from", "wayback", "--all-captures", *span]
         first = newsarchive("--config", config, *every)
         second = newsarchive("--config", config, *every)
