@@ -102,6 +102,17 @@ def worker_spider(spider_cls: type[scrapy.Spider]) -> type[scrapy.Spider]:
     return type(f"{spider_cls.__name__}OnFrontier", (FrontierMixin, CaptureFetch, spider_cls), {})
 
 
+def _capture_of(entry: dict[str, Any]) -> Capture | bool | None:
+    """The web-archive capture an entry carries (`backfill --from`), None when it carries
+    none, False when what it carries is no capture."""
+    if "capture" not in entry:
+        return None
+    try:
+        return Capture.from_data(entry["capture"])
+    except ValueError:
+        return False
+
+
 class FrontierMixin(RedisMixin):
     """scrapy-redis's RedisMixin over an ArticleSpider (see the module docstring)."""
 
@@ -149,23 +160,19 @@ class FrontierMixin(RedisMixin):
     def make_request_from_data(self, data: bytes | str) -> Request | None:
         entry = json.loads(data)
         ref = self.parser.identify(entry["url"])
-        capture = None
-        try:
-            if "capture" in entry:
-                capture = Capture.from_data(entry["capture"])
-        except ValueError as error:
-            ref = None
-            entry["error"] = str(error)
-        if ref is None:  # the seeder queues identified URLs only: a foreign entry
+        capture = _capture_of(entry)
+        if ref is None or capture is False:  # the seeder queues no such entry: a foreign one
             self.logger.error("frontier entry is no %s article URL: %s", self.site, entry)
             self.unsettled.append((self.site, entry["id"], "unsupported_url"))
             return None
-        source_url = capture.original if capture else entry["url"]
+        source_url = capture.original if isinstance(capture, Capture) else entry["url"]
         request = self._request_for(ref, source_url, unindexed=True)
         if request is None:
             return None  # accounted for (and settled) there
         self.crawler.stats.inc_value(Stat.FRONTIER_CLAIMED)
-        return self.replay_request(request, ref, capture) if capture else request
+        if isinstance(capture, Capture):
+            return self.replay_request(request, ref, capture)
+        return request
 
     def spider_idle(self) -> None:
         """Claim more, in a thread; close once the frontier has given nothing for
