@@ -305,7 +305,8 @@ def test_a_killed_worker_loses_nothing_and_a_rerun_requeues_its_claims(
 def test_a_redis_restart_mid_run_makes_workers_wait_not_crash(
     tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer
 ) -> None:
-    config = worker_config(tmp_path, site_mirror, str(tmp_path / "archive"), rate=6)
+    # the shared rate keeps both workers to about 13 s in all, so the restart lands mid-run
+    config = worker_config(tmp_path, site_mirror, str(tmp_path / "archive"), rate=2)
     backfill(config, frontier, "--urls-file", str(urls_file(tmp_path, URLS)))
     workers = start_workers(config, frontier, 2, "--idle-exit", "3")
     archived = wait_for_archived(config, frontier, 3)
