@@ -35,16 +35,18 @@ AT_ONCE = 4  # crawls run side by side (each waits on the slow mirror most of th
 
 @pytest.fixture(scope="module")
 def slow_mirror() -> Iterator[MirrorServer]:
-    """Enough articles, served slowly enough, that a crawl is still running after 5 s."""
-    catalog = Catalog(iter_fixtures(), extra_articles=60)
-    with MirrorServer(catalog.routes(), handlers=catalog.handlers(), delay=0.15) as mirror:
+    """Enough articles, served slowly enough, that a crawl is still running after 5 s and
+    its last signal: about 15 s uncut on an idle machine (60 articles at 0.15 s took 6 s,
+    and the 5 s moment once found the crawl finished)."""
+    catalog = Catalog(iter_fixtures(), extra_articles=300)
+    with MirrorServer(catalog.routes(), handlers=catalog.handlers(), delay=0.3) as mirror:
         yield mirror
 
 
 def signalled_crawl(folder: Path, mirror: MirrorServer, moment: float, count: int) -> dict:
     folder.mkdir()
     config = discovery_config(folder, mirror)
-    text = config.read_text(encoding="utf-8")  # two requests at a time: a crawl of 8 s or more
+    text = config.read_text(encoding="utf-8")  # two requests at a time
     config.write_text(
         text.replace("concurrent_requests_per_domain = 8", "concurrent_requests_per_domain = 2")
     )
