@@ -1,14 +1,17 @@
 """The archive on S3-compatible storage (AWS S3, MinIO, SeaweedFS, R2), same keys as locally.
 
 Create-only writes use a conditional put (`IfNoneMatch='*'`): of several writers racing on
-one key exactly one creates it, the others get 412 and learn the key exists. Retries on
-throttling and 5xx are botocore's own ("standard" mode), never a loop of ours.
+one key exactly one creates it, the others get 412 and learn the key exists. Bytes are
+PUT through obstore (pipelines/store/s3_puts.py: a tenth of botocore's CPU per request);
+everything else goes through boto3. Retries on throttling and 5xx are the libraries' own
+(botocore's "standard" mode, obstore's backoff), never a loop of ours.
 Error messages name the bucket and endpoint, never a credential.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -29,6 +32,7 @@ from botocore.exceptions import (
 from botocore.handlers import add_expect_header
 
 from pipelines.store.base import StoreError, StoreOptions, StoreUnavailable
+from pipelines.store.s3_puts import ConditionalPuts
 
 # Codes meaning "the key already exists / another writer holds it" for a conditional put.
 CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
@@ -51,11 +55,16 @@ def parse_s3_location(location: str) -> tuple[str, str]:
 QUIET_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
 
 
-def make_client(options: StoreOptions, timeout: float = 10) -> Any:
+def aws_session(options: StoreOptions) -> Any:
+    """The boto3 session of the archive settings: the standard AWS credential chain."""
+    return boto3.session.Session(profile_name=options.profile or None)
+
+
+def make_client(options: StoreOptions, timeout: float = 10, session: Any = None) -> Any:
     """A boto3 S3 client from the archive settings; credentials from the standard AWS chain."""
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    session = boto3.session.Session(profile_name=options.profile or None)
+    session = session or aws_session(options)
     config = BotoConfig(
         retries={"mode": "standard", "max_attempts": options.retry_attempts},
         s3={"addressing_style": options.addressing_style},
@@ -83,13 +92,27 @@ def helper_store(options: StoreOptions) -> S3Store:
 class S3Store:
     """Keys under `s3://bucket/prefix/`, written create-only."""
 
-    def __init__(self, location: str, client: Any, endpoint: str = "", uploads: Any = None) -> None:
+    def __init__(
+        self,
+        location: str,
+        client: Any,
+        endpoint: str = "",
+        uploads: Any = None,
+        credentials: Any = None,
+        retry_attempts: int = 5,
+    ) -> None:
+        """`credentials`: botocore credentials for the PUTs of bytes (pipelines/store/
+        s3_puts.py); by default those the client was made with."""
         self.location = location
         self.bucket, self.prefix = parse_s3_location(location)
         self.client = client
         self.endpoint = endpoint or "AWS S3"
         # pipelines/store/uploads.py UploadProcesses: conditional PUTs from helper processes
         self.uploads = uploads
+        self.credentials = credentials
+        self.retry_attempts = retry_attempts
+        self._puts: ConditionalPuts | None = None
+        self._puts_lock = threading.Lock()
 
     @classmethod
     def from_options(cls, options: StoreOptions, helpers: bool = True) -> S3Store:
@@ -98,7 +121,29 @@ class S3Store:
             from pipelines.store.uploads import UploadProcesses
 
             uploads = UploadProcesses(options, options.upload_processes, helper_store)
-        return cls(options.location, make_client(options), options.endpoint_url, uploads)
+        session = aws_session(options)
+        return cls(
+            options.location, make_client(options, session=session), options.endpoint_url,
+            uploads, session.get_credentials(), options.retry_attempts,
+        )  # fmt: skip
+
+    def puts(self) -> ConditionalPuts:
+        """The create-only PUTs of bytes, set up on the first write (readers never need it)."""
+        with self._puts_lock:
+            if self._puts is None:
+                # A store made around a ready client (tests, benches) writes with the
+                # client's own credentials; botocore keeps them on its request signer.
+                credentials = self.credentials or self.client._get_credentials()
+                if credentials is None:
+                    raise StoreError(
+                        f"no S3 credentials for bucket '{self.bucket}' at {self.endpoint}: "
+                        "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"
+                    )
+                self._puts = ConditionalPuts(
+                    self.client, credentials, self.bucket, self.prefix, self.location,
+                    self.retry_attempts,
+                )  # fmt: skip
+            return self._puts
 
     def check(self) -> None:
         """Fail fast with one clear line: missing bucket, refused credentials, no endpoint."""
@@ -136,10 +181,13 @@ class S3Store:
         content_encoding: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> bool:
-        if self.uploads is not None and isinstance(data, bytes):
-            return bool(
-                self.uploads.put_if_absent(key, data, content_type, content_encoding, metadata)
-            )
+        if isinstance(data, bytes):
+            if self.uploads is not None:
+                return bool(
+                    self.uploads.put_if_absent(key, data, content_type, content_encoding, metadata)
+                )
+            return self.puts().put_if_absent(key, data, content_type, content_encoding, metadata)
+        # A file streamed from disk (a WARC file): botocore reads it in parts.
         extra: dict[str, Any] = {"ContentType": content_type, "Metadata": dict(metadata or {})}
         if content_encoding:
             extra["ContentEncoding"] = content_encoding
