@@ -148,7 +148,7 @@ class CrawlFigures:
     recrawl: CrawlFigures | None = None  # the same crawl again: everything archived
 
     def shares(self) -> str:
-        shown = f"CPU: crawl (with any upload helpers) {self.cpu / self.elapsed:4.2f}"
+        shown = f"CPU: crawl {self.cpu / self.elapsed:4.2f}"
         if self.server_cpu is not None:
             shown += f", weed {self.server_cpu / self.elapsed:4.2f}"
         return shown + " cores"

@@ -6,16 +6,16 @@ The same articles (cloned from the fixtures, distinct ids) go through `archive_a
 (create-only puts: text, record, index marker; the raw page in a WARC file, as in a crawl)
 along each path:
 
-- today: one process, `archive.upload_concurrency` threads (8), one client (16 connections);
-- more connections: one process, 16 threads, one client with 32 connections;
-- a second process: two processes of 8 threads, each with its own client, as if uploads
-  left the crawl process for a helper (the crawl's own Python then keeps its core);
-- botocore's CRT: today's path with `awscrt` importable (botocore then signs with it), if
-  `--crt-path` names a folder holding it (`pip install --target DIR awscrt`).
+- botocore: one process, 8 threads, the PUTs through boto3's `put_object` (the path before
+  obstore);
+- botocore, a second process: two such processes, as the crawl's upload helper processes
+  did;
+- today: one process, `archive.upload_concurrency` threads (8), the PUTs through obstore;
+- obstore, a second process: two such processes.
 
 Each path runs in fresh child processes (its CPU counted by this process from their rusage),
-into its own bucket. Printed: articles/s, the ratio to today, and the CPU the uploading
-processes and weed used per article.
+into its own bucket. Printed: articles/s, the ratio to the first path, and the CPU the
+uploading processes and weed used per article.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def make_items(first: int, count: int) -> list[ArticleItem]:
 
 
 def worker(args: argparse.Namespace) -> int:
-    """One uploading process: its share of the articles, `threads` at once, one client."""
+    """One uploading process: its share of the articles, `threads` at once, one store."""
     import boto3
     from botocore.config import Config as BotoConfig
 
@@ -77,25 +77,38 @@ def worker(args: argparse.Namespace) -> int:
         "s3",
         endpoint_url=args.endpoint,
         config=BotoConfig(max_pool_connections=args.pool, s3={"addressing_style": "path"},
-                          retries={"max_attempts": 3, "mode": "standard"}, **lean_options(args)),
+                          retries={"max_attempts": 3, "mode": "standard"}),
     )  # fmt: skip
     store = S3Store(f"s3://{args.bucket}/news", client, args.endpoint)
+    if args.botocore:
+        store._puts = BotocorePuts(client, args.bucket)  # type: ignore[assignment]
     with ThreadPoolExecutor(args.threads) as pool:
         statuses = list(pool.map(lambda item: archive_article(store, item).status, items))
     assert statuses.count("archived") == len(items), statuses[:5]
     return 0
 
 
-def lean_options(args: argparse.Namespace) -> dict[str, Any]:
-    """`--lean`: botocore's per-request work we could do without: parameter validation (our
-    calls are fixed) and checksums the server does not require."""
-    if not args.lean:
-        return {}
-    return {
-        "parameter_validation": False,
-        "request_checksum_calculation": "when_required",
-        "response_checksum_validation": "when_required",
-    }
+class BotocorePuts:
+    """The conditional PUT as boto3 makes it (the path before obstore), for comparison."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client, self.bucket = client, bucket
+
+    def put_if_absent(self, key: str, data: bytes, content_type: str,
+                      content_encoding: str | None = None,
+                      metadata: dict[str, str] | None = None) -> bool:  # fmt: skip
+        from botocore.exceptions import ClientError
+
+        extra = {"ContentEncoding": content_encoding} if content_encoding else {}
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=f"news/{key}", Body=data,
+                                   IfNoneMatch="*", ContentType=content_type,
+                                   Metadata=dict(metadata or {}), **extra)  # fmt: skip
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
+                return False
+            raise
+        return True
 
 
 def children_cpu() -> float:
@@ -109,11 +122,9 @@ def process_cpu(pid: int) -> float:
 
 
 def run_path(weed: WeedMini, bucket: str, count: int, processes: int, threads: int, pool: int,
-             extra_path: str | None = None, lean: bool = False) -> dict[str, float]:  # fmt: skip
+             botocore: bool) -> dict[str, float]:  # fmt: skip
     weed.client().create_bucket(Bucket=bucket)
     env = {**os.environ, **weed.env()}
-    if extra_path:
-        env["PYTHONPATH"] = extra_path
     share = count // processes
     assert weed.process is not None
     cpu, weed_cpu = children_cpu(), process_cpu(weed.process.pid)
@@ -123,7 +134,7 @@ def run_path(weed: WeedMini, bucket: str, count: int, processes: int, threads: i
         args = [sys.executable, __file__, "--worker", "--endpoint", weed.endpoint,
                 "--bucket", bucket, "--first", str(n * share), "--count", str(share),
                 "--threads", str(threads), "--pool", str(pool)]  # fmt: skip
-        children.append(subprocess.Popen(args + (["--lean"] if lean else []), env=env))
+        children.append(subprocess.Popen(args + (["--botocore"] if botocore else []), env=env))
     for child in children:
         if child.wait(timeout=900) != 0:
             raise SystemExit(f"an uploading process failed ({bucket})")
@@ -139,9 +150,8 @@ def run_path(weed: WeedMini, bucket: str, count: int, processes: int, threads: i
 def main() -> int:
     options = argparse.ArgumentParser()
     options.add_argument("--articles", type=int, default=1200)
-    options.add_argument("--crt-path", help="a folder holding awscrt (pip install --target)")
     options.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    options.add_argument("--lean", action="store_true", help=argparse.SUPPRESS)
+    options.add_argument("--botocore", action="store_true", help=argparse.SUPPRESS)
     for name in ("--endpoint", "--bucket"):
         options.add_argument(name, help=argparse.SUPPRESS)
     for name in ("--first", "--count", "--threads", "--pool"):
@@ -150,20 +160,18 @@ def main() -> int:
     if args.worker:
         return worker(args)
     paths = {
-        "today: 1 process x 8 threads, 16 connections": (1, 8, 16, None, False),
-        "more connections: 1 process x 16 threads, 32": (1, 16, 32, None, False),
-        "a second process: 2 processes x 8 threads": (2, 8, 16, None, False),
-        "lean botocore: no validation, checksums off": (1, 8, 16, None, True),
+        "botocore: 1 process x 8 threads": (1, True),
+        "botocore, a second process: 2 x 8 threads": (2, True),
+        "today, obstore: 1 process x 8 threads": (1, False),
+        "obstore, a second process: 2 x 8 threads": (2, False),
     }
-    if args.crt_path:
-        paths["botocore CRT: 1 process x 8 threads, awscrt"] = (1, 8, 16, args.crt_path, False)
     results = {}
     with tempfile.TemporaryDirectory() as workdir:
         weed = WeedMini(Path(workdir) / "weed").start()
         try:
-            for n, (name, (processes, threads, pool, extra, lean)) in enumerate(paths.items()):
-                results[name] = run_path(weed, f"upload-{n}", args.articles, processes, threads,
-                                         pool, extra, lean)  # fmt: skip
+            for n, (name, (processes, botocore)) in enumerate(paths.items()):
+                results[name] = run_path(weed, f"upload-{n}", args.articles, processes, 8, 16,
+                                         botocore)  # fmt: skip
         finally:
             weed.stop()
     today = next(iter(results.values()))["rate"]

@@ -109,27 +109,26 @@ def test_crawl_into_bucket_reads_back_byte_identical_and_recrawl_writes_nothing(
 
 
 @pytest.mark.parametrize(
-    ("unindexed", "helpers"),
+    ("unindexed", "one_store"),
     [(False, False), (True, False), (True, True)],
-    ids=["manual-url", "listed-unindexed", "listed-through-upload-helpers"],
+    ids=["manual-url", "listed-unindexed", "listed-one-store-from-the-settings"],
 )
 def test_eight_way_race_on_one_article_yields_one_object(
-    weed: WeedMini, bucket: str, unindexed: bool, helpers: bool, monkeypatch: pytest.MonkeyPatch
+    weed: WeedMini, bucket: str, unindexed: bool, one_store: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Also when every racer was told the id is new and skips reading for a record, and when
-    the racers are the threads of one crawl whose PUTs go through its upload helper processes
-    (pipelines/store/uploads.py)."""
+    the racers are the archiver threads of one crawl: one store opened from the settings, its
+    credentials from the environment, its PUTs through one obstore client."""
     item = replace(item_for(FUTU_EN.path), unindexed=unindexed)
     results: list[str] = []
     barrier = threading.Barrier(8)
     shared = None
-    if helpers:
-        for name, value in weed.env().items():  # what the spawned helpers' clients read
+    if one_store:
+        for name, value in weed.env().items():  # what a crawl's session reads
             monkeypatch.setenv(name, value)
         options = StoreOptions(location=f"s3://{bucket}/news", endpoint_url=weed.endpoint,
-                               addressing_style="path", upload_processes=2)  # fmt: skip
+                               addressing_style="path")  # fmt: skip
         shared = S3Store.from_options(options)
-        assert shared.uploads is not None
 
     def racer() -> None:
         store = shared or store_for(weed, bucket)
@@ -146,9 +145,6 @@ def test_eight_way_race_on_one_article_yields_one_object(
     assert [k for k in keys if k.startswith("news/articles/")] == [
         "news/articles/futu/2024/05/08/41283375-en.json"
     ]
-    if shared is not None:
-        assert shared.uploads is not None and shared.uploads.started  # the PUTs went there
-        shared.uploads.shutdown()
 
 
 @pytest.mark.parametrize("unindexed", [False, True], ids=["manual-url", "listed-unindexed"])
@@ -205,22 +201,16 @@ def test_store_errors_never_carry_credentials(
         store.put_if_absent("a/b.txt", b"x", "text/plain")
     assert "leaky-secret-123" not in str(caught.value)
     assert "archiver-key" not in str(caught.value)
-    # the same refusal met in an upload helper process comes back as the same error
+    # the same refusal, credentials from the environment as a crawl takes them: same error
     for name, value in weed.env(secret="leaky-secret-123").items():
         monkeypatch.setenv(name, value)
     options = StoreOptions(
         location=f"s3://{bucket}/news", endpoint_url=weed.endpoint, addressing_style="path",
-        upload_processes=1, retry_attempts=1,
+        retry_attempts=1,
     )  # fmt: skip
-    helped = S3Store.from_options(options)
-    assert helped.uploads is not None
-    try:
-        with pytest.raises(StoreError) as through_helper:
-            helped.put_if_absent("a/b.txt", b"x", "text/plain")
-        assert helped.uploads.started
-    finally:
-        helped.uploads.shutdown()
-    assert str(through_helper.value) == str(caught.value)
+    with pytest.raises(StoreError) as from_settings:
+        S3Store.from_options(options).put_if_absent("a/b.txt", b"x", "text/plain")
+    assert str(from_settings.value) == str(caught.value)
 
 
 def test_server_down_mid_crawl_spools_then_flush_uploads_everything(

@@ -25,9 +25,6 @@ class StoreOptions:
     profile: str = ""
     spool_dir: str = "./spool"
     upload_concurrency: int = field(default=8, metadata={"minimum": 1})
-    # S3 only: helper processes doing the conditional PUTs (pipelines/store/uploads.py);
-    # 0 keeps them in the crawl process.
-    upload_processes: int = field(default=2, metadata={"minimum": 0})
     retry_attempts: int = 5
 
 

@@ -84,11 +84,6 @@ def make_client(options: StoreOptions, timeout: float = 10, session: Any = None)
     return client
 
 
-def helper_store(options: StoreOptions) -> S3Store:
-    """The store of an upload helper process (pipelines/store/uploads.py): no helpers."""
-    return S3Store.from_options(options, helpers=False)
-
-
 class S3Store:
     """Keys under `s3://bucket/prefix/`, written create-only."""
 
@@ -97,7 +92,6 @@ class S3Store:
         location: str,
         client: Any,
         endpoint: str = "",
-        uploads: Any = None,
         credentials: Any = None,
         retry_attempts: int = 5,
     ) -> None:
@@ -107,24 +101,17 @@ class S3Store:
         self.bucket, self.prefix = parse_s3_location(location)
         self.client = client
         self.endpoint = endpoint or "AWS S3"
-        # pipelines/store/uploads.py UploadProcesses: conditional PUTs from helper processes
-        self.uploads = uploads
         self.credentials = credentials
         self.retry_attempts = retry_attempts
         self._puts: ConditionalPuts | None = None
         self._puts_lock = threading.Lock()
 
     @classmethod
-    def from_options(cls, options: StoreOptions, helpers: bool = True) -> S3Store:
-        uploads = None
-        if helpers and options.upload_processes:
-            from pipelines.store.uploads import UploadProcesses
-
-            uploads = UploadProcesses(options, options.upload_processes, helper_store)
+    def from_options(cls, options: StoreOptions) -> S3Store:
         session = aws_session(options)
         return cls(
             options.location, make_client(options, session=session), options.endpoint_url,
-            uploads, session.get_credentials(), options.retry_attempts,
+            session.get_credentials(), options.retry_attempts,
         )  # fmt: skip
 
     def puts(self) -> ConditionalPuts:
@@ -182,10 +169,6 @@ class S3Store:
         metadata: Mapping[str, str] | None = None,
     ) -> bool:
         if isinstance(data, bytes):
-            if self.uploads is not None:
-                return bool(
-                    self.uploads.put_if_absent(key, data, content_type, content_encoding, metadata)
-                )
             return self.puts().put_if_absent(key, data, content_type, content_encoding, metadata)
         # A file streamed from disk (a WARC file): botocore reads it in parts.
         extra: dict[str, Any] = {"ContentType": content_type, "Metadata": dict(metadata or {})}
