@@ -5,7 +5,8 @@ The store only knows keys and bytes: no Scrapy, no parsing. Writes are create-on
 object; the loser learns that the key already exists.
 
 The package, by job: `base` (the protocol, errors, options), `local` (the folder), `s3` (the
-bucket), `files` (durable local writes); here, the opener that picks one. It imports nothing
+bucket), `s3_puts` (its create-only PUTs, through obstore), `files` (durable local writes);
+here, the opener that picks one. It imports nothing
 of the records, the archive state, WARC, the read side or the item pipeline.
 """
 
