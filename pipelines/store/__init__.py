@@ -6,8 +6,8 @@ object; the loser learns that the key already exists.
 
 The package, by job: `base` (the protocol, errors, options), `local` (the folder), `s3` (the
 bucket), `s3_puts` (its create-only PUTs, through obstore), `files` (durable local writes);
-here, the opener that picks one. It imports nothing
-of the records, the archive state, WARC, the read side or the item pipeline.
+here, the opener that picks one. It imports nothing of the records, the archive state, WARC,
+the read side or the item pipeline.
 """
 
 from __future__ import annotations

@@ -32,13 +32,9 @@ from botocore.exceptions import (
 from botocore.handlers import add_expect_header
 
 from pipelines.store.base import StoreError, StoreOptions, StoreUnavailable
-from pipelines.store.s3_puts import ConditionalPuts
+from pipelines.store.s3_puts import CONFLICT_CODES, OUTAGE_CODES, ConditionalPuts
 
-# Codes meaning "the key already exists / another writer holds it" for a conditional put.
-CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
-# Answers of a store that is there but struggling: an outage, not a configuration mistake.
-OUTAGE_CODES = {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown"}
 
 
 def parse_s3_location(location: str) -> tuple[str, str]:

@@ -37,8 +37,9 @@ from pipelines.store.base import StoreError, StoreUnavailable
 
 # Answers meaning "the key exists or another writer is creating it", and those of a store
 # that is there but struggling (an outage: the crawl spools), as S3 error codes or statuses.
-CONFLICT = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
-OUTAGE = {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown"}
+# (Both libraries' answers: pipelines/store/s3.py reads boto3's with the same sets.)
+CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
+OUTAGE_CODES = {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown"}
 _S3_CODE = re.compile(r"<Code>([A-Za-z0-9.]+)</Code>")
 _STATUS = re.compile(r"status code: (\d{3})")
 _NO_ANSWER = ("error sending request", "connection", "timed out", "timeout")
@@ -145,10 +146,10 @@ class ConditionalPuts:
             return False
         except BaseError as error:
             code = error_code(error)
-            if code in CONFLICT:
+            if code in CONFLICT_CODES:
                 return False
             message = f"cannot write {key} in {self.location}: {code}"
-            if code in OUTAGE or code == "no answer":
+            if code in OUTAGE_CODES or code == "no answer":
                 raise StoreUnavailable(message) from None
             raise StoreError(message) from None
         return True
