@@ -9,9 +9,9 @@ something readers do not expect.
 The check runs for every article of a crawl, so it is compiled once (fastjsonschema: Python
 code generated from the schema, with the format checks of spidermon's validator): 0.7 ms a
 record through jsonschema's interpreter became about 70 us, format checks included (0.5% of
-the CPU a crawl spends per article). Only a record that fails
-goes through spidermon's JSON Schema validator (jsonschema with the same format checks),
-which names every problem, not just the first.
+the CPU a crawl spends per article). Only a record that fails goes through spidermon's JSON
+Schema validator (jsonschema with the same format checks), which names every problem, not
+just the first.
 """
 
 from __future__ import annotations
