@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from crawl_throughput import config_text  # noqa: E402
 
-from crawler.backfill.frontier import Frontier, connect  # noqa: E402
+from crawler.frontier.queue import Frontier, connect  # noqa: E402
 from crawler.mirror.catalog import Catalog  # noqa: E402
 from crawler.mirror.fixtures import iter_fixtures  # noqa: E402
 from crawler.mirror.server import MirrorServer  # noqa: E402

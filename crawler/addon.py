@@ -30,6 +30,7 @@ CONFIG_PATH = "NEWSARCHIVE_CONFIG"  # the TOML to read when no Config was handed
 RENDER_CHALLENGES = "NEWSARCHIVE_RENDER_CHALLENGES"  # `--render` / `-s ...=1`
 STALL_TIMEOUT = "NEWSARCHIVE_STALL_TIMEOUT"  # seconds (the watchdog); from crawl.stall_timeout
 RUN_REPORT = "NEWSARCHIVE_RUN_REPORT"  # False: the caller writes one report for the run
+SEED_SINK = "NEWSARCHIVE_SEED_SINK"  # the seeder a discovery run queues into (`backfill`)
 
 
 def ensure_config(settings: BaseSettings) -> Config:

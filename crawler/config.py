@@ -27,9 +27,9 @@ from typing import Any, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.health.options import AlertOptions, HealthOptions, MetricsOptions, MonitorConfig
-from crawler.history.options import HistoryOptions
 from crawler.logs import LoggingOptions
 from crawler.sites import BASE_URL_SUFFIX, SITE_NAMES, SITES, SiteSettings, at_least, choices
+from crawler.webarchive.options import HistoryOptions
 from pipelines.read.search import SearchOptions
 from pipelines.state.revisits import RevisitPolicy, parse_age
 from pipelines.store import StoreOptions

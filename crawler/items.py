@@ -112,7 +112,7 @@ class FetchedPage:
     # the archive keeps the body itself as a `raw/` object.
     capture: dict[str, Any] | None = None
     # A page fetched from a web archive, not the site: which archive, collection, capture
-    # time and where its bytes are (crawler/history/captures.py Capture.provenance).
+    # time and where its bytes are (crawler/webarchive/cdx.py Capture.provenance).
     fetched_from: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:

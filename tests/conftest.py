@@ -16,6 +16,41 @@ from tests.support.s3server import WeedMini
 CHECKOUT_STATE = ("archive", "spool", "locks", "logs")  # the default config's folders
 REPO = Path(__file__).resolve().parent.parent
 
+# The quick loop (`python -m pytest -m "not slow"`, CI's first stage): modules of pure
+# functions, lint, types and the house rules, which start no server and no crawl. Every other
+# test is `slow`; the servers a test starts add their own marker, so `-m "not redis"` leaves
+# out what needs redis-server on a machine without it.
+QUICK_MODULES = frozenset(
+    {
+        "test_lint",
+        "test_architecture",
+        "test_parsers",
+        "test_config",
+        "test_promises",
+        "test_run_ending",
+        "test_outcomes",
+        "test_record_schema",
+        "test_docs",
+    }
+)
+SERVER_FIXTURES = {"weed": "s3", "bucket": "s3", "redis_server": "redis", "frontier": "redis"}
+SERVER_MODULES = {"test_rendering": "chromium", "test_web": "chromium", "test_replay": "pywb",
+                  "test_history": "pywb"}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.path.stem
+        servers = {
+            SERVER_FIXTURES[f] for f in getattr(item, "fixturenames", ()) if f in SERVER_FIXTURES
+        }
+        if module in SERVER_MODULES:
+            servers.add(SERVER_MODULES[module])
+        for name in servers:
+            item.add_marker(name)
+        if servers or module not in QUICK_MODULES:
+            item.add_marker("slow")
+
 
 @pytest.fixture(autouse=True)
 def checkout_state_untouched() -> Iterator[None]:

@@ -304,17 +304,41 @@ WING_RULES = (
      ("pipelines.state", "pipelines.read", "pipelines.archive", "pipelines.spool")),
     (("crawler.middlewares", "crawler.extensions", "crawler.health"),
      ("crawler.commands", "crawler.runs", "crawler.cli")),
-    (("crawler.runs", "crawler.backfill", "crawler.spiders", "crawler.health"),
+    (("crawler.runs", "crawler.frontier", "crawler.spiders", "crawler.health"),
      ("crawler.commands", "crawler.cli")),
+    # The frontier and the web archives are sources a run uses; they start no run.
+    (("crawler.frontier", "crawler.webarchive"), ("crawler.runs", "crawler.commands")),
+    # Middlewares read request meta keys from crawler.meta, not from a spider's module.
+    (("crawler.middlewares",), ("crawler.spiders", "crawler.webarchive.spider")),
 )  # fmt: skip
+
+
+# The one exception: a plain `scrapy crawl` ends through its extension, with the ending every
+# run shares, which imports nothing else of crawler.runs (checked below).
+WING_EXCEPTIONS = {("crawler.extensions.report", "crawler.runs.ending")}
 
 
 @pytest.mark.parametrize(("wing", "forbidden"), WING_RULES)
 def test_each_wing_keeps_to_its_side(wing: tuple[str, ...], forbidden: tuple[str, ...]) -> None:
     for module, targets in import_graph().items():
         if any(is_within(module, w) for w in wing):
-            wrong = {t for t in targets if any(is_within(t, f) for f in forbidden)}
+            wrong = {
+                t
+                for t in targets
+                if any(is_within(t, f) for f in forbidden) and (module, t) not in WING_EXCEPTIONS
+            }
             assert not wrong, f"{module} imports {wrong}"
+
+
+def test_the_run_ending_is_written_once_and_stands_alone() -> None:
+    graph = import_graph()
+    assert not {t for t in graph["crawler.runs.ending"] if is_within(t, "crawler.runs")}
+    enders = {
+        name
+        for name, path in project_modules().items()
+        if ("crawler.runs.ending", "conclude_run") in names_imported(path)
+    }
+    assert enders == {"crawler.runs.session", "crawler.extensions.report"}
 
 
 def test_the_config_imports_nothing_that_imports_it_back() -> None:
@@ -345,10 +369,23 @@ def names_imported(path: Path) -> set[tuple[str, str]]:
     return found
 
 
+def test_no_spider_takes_a_constant_from_a_middleware_or_the_frontier() -> None:
+    """Request meta keys and setting names are in crawler.meta and crawler.addon, below both
+    the spiders and the components that read them."""
+    spiders = [p for n, p in project_modules().items() if is_within(n, "crawler.spiders")]
+    spiders += [project_modules()[n] for n in ("crawler.webarchive.spider",)]
+    for path in spiders:
+        for module, name in names_imported(path):
+            owner = is_within(module, "crawler.middlewares") or is_within(
+                module, "crawler.frontier.queue"
+            )
+            assert not (owner and name.isupper()), f"{path.name} imports {name} from {module}"
+
+
 def test_only_the_run_session_runs_a_crawl_and_concludes_it() -> None:
-    """One run path: the spiders run from crawler.runs.session (the backfill's seeding uses
-    the runner alone: no summary, no report), and a run is concluded there or, for a plain
-    `scrapy crawl`, in its extension."""
+    """One run path: the spiders run from crawler.runs.session (the backfill's seeding run,
+    crawler.runs.seeding, uses the runner alone: no summary, no report), and a run is
+    concluded in crawler.runs.ending, which both it and the `scrapy crawl` extension call."""
     runners, concluders = set(), set()
     for name, path in project_modules().items():
         imported = names_imported(path)
@@ -356,5 +393,5 @@ def test_only_the_run_session_runs_a_crawl_and_concludes_it() -> None:
             runners.add(name)
         if imported & {("crawler.health.assess", "conclude"), ("crawler.health.assess", "assess")}:
             concluders.add(name)
-    assert runners == {"crawler.runs.session", "crawler.commands.backfill"}
-    assert concluders == {"crawler.runs.session", "crawler.extensions.report"}
+    assert runners == {"crawler.runs.session", "crawler.runs.seeding"}
+    assert concluders == {"crawler.runs.ending"}

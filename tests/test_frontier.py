@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.backfill.frontier import redact
+from crawler.frontier.queue import redact
 from crawler.mirror.catalog import Catalog
 from crawler.mirror.fixtures import iter_fixtures
 from crawler.mirror.server import MirrorServer

@@ -23,9 +23,13 @@ from urllib.request import urlopen
 
 import pytest
 
-from crawler.backfill.frontier import Frontier, connect
-from crawler.backfill.seeder import Seeder
-from crawler.history.captures import (
+from crawler.frontier.queue import Frontier, connect
+from crawler.frontier.seeder import Seeder
+from crawler.mirror.fixtures import Fixture, iter_fixtures
+from crawler.mirror.server import MirrorServer, Route, fixture_routes
+from crawler.parsers import identify
+from crawler.sites import SITES
+from crawler.webarchive.cdx import (
     Capture,
     CaptureBook,
     cdx_query,
@@ -33,10 +37,6 @@ from crawler.history.captures import (
     page_count,
     parse_cdx,
 )
-from crawler.mirror.fixtures import Fixture, iter_fixtures
-from crawler.mirror.server import MirrorServer, Route, fixture_routes
-from crawler.parsers import identify
-from crawler.sites import SITES
 from pipelines.state import ArchiveState
 from pipelines.store import LocalStore
 from tests.support.commands import finish, newsarchive, start_newsarchive

@@ -1,10 +1,11 @@
 """`newsarchive backfill` and `newsarchive worker`: a large crawl spread over machines.
 
-`backfill` seeds the shared Redis frontier (crawler/backfill/frontier.py) from a URL file (streamed,
+`backfill` seeds the shared Redis frontier (crawler/frontier/queue.py; the seeding run is
+crawler/runs/seeding.py) from a URL file (streamed,
 memory bounded by one batch), from a site's discovery sources over a date range (they own
 how far back they reach) or from a web archive's captures in the range (`--from`: each entry
 carries its capture), and shows its progress. `worker` runs the site spiders on the
-frontier (crawler/backfill/workers.py) and archives into the configured archive, which workers on
+frontier (crawler/frontier/workers.py) and archives into the configured archive, which workers on
 several machines share when it is S3-compatible storage.
 """
 
@@ -14,14 +15,15 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.backfill.frontier import (
-    SEED_SINK,
+from crawler.commands.common import (
+    UsageError,
+    check_range,
+)
+from crawler.config import Config
+from crawler.frontier.queue import (
     Frontier,
     FrontierError,
     RedisError,
@@ -30,25 +32,14 @@ from crawler.backfill.frontier import (
     new_worker_id,
     redact,
 )
-from crawler.backfill.seeder import Seeder
-from crawler.commands.common import (
-    UsageError,
-    check_range,
-)
-from crawler.config import Config
-from crawler.history.options import SOURCES
-from crawler.history.spider import history_spider
-from crawler.outcomes import QUEUED
-from crawler.parsers import UnsupportedURL, identify
-from crawler.runs.runner import run_crawl
+from crawler.runs.seeding import SeedRange, seed
 from crawler.runs.session import RunRequest, prepare, run_and_finish
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit, counted
-from pipelines.state import ArchiveState
+from crawler.webarchive.options import SOURCES
 from pipelines.store import is_local
 
 REDIS_ENV = "NEWSARCHIVE_REDIS"  # the Redis URL, kept off command lines (its password)
-LOOKUP_THREADS = 16  # archive existence checks in flight while seeding (S3 round trips)
 WATCH_SECONDS = 2.0
 # `--watch` gives up when work is left but no worker has been alive for this long.
 WATCH_NO_WORKER_SECONDS = 60.0
@@ -122,101 +113,29 @@ def cmd_backfill(args: argparse.Namespace, config: Config) -> int:
     check_range(args.since, args.until)
     if args.urls_file and not args.urls_file.is_file():
         raise UsageError(f"no such file: {args.urls_file}")
-    url = redis_url(args)
-    frontier = open_frontier(url)
-    state = ArchiveState.of(config.archive)
-    label = f"backfill {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
-    with ThreadPoolExecutor(LOOKUP_THREADS) as pool:
-
-        def archived(site: str, ids: list[str]) -> set[str]:
-            held = pool.map(lambda i: state.archived_or_unknown(site, i), ids)
-            return {i for i, yes in zip(ids, held, strict=True) if yes}
-
-        def queued(site: str, entries: list[tuple[str, str]]) -> None:
-            for article_id, article_url in entries:
-                state.record_outcome(site, article_url, QUEUED, article_id, extra={"by": label})
-
-        seeder = Seeder(frontier, archived, queued)
-        try:
-            for site in SITE_NAMES:
-                seeder.requeue_orphans(site)
-            if args.urls_file:
-                unsupported = seed_file(seeder, args.urls_file)
-                problems = 0
-            else:
-                unsupported, problems = 0, seed_discovery(seeder, config, sites, args)
-        except RedisError as error:
-            print(f"newsarchive: frontier Redis failed: {error}", file=sys.stderr)
-            return Exit.PROBLEMS
-        finally:
-            state.flush()
-    counts = seeder.counts
+    frontier = open_frontier(redis_url(args))
+    asked = None if args.urls_file else SeedRange(sites, args.since, args.until, args.source)
+    try:
+        seeded = seed(frontier, config, args.urls_file, asked)
+    except RedisError as error:
+        print(f"newsarchive: frontier Redis failed: {error}", file=sys.stderr)
+        return Exit.PROBLEMS
+    counts = seeded.counts
     if counts.requeued or counts.settled_archived:
         print(
             f"{counts.requeued} in flight on stopped workers put back on the queue"
             + (f", {counts.settled_archived} found archived" if counts.settled_archived else "")
         )
-    if unsupported:
-        print(f"{unsupported} lines are no article URL of any site: skipped", file=sys.stderr)
+    if seeded.unsupported:
+        print(f"{seeded.unsupported} lines are no article URL of any site: skipped",
+              file=sys.stderr)  # fmt: skip
+    for site, errors in seeded.discovery_errors.items():
+        print(f"PROBLEM: {site}: discovery broken ({errors} listing errors)")
+    for site in seeded.beyond_reach:
+        print(f"{site}: the discovery sources do not reach back to {args.since}; "
+              "older articles need --urls-file", file=sys.stderr)  # fmt: skip
     print(counts.line())
-    return Exit.PROBLEMS if problems else Exit.OK
-
-
-def file_entries(path: Path, unsupported: list[int]) -> Iterator[tuple[str, str, str]]:
-    """(site, id, canonical URL) of each article URL line, read as a stream."""
-    read = 0
-    try:
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                read += 1
-                text = line.strip()
-                if not text or text.startswith("#"):
-                    continue
-                try:
-                    ref = identify(text)
-                except UnsupportedURL:
-                    unsupported[0] += 1
-                    continue
-                yield ref.site, ref.id, ref.url
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not a UTF-8 text file of URLs (after line {read})") from None
-
-
-def seed_file(seeder: Seeder, path: Path) -> int:
-    unsupported = [0]
-    try:
-        seeder.seed(file_entries(path, unsupported))
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
-    return unsupported[0]
-
-
-def seed_discovery(
-    seeder: Seeder, config: Config, sites: list[str], args: argparse.Namespace
-) -> int:
-    """Run the sites' discovery over the range, queueing what it lists. Problems: discovery
-    errors (a listing that changed shape is not 'nothing to backfill')."""
-    overrides: dict[str, Any] = {SEED_SINK: seeder}
-    if args.source:  # the web archive's CDX index, at its polite rate
-        overrides["DOWNLOAD_SLOTS"] = config.history.download_slots(args.source)
-    runs = run_crawl(
-        {site: None for site in sites},
-        config,
-        overrides,
-        {"since": args.since, "until": args.until},
-        spider_class=history_spider(args.source) if args.source else None,
-    )
-    seeder.flush()
-    problems = 0
-    for site, run in runs.items():
-        errors = run.counts["discovery_errors"]
-        if errors:
-            print(f"PROBLEM: {site}: discovery broken ({errors} listing errors)")
-            problems += errors
-        if run.beyond_reach:
-            print(f"{site}: the discovery sources do not reach back to {args.since}; "
-                  "older articles need --urls-file", file=sys.stderr)  # fmt: skip
-    return problems
+    return Exit.PROBLEMS if seeded.problems else Exit.OK
 
 
 # --- progress ------------------------------------------------------------------------------
@@ -292,7 +211,7 @@ def watch(frontier: Frontier, sites: list[str]) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, config: Config) -> int:
-    from crawler.backfill.workers import worker_settings, worker_spider
+    from crawler.frontier.workers import worker_settings, worker_spider
 
     if args.idle_exit < 0:
         raise UsageError(f"--idle-exit must be 0 or more, got {args.idle_exit:g}")

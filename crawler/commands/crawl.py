@@ -9,13 +9,14 @@ from typing import Any
 
 from crawler.commands.common import UsageError, check_range
 from crawler.config import Config
-from crawler.history.options import SOURCES
-from crawler.history.spider import history_spider
+from crawler.runs.ending import run_kind
 from crawler.runs.runner import group_by_site
 from crawler.runs.session import RunRequest, redact_location, run_and_finish
 from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
 from crawler.urls import read_urls_file
+from crawler.webarchive.options import SOURCES
+from crawler.webarchive.spider import history_spider
 from pipelines import warc
 from pipelines.records.day_index import DayIndex
 from pipelines.spool import Spool
@@ -78,8 +79,16 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
     if args.revisit_only and (urls or args.since or args.until or args.full):
         raise UsageError("--revisit-only takes --site only (no URLs, --since, --until, --full)")
     check_range(args.since, args.until)
+    kind = run_kind(
+        urls=bool(urls),
+        revisit_only=args.revisit_only,
+        since=bool(args.since),
+        until=bool(args.until),
+        full=args.full,
+        source=bool(args.source),
+    )
     if args.source:
-        return crawl_history(args, config, spider_args)
+        return crawl_history(args, config, spider_args, kind)
     if args.all_captures:
         raise UsageError("--all-captures goes with --from wayback|commoncrawl")
     unsupported: list[str] = []
@@ -90,7 +99,7 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         plan = {site: None for site in (args.site or SITE_NAMES)}
     request = RunRequest(
         plan,
-        kind=run_kind(urls, args),
+        kind=kind,
         job=args.job,
         spider_args=spider_args,
         log_file=args.log_file,
@@ -100,7 +109,9 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
     return run_and_finish(config, request)[1]
 
 
-def crawl_history(args: argparse.Namespace, config: Config, spider_args: dict[str, Any]) -> int:
+def crawl_history(
+    args: argparse.Namespace, config: Config, spider_args: dict[str, Any], kind: str
+) -> int:
     """`crawl --from wayback|commoncrawl`: the sites' articles captured in the range, one
     capture each, fetched from the web archive and archived like crawled pages."""
     if args.url or args.urls_file or args.revisit_only or args.full:
@@ -109,7 +120,7 @@ def crawl_history(args: argparse.Namespace, config: Config, spider_args: dict[st
         spider_args = {**spider_args, "all_captures": True, "full": True}
     request = RunRequest(
         {site: None for site in (args.site or SITE_NAMES)},
-        kind="history",
+        kind=kind,
         job=args.job,
         spider_args=spider_args,
         overrides={"DOWNLOAD_SLOTS": config.history.download_slots(args.source)},
@@ -117,15 +128,6 @@ def crawl_history(args: argparse.Namespace, config: Config, spider_args: dict[st
         spider_class=history_spider(args.source),
     )
     return run_and_finish(config, request)[1]
-
-
-def run_kind(urls: list[str], args: argparse.Namespace) -> str:
-    """discovery (a nightly run), backfill (a past range or everything again), urls, revisits."""
-    if args.revisit_only:
-        return "revisits"
-    if urls:
-        return "urls"
-    return "backfill" if args.since or args.until or args.full else "discovery"
 
 
 def cmd_flush(args: argparse.Namespace, config: Config) -> int:

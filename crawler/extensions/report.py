@@ -1,8 +1,9 @@
-"""A run report for `scrapy crawl` too: the same report `newsarchive crawl` writes.
+"""A run report for `scrapy crawl` too: the same ending `newsarchive crawl` goes through.
 
 `newsarchive crawl` runs every spider in one process and writes one report for the whole run,
 so it turns this extension off (NEWSARCHIVE_RUN_REPORT = False); a plain `scrapy crawl <site>`
-gets its report here, when the spider closes.
+ends here when the spider closes, through crawler/runs/ending.py like every other run, and
+says in its log what the other runs print.
 """
 
 from __future__ import annotations
@@ -14,21 +15,21 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.addon import RUN_REPORT, config_of
-from crawler.health.assess import conclude
-from crawler.health.summary import CrawlSummary, SiteRun
-from crawler.logs import log_problems
-from crawler.stats import Exit, Stat
-from pipelines.spool import Spool
+from crawler.health.summary import SiteRun
+from crawler.runs.ending import conclude_run, run_kind, summarise
+from crawler.stats import Stat
 from pipelines.store import shared_store
 
 
-def _kind(spider: Spider) -> str:
-    if getattr(spider, "revisit_only", False):
-        return "revisits"
-    if getattr(spider, "requested_urls", []):
-        return "urls"
-    backfill = getattr(spider, "since_asked", False) or getattr(spider, "until", None)
-    return "backfill" if backfill or getattr(spider, "full", False) else "discovery"
+def kind_of(spider: Spider) -> str:
+    """The run's kind, from the spider's own arguments (the command line's `-a`)."""
+    return run_kind(
+        urls=bool(getattr(spider, "requested_urls", [])),
+        revisit_only=bool(getattr(spider, "revisit_only", False)),
+        since=bool(getattr(spider, "since_asked", False)),
+        until=getattr(spider, "until", None) is not None,
+        full=bool(getattr(spider, "full", False)),
+    )
 
 
 class RunReportExtension:
@@ -47,26 +48,14 @@ class RunReportExtension:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         config = config_of(self.crawler)
         self.crawler.stats.set_value(Stat.CLOSE_REASON, reason)
-        stats = self.crawler.stats.get_stats()
         site = getattr(spider, "site", spider.name)
-        summary = CrawlSummary(
-            {site: SiteRun.of(stats)},
-            pending_uploads=Spool(config.archive.spool_dir).uploads_pending(),
-            discovery=not getattr(spider, "requested_urls", [])
-            and not getattr(spider, "revisit_only", False),
-            revisits_only=getattr(spider, "revisit_only", False),
-            kind=_kind(spider),
-            max_failure_ratio=config.crawl.max_failure_ratio,
-            retry_attempts=config.retry.max_attempts,
-        )
-        report = {
-            "command": "scrapy crawl",
-            **summary.report(self.started, datetime.now(UTC), summary.exit_status),
-        }
-        if config.logging.format == "json":
-            log_problems(summary.problems)
-        concluded = conclude(report, shared_store(config.archive), config.health())
-        status = summary.exit_status
+        runs = {site: SiteRun.of(self.crawler.stats.get_stats())}
+        summary = summarise(config, runs, kind_of(spider))
+        store = shared_store(config.archive)
+        concluded = conclude_run(summary, config, store, self.started, "scrapy crawl")
+        if config.logging.format != "json":  # JSON logs have them from the ending
+            for problem in summary.problems:
+                spider.logger.error("PROBLEM: %s", problem)
         if concluded.report_error:
             kept = "spooled" if concluded.spooled else "lost"
             spider.logger.error(
@@ -75,8 +64,7 @@ class RunReportExtension:
                 concluded.report_error,
                 kept,
             )
-            status = Exit.PROBLEMS
         else:
             spider.logger.info("run report: %s", concluded.report_key)
         # What `scrapy crawl` exits with (crawler/scrapy_commands/crawl.py).
-        self.crawler.stats.set_value(Stat.EXIT_STATUS, int(status))
+        self.crawler.stats.set_value(Stat.EXIT_STATUS, int(concluded.exit_status))

@@ -15,6 +15,8 @@ from crawler.health.metrics import write_metrics
 from crawler.health.monitors import RUN_WIDE, Finding, comparable, evaluate
 from crawler.health.options import HealthOptions
 from crawler.health.reports import REPORT_TYPE, recent_reports, report_object
+from crawler.health.run_report import RunReport
+from crawler.stats import Exit
 from pipelines.spool import Spool
 from pipelines.state import ArchiveState
 from pipelines.store import ArchiveStore, StoreError
@@ -23,62 +25,71 @@ LOG = logging.getLogger("newsarchive.health")
 HISTORY_FACTOR = 8  # reports read per comparable run wanted (other kinds and jobs between)
 
 
-def assess(report: dict[str, Any], store: ArchiveStore, options: HealthOptions) -> list[Finding]:
-    """Add `findings` (and `alerts`, when channels are set) to the report before it is
-    stored; record the findings in the archive-state log. Never fails the run: a monitor or
+def assess(report: RunReport, store: ArchiveStore, options: HealthOptions) -> RunReport:
+    """The report with the monitors' `findings` (and the `alerts` sent, when channels are
+    set); the findings recorded in the archive-state log. Never fails the run: a monitor or
     channel that cannot work is logged and said in the report."""
     monitors = options.monitors
     try:
         history = list(recent_reports(store, monitors.history * HISTORY_FACTOR))
     except (StoreError, ValueError) as error:
         LOG.error("run history not readable, no monitors this run: %s", error)
-        report["findings"], report["monitors_error"] = [], str(error)[:300]
-        return []
-    findings = evaluate(report, history, monitors)
-    report["findings"] = [finding.to_dict() for finding in findings]
+        return report.assessed([], monitors_error=str(error)[:300])
+    judged = report.to_dict()
+    findings = evaluate(judged, history, monitors)
     for finding in findings:
         LOG.warning("finding: %s: %s: %s", finding.site, finding.name, finding.detail)
-    earlier = comparable(report, history, monitors)
+    earlier = comparable(judged, history, monitors)
     last = (earlier[0].get("findings") or []) if earlier else []
     previous = [Finding.from_dict(f) for f in last]
-    command, kind = report.get("command", "crawl"), report.get("kind", "")
-    run = f"{command} ({kind}) started {report['started'][:19]}Z"
+    run = f"{report.command} ({report.kind}) started {report.started[:19]}Z"
     _record(findings, run, options, store)
+    alerts = None
     if options.alerts.urls:
         outgoing = messages(findings, previous, options.alerts.min_level, run)
-        report["alerts"] = deliver(options.alerts.urls, outgoing)
-    return findings
+        alerts = deliver(options.alerts.urls, outgoing)
+    return report.assessed([finding.to_dict() for finding in findings], alerts=alerts)
 
 
 @dataclass(frozen=True)
 class Concluded:
-    """What concluding a run did: its findings, the key of its run report, and, when the
-    archive could not take the report, why (the report then waits in the spool, unless
-    `spooled` is False: the spool failed too)."""
+    """What concluding a run did: the report as stored (findings and alerts included), its
+    key, and, when the archive could not take the report, why (the report then waits in the
+    spool, unless `spooled` is False: the spool failed too)."""
 
-    findings: list[Finding]
+    report: RunReport
     report_key: str
     report_error: str | None = None
     spooled: bool = False
 
+    @property
+    def findings(self) -> list[Finding]:
+        return [Finding.from_dict(f) for f in self.report.findings or []]
 
-def conclude(report: dict[str, Any], store: ArchiveStore, options: HealthOptions) -> Concluded:
+    @property
+    def exit_status(self) -> Exit:
+        """The run's status for cron: a report that could not be stored is a problem too."""
+        return Exit.PROBLEMS if self.report_error else Exit(self.report.exit_status)
+
+
+def conclude(report: RunReport, store: ArchiveStore, options: HealthOptions) -> Concluded:
     """Judge the run (`assess`), write its metrics, store its report. A report the archive
     cannot take (a full disk, an outage) is spooled like an article and stored by the next
     run or `newsarchive flush`, so `runs` and the monitors learn of every run."""
-    findings = assess(report, store, options)
+    report = assess(report, store, options)
+    stored = report.to_dict()
     if options.metrics.textfile:
-        write_metrics(options.metrics.textfile, report)
-    key, body = report_object(report)
+        write_metrics(options.metrics.textfile, stored)
+    key, body = report_object(stored)
     try:
         store.put_if_absent(key, body, REPORT_TYPE)
     except StoreError as error:
         try:
             Spool(options.spool_dir).add_object(key, body, REPORT_TYPE)
         except OSError as spool_error:
-            return Concluded(findings, key, f"{error}; not spooled either: {spool_error}")
-        return Concluded(findings, key, str(error), spooled=True)
-    return Concluded(findings, key)
+            return Concluded(report, key, f"{error}; not spooled either: {spool_error}")
+        return Concluded(report, key, str(error), spooled=True)
+    return Concluded(report, key)
 
 
 def _record(findings: list[Finding], run: str, options: HealthOptions, store: ArchiveStore) -> None:

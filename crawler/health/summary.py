@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from crawler import software_version
+from crawler.health.run_report import RunReport
 from crawler.logs import RUN_CONTEXT
 from crawler.outcomes import OUTCOMES
 from crawler.sites import site_titles
@@ -233,7 +234,9 @@ class CrawlSummary:
         out.append(f"pending uploads {self.pending_uploads}")
         return out
 
-    def report(self, started: datetime, ended: datetime, exit_status: int) -> dict[str, Any]:
+    def report(
+        self, command: str, started: datetime, ended: datetime, exit_status: int
+    ) -> RunReport:
         """The run report stored under runs/ (see crawler/health/reports.py)."""
         sites = {
             site: {
@@ -248,20 +251,21 @@ class CrawlSummary:
             }
             for site, run in sorted(self.sites.items())
         }
-        return {
-            "software": f"newsarchive {software_version()}",
-            "run_id": RUN_CONTEXT["run_id"],  # what the JSON log lines of this run carry
-            "started": started.isoformat(),
-            "ended": ended.isoformat(),
-            "seconds": round((ended - started).total_seconds(), 1),
-            "mode": "revisits" if self.revisits_only else "discovery" if self.discovery else "urls",
-            "kind": self.kind or ("discovery" if self.discovery else "urls"),
-            "job": self.job,
-            "status": self.status,
-            "exit_status": exit_status,
-            "problems": self.problems,
-            "sites": sites,
-            "skipped_locked": sorted(self.skipped_locked),
-            "unsupported_urls": self.unsupported_urls,
-            "pending_uploads": self.pending_uploads,
-        }
+        return RunReport(
+            command=command,
+            software=f"newsarchive {software_version()}",
+            run_id=str(RUN_CONTEXT["run_id"]),
+            started=started.isoformat(),
+            ended=ended.isoformat(),
+            seconds=round((ended - started).total_seconds(), 1),
+            mode="revisits" if self.revisits_only else "discovery" if self.discovery else "urls",
+            kind=self.kind or ("discovery" if self.discovery else "urls"),
+            job=self.job,
+            status=self.status,
+            exit_status=int(exit_status),
+            problems=self.problems,
+            sites=sites,
+            skipped_locked=sorted(self.skipped_locked),
+            unsupported_urls=self.unsupported_urls,
+            pending_uploads=self.pending_uploads,
+        )

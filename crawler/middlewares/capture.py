@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -29,6 +28,7 @@ from scrapy.utils.asyncio import run_in_thread
 
 from crawler import software_version
 from crawler.addon import config_of
+from crawler.meta import CAPTURE, CAPTURE_OF_ID, PREVIOUS_CAPTURE
 from crawler.stats import Stat
 from pipelines.archive import WARC_RECORDER
 from pipelines.warc import (
@@ -41,9 +41,6 @@ from pipelines.warc import (
     warc_date,
 )
 
-CAPTURE = "newsarchive_capture"  # request meta: the WarcRef (dict) of the latest response
-PREVIOUS_CAPTURE = "newsarchive_previous_capture"  # meta: a stored capture of the same page
-CAPTURE_OF_ID = "newsarchive_capture_of_id"  # meta: look PREVIOUS_CAPTURE up for this id
 # Hop-by-hop coding Twisted undid before Scrapy saw the body: stating it would break replay.
 UNDONE_HEADERS = frozenset({b"transfer-encoding"})
 LOG = logging.getLogger("newsarchive.capture")
@@ -198,12 +195,3 @@ def _request_headers(request: Request) -> list[tuple[str, str]]:
         for value in values:
             headers.append((name.decode("latin-1"), value.decode("latin-1")))
     return headers
-
-
-def capture_of(response: Response) -> dict[str, Any] | None:
-    """The capture of the response a callback got (None when capture is off or failed)."""
-    request = response.request
-    if request is None:
-        return None
-    capture: dict[str, Any] | None = request.meta.get(CAPTURE)
-    return capture

@@ -16,13 +16,13 @@ from scrapy.utils.defer import deferred_to_future
 from twisted.internet import task
 
 from crawler.addon import config_of
-from crawler.backfill.frontier import (
+from crawler.frontier.queue import (
     REDIS_URL,
     RedisError,
 )
-from crawler.history.options import HistoryOptions
-from crawler.history.spider import WEB_CAPTURE
+from crawler.meta import WEB_CAPTURE
 from crawler.stats import Stat
+from crawler.webarchive.options import HistoryOptions
 
 
 class SharedRateLimit:

@@ -20,10 +20,10 @@ from scrapy.crawler import Crawler
 from scrapy.http import Headers, Response
 
 from crawler.addon import config_of
-from crawler.history.captures import replay_url
-from crawler.history.commoncrawl import response_of_record
-from crawler.history.options import HistoryOptions
-from crawler.history.spider import WEB_CAPTURE
+from crawler.meta import WEB_CAPTURE
+from crawler.webarchive.cdx import replay_url
+from crawler.webarchive.commoncrawl import response_of_record
+from crawler.webarchive.options import HistoryOptions
 
 # warcio hands the body decoded: the headers that described its transfer no longer apply
 # (left in, Scrapy's decompression would unzip it a second time).

@@ -7,8 +7,8 @@ refresh the search index.
 `newsarchive crawl`, `demo` and `worker` call `run_and_finish` with a `RunRequest` that says
 what differs (the plan, the kind, locks or none, Scrapy overrides, a spider wrapper); the
 scheduler runs `newsarchive crawl` in a child; a plain `scrapy crawl` ends through its
-extension, which uses the same `conclude`. Commands parse arguments and print; they do not
-write this sequence again. Imports no command module.
+extension, which uses the same ending (crawler/runs/ending.py). Commands parse arguments and
+print; they do not write this sequence again. Imports no command module.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import Config, ConfigError
-from crawler.health.assess import conclude
 from crawler.health.summary import CrawlSummary
-from crawler.logs import RUN_CONTEXT, log_problems
+from crawler.logs import RUN_CONTEXT
 from crawler.rendering import chromium_problem
+from crawler.runs.ending import conclude_run, summarise
 from crawler.runs.interrupts import INTERRUPTIONS
 from crawler.runs.locks import SiteLock
 from crawler.runs.runner import run_crawl
@@ -35,9 +35,6 @@ from pipelines.read.reader import ArchiveReader
 from pipelines.read.search import SearchIndex
 from pipelines.spool import Spool
 from pipelines.store import ArchiveStore, StoreUnavailable, check_store, shared_store
-
-# Kinds of run that read the sites' listings (a nightly run, a past range, the demo's mirror).
-DISCOVERY_KINDS = frozenset({"discovery", "backfill", "demo"})
 
 
 class RunSetupError(ConfigError):
@@ -129,17 +126,13 @@ def run_and_finish(
     finally:
         for lock in locks.values():
             lock.release()
-    summary = CrawlSummary(
+    summary = summarise(
+        config,
         runs,
-        list(request.unsupported),
-        pending_uploads=Spool(config.archive.spool_dir).uploads_pending(),
-        skipped_locked=skipped,
-        discovery=request.kind in DISCOVERY_KINDS,
-        revisits_only=request.kind == "revisits",
-        kind=request.kind,
+        request.kind,
         job=request.job,
-        max_failure_ratio=config.crawl.max_failure_ratio,
-        retry_attempts=config.retry.max_attempts,
+        unsupported=request.unsupported,
+        skipped_locked=skipped,
         expected_failures=request.expected_failures,
         signalled=bool(INTERRUPTIONS.received),
     )
@@ -157,15 +150,13 @@ def run_and_finish(
 def finish_run(
     summary: CrawlSummary, config: Config, store: ArchiveStore, started: datetime, command: str
 ) -> Exit:
-    """Print the summary, judge the run and store its report; the exit status for cron."""
-    status = print_summary(summary, config)
-    if config.logging.format == "json":
-        log_problems(summary.problems)
-    report = {"command": command, **summary.report(started, datetime.now(UTC), status)}
-    concluded = conclude(report, store, config.health())
+    """Print the summary, end the run (crawler/runs/ending.py) and say how it ended; the
+    exit status for cron."""
+    print_summary(summary, config)
+    concluded = conclude_run(summary, config, store, started, command)
     for finding in concluded.findings:
         print(f"finding: {finding.site}: {finding.level}: {finding.name}: {finding.detail}")
-    for failed in (report.get("alerts") or {}).get("failed", []):
+    for failed in (concluded.report.alerts or {}).get("failed", []):
         print(f"alert not sent: {failed['channel']}: {failed['error']}", file=sys.stderr)
     if concluded.report_error:
         kept = "spooled: the next run or `newsarchive flush` stores it"
@@ -173,9 +164,9 @@ def finish_run(
             f"PROBLEM: run report {concluded.report_key} not stored "
             f"({concluded.report_error}); {kept if concluded.spooled else 'lost'}"
         )
-        return Exit.PROBLEMS
-    print(f"run report: {concluded.report_key}")
-    return status
+    else:
+        print(f"run report: {concluded.report_key}")
+    return concluded.exit_status
 
 
 def print_summary(summary: CrawlSummary, config: Config) -> Exit:

@@ -24,21 +24,24 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from crawler.addon import RENDER_CHALLENGES, check_render_setup, config_of, ensure_config
-from crawler.backfill.frontier import SEED_SINK
+from crawler.addon import (
+    RENDER_CHALLENGES,
+    SEED_SINK,
+    check_render_setup,
+    config_of,
+    ensure_config,
+)
 from crawler.items import GENERIC, ArticleItem, FetchedPage, RejectedItem, RemovedItem
-from crawler.middlewares.capture import CAPTURE, PREVIOUS_CAPTURE, capture_of
+from crawler.meta import CAPTURE, FOLLOWED, PREVIOUS_CAPTURE, REVISIT, capture_of
 from crawler.outcomes import LAYOUT_UNKNOWN, PARSED, outcome
 from crawler.parsers import PARSERS, MovedTo, PageRejected, parse_with
 from crawler.parsers.base import PageRef
 from crawler.rendering import render_meta
 from crawler.spiders.ledger import OutcomeLedger, about, failure_outcome, request_of
-from crawler.spiders.planning import REVISIT, RequestPlanning
+from crawler.spiders.planning import RequestPlanning
 from crawler.stats import Stat
 from crawler.urls import rebase_url
 from pipelines.state import ArchiveState
-
-FOLLOWED = "newsarchive_followed_interstitial"  # request meta: a redirect page was followed
 
 
 class ArticleSpider(RequestPlanning):

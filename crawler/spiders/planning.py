@@ -29,7 +29,7 @@ from crawler.items import (
     beijing_midnight,
     parse_day,
 )
-from crawler.middlewares.capture import CAPTURE_OF_ID, PREVIOUS_CAPTURE
+from crawler.meta import CAPTURE_OF_ID, PREVIOUS_CAPTURE, REVISIT
 from crawler.outcomes import ARCHIVING, OUTCOMES
 from crawler.parsers import PARSERS
 from crawler.parsers.base import PageRef, SiteParser
@@ -42,7 +42,6 @@ from pipelines.state import ArchiveState, RetryPolicy
 # A new run re-reads this much before the last high-water mark: late-listed items are caught,
 # and the per-id index keeps them from being fetched twice.
 HIGH_WATER_OVERLAP = timedelta(hours=1)
-REVISIT = "newsarchive_revisit"  # request meta: a revisit, {"start": ISO time, "removed": bool}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The shared Redis frontier of a backfill: what is queued, claimed, archived or failed.
 
 scrapy-redis owns the queue workers read: its RedisSpider takes JSON entries from the
-`<site>:start_urls` list (crawler/backfill/workers.py). This module owns the rest, as plain
+`<site>:start_urls` list (crawler/frontier/workers.py). This module owns the rest, as plain
 Redis structures any machine can read:
 
     newsarchive:<site>:start_urls   list of {"id", "url"[, "capture"]}: queued, not claimed yet
@@ -41,7 +41,6 @@ from redis.retry import Retry
 
 PREFIX = "newsarchive"
 REDIS_URL = "REDIS_URL"  # scrapy-redis's setting: the frontier's Redis (set on workers only)
-SEED_SINK = "NEWSARCHIVE_SEED_SINK"  # Scrapy setting: the seeder a discovery run queues into
 HEARTBEAT_SECONDS = 5.0  # how often a worker says it is alive
 HEARTBEAT_TTL = 30  # seconds without a heartbeat before its claims are taken back
 RATE_WINDOW_MINUTES = 5  # the rate `backfill --status` shows is over this many minutes
@@ -186,7 +185,7 @@ class Frontier:
             self._scripts[name] = self.client.register_script(source)
         return self._scripts[name]
 
-    # --- working (crawler/backfill/workers.py) -------------------------------------------------
+    # --- working (crawler/frontier/workers.py) -------------------------------------------------
 
     def claim(self, site: str, count: int, worker: str) -> list[str]:
         """Take up to `count` queue entries for this worker, in flight under its name."""

@@ -23,7 +23,11 @@ from scrapy.http import Response
 from scrapy.utils.asyncio import run_in_thread
 from twisted.python.failure import Failure
 
-from crawler.history.captures import (
+from crawler.items import BEIJING, FetchedPage
+from crawler.meta import WEB_CAPTURE
+from crawler.parsers.base import PageRef
+from crawler.sites import SITES
+from crawler.webarchive.cdx import (
     Capture,
     CaptureBook,
     cdx_query,
@@ -31,14 +35,10 @@ from crawler.history.captures import (
     parse_cdx,
     replay_url,
 )
-from crawler.history.chain import CaptureChain
-from crawler.history.commoncrawl import crawls_in_range
-from crawler.history.options import HistoryOptions
-from crawler.items import BEIJING, FetchedPage
-from crawler.parsers.base import PageRef
-from crawler.sites import SITES
+from crawler.webarchive.chain import CaptureChain
+from crawler.webarchive.commoncrawl import crawls_in_range
+from crawler.webarchive.options import HistoryOptions
 
-WEB_CAPTURE = "newsarchive_web_archive_capture"  # request meta: the Capture a replay fetches
 # How far back a range without --since starts: the archives hold every year.
 DEFAULT_YEARS = 1
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.backfill.frontier import SEED_BATCH, Frontier, entry, key
+from crawler.frontier.queue import SEED_BATCH, Frontier, entry, key
 
 
 @dataclass

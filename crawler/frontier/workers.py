@@ -1,4 +1,4 @@
-"""Crawl workers on the shared Redis frontier (backfill/frontier.py), built on scrapy-redis.
+"""Crawl workers on the shared Redis frontier (frontier/queue.py), built on scrapy-redis.
 
 A worker runs each site's own spider with scrapy-redis's `RedisMixin` in front: it reads
 article entries from `newsarchive:<site>:start_urls` (REDIS_START_URLS_KEY), builds requests
@@ -46,7 +46,7 @@ from twisted.internet import task, threads
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from crawler.backfill.frontier import (
+from crawler.frontier.queue import (
     HEARTBEAT_SECONDS,
     REDIS_URL,
     Frontier,
@@ -54,11 +54,11 @@ from crawler.backfill.frontier import (
     connect,
     start_urls_key_pattern,
 )
-from crawler.history.captures import Capture
-from crawler.history.options import SOURCES, HistoryOptions
-from crawler.history.spider import CaptureFetch
 from crawler.outcomes import ARCHIVING
 from crawler.stats import Stat
+from crawler.webarchive.cdx import Capture
+from crawler.webarchive.options import SOURCES, HistoryOptions
+from crawler.webarchive.spider import CaptureFetch
 
 LOG = logging.getLogger(__name__)
 WORKER_ID = "NEWSARCHIVE_WORKER_ID"  # setting: this worker's name in the frontier

@@ -14,11 +14,11 @@ import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from crawler.history.captures import Capture
 from crawler.items import ArticleItem
 from crawler.outcomes import ARCHIVING
 from crawler.parsers.base import PageRef
 from crawler.stats import Stat
+from crawler.webarchive.cdx import Capture
 
 
 class CaptureChain:
