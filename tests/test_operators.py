@@ -145,8 +145,8 @@ def test_json_logs_are_one_object_per_line_with_the_run_and_the_page(
 
 
 def test_the_readmes_systemd_units_verify(tmp_path: Path) -> None:
-    """The units the README installs, with this machine's paths in place of /srv/newsarchive."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    """The units docs/operating.md installs, with this machine's paths for /srv/newsarchive."""
+    readme = (REPO / "docs" / "operating.md").read_text(encoding="utf-8")
     newsarchive_path = Path(sys.executable).parent / "newsarchive"
     assert newsarchive_path.is_file()
     units = []
