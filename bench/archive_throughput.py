@@ -38,8 +38,17 @@ def make_items(count: int) -> list[ArticleItem]:
     for fixture in iter_fixtures():
         if fixture.expected().get("outcome") == "article":
             article = parse(fixture.url, fixture.body, fixture.headers)
-            page = FetchedPage(article.site, article.id, article.url, fixture.url, fixture.url,
-                               200, fixture.headers, fixture.body, article.published)  # fmt: skip
+            page = FetchedPage(
+                article.site,
+                article.id,
+                article.url,
+                fixture.url,
+                fixture.url,
+                200,
+                fixture.headers,
+                fixture.body,
+                article.published,
+            )
             bases.append(ArticleItem(page, article))
     items = []
     for n in range(count):

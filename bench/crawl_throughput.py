@@ -209,9 +209,10 @@ def crawls_of(
             s3.recrawl = our_crawl(workdir, config, {**env, **weed.env()}, code)
             requests = weed.s3_requests_by_type(bucket)
             s3.recrawl.s3_requests = {
-                k: v - s3.s3_requests.get(k, 0) for k, v in requests.items()
+                k: v - s3.s3_requests.get(k, 0)
+                for k, v in requests.items()
                 if v - s3.s3_requests.get(k, 0)
-            }  # fmt: skip
+            }
         finally:
             weed.stop()
     return {"local folder": local, "weed mini (S3)": s3}
@@ -222,8 +223,11 @@ def worktree(ref: str, parent: Path) -> Path:
     path = parent / "before"
     subprocess.run(
         ["git", "worktree", "add", "--detach", str(path), ref],
-        cwd=ROOT, check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return path
 
 
@@ -253,8 +257,12 @@ def main() -> int:
             try:
                 runs[f"before ({opts.before})"] = crawls_of(before, "before", mirror, env)
             finally:
-                subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT,
-                               capture_output=True, timeout=120)  # fmt: skip
+                subprocess.run(
+                    ["git", "worktree", "remove", "--force", str(before)],
+                    cwd=ROOT,
+                    capture_output=True,
+                    timeout=120,
+                )
         runs["now"] = crawls_of(ROOT, "now", mirror, env)
     for code, crawls in runs.items():
         print(code)
@@ -266,12 +274,16 @@ def main() -> int:
                 f"\n{'':36}{figures.shares()}; {rss_profile(figures.rss)}"
             )
             if figures.s3_requests is not None:
-                print(f"{'':36}S3/local folder {figures.rate / local.rate:5.2f}; "
-                      f"{per_article(figures.s3_requests, figures.archived)}")  # fmt: skip
+                print(
+                    f"{'':36}S3/local folder {figures.rate / local.rate:5.2f}; "
+                    f"{per_article(figures.s3_requests, figures.archived)}"
+                )
             again = figures.recrawl
             if again is not None and again.s3_requests is not None and again.already_archived:
-                print(f"{'':36}crawled again ({again.already_archived} listed, all archived): "
-                      f"{per_article(again.s3_requests, again.already_archived)}")  # fmt: skip
+                print(
+                    f"{'':36}crawled again ({again.already_archived} listed, all archived): "
+                    f"{per_article(again.s3_requests, again.already_archived)}"
+                )
     print(
         "targets: local folder >= 0.60 of scrapy bench; S3 >= 0.45 of scrapy bench and "
         ">= 0.70 of the local folder; a new article <= 3 S3 requests"

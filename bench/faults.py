@@ -24,159 +24,38 @@ Target: 0 lost, 0 duplicated, no hang (every run has a timeout here; a hang show
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import zlib
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.fault_runs import (  # noqa: E402
+    BUSY,
+    PROBLEMS,
+    Faults,
+    Row,
+    archived_ids,
+    closed_port,
+    expected_ids,
+    finish,
+    newsarchive,
+    start,
+    wait_for,
+    write_config,
+)
 from crawler.mirror.catalog import Catalog  # noqa: E402
 from crawler.mirror.fixtures import FIXTURES_DIR, iter_fixtures, load_fixture  # noqa: E402
 from crawler.mirror.server import MirrorServer, Route, mirror_path  # noqa: E402
 from crawler.parsers import identify  # noqa: E402
-from tests.support.configs import sites_toml  # noqa: E402
 from tests.support.s3server import WeedMini  # noqa: E402
-
-PROBLEMS: list[str] = []  # the PROBLEM lines of the last run, shown under a row
-RUN_TIMEOUT = 300  # seconds: a run that takes longer counts as a hang ("T")
-BUSY = Route(503, {"Content-Type": "text/plain"}, b"busy")
-
-
-@dataclass
-class Row:
-    fault: str
-    expected: int
-    archived: int = 0
-    duplicated: int = 0
-    exits: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    note: str = ""
-    measured: tuple[int, int] | None = None  # (archived, duplicated) a scenario counted itself
-    audits: list[str] = field(default_factory=list)  # `newsarchive verify` exits, per archive
-
-    @property
-    def lost(self) -> int:
-        return max(self.expected - self.archived, 0)
-
-
-class Faults:
-    """Per-article-path fault injection on top of the catalog's pages."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-        self.attempts: Counter[str] = Counter()
-        self.rule: Callable[[str, int], Route | None] = lambda path, attempt: None
-        self.paths = {
-            mirror_path(identify(catalog.url(i)).url): i.page
-            for i in catalog.items
-            if i.site == "tencent"
-        }
-
-    def handlers(self) -> dict[str, Callable[..., Route]]:
-        def serve(path: str) -> Callable[..., Route]:
-            def answer(*_: object) -> Route:
-                self.attempts[path] += 1
-                return self.rule(path, self.attempts[path]) or self.paths[path]
-
-            return answer
-
-        return {**self.catalog.handlers(), **{path: serve(path) for path in self.paths}}
-
-
-def expected_ids(catalog: Catalog) -> set[str]:
-    return {
-        identify(catalog.url(i)).id
-        for i in catalog.items
-        if i.site == "tencent" and i.is_article and i.channel
-    }
-
-
-def write_config(work: Path, mirror: MirrorServer, archive: str, **crawl: object) -> Path:
-    values = {"download_delay": 0, "autothrottle": False, "concurrent_requests_per_domain": 8,
-              "lock_dir": str(work / "locks"), "retry_times": 1, **crawl}  # fmt: skip
-    crawl_toml = "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
-    s3 = ""
-    if archive.startswith("s3://"):
-        s3 = 'addressing_style = "path"\nregion = "us-east-1"\nretry_attempts = 2\n'
-    path = work / "faults.toml"
-    path.write_text(
-        f'[archive]\nlocation = "{archive}"\nspool_dir = "{work / "spool"}"\n{s3}'
-        f"[crawl]\n{crawl_toml}[retry]\nbackoff_minutes = 0\nmax_attempts = 6\n"
-        f"{sites_toml(mirror, {'tencent': {'item_count': 7, 'max_pages': 50}})}",
-        encoding="utf-8",
-    )
-    return path
-
-
-def newsarchive(config: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    """Run one command; its exit status as text ("T" when it had to be killed)."""
-    command = [sys.executable, "-m", "crawler.cli", "--config", str(config), *args]
-    try:
-        done = subprocess.run(command, cwd=ROOT, env=_env(env), capture_output=True,
-                              timeout=RUN_TIMEOUT)  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return "T"
-    PROBLEMS[:] = [line for line in done.stdout.decode().splitlines() if "PROBLEM" in line]
-    return str(done.returncode)
-
-
-def start(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "crawler.cli", "--config", str(config), *args]
-    return subprocess.Popen(command, cwd=ROOT, env=_env(env), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
-
-
-def finish(process: subprocess.Popen[bytes]) -> str:
-    try:
-        return str(process.wait(timeout=RUN_TIMEOUT))
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        return "T"
-
-
-def _env(extra: dict[str, str] | None) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSARCHIVE_", "AWS_"))}
-    return {**base, **(extra or {})}
-
-
-def archived_ids(work: Path, weed: WeedMini | None, bucket: str | None) -> Counter[str]:
-    """How many records each article id has in the archive (local folder or bucket)."""
-    if weed is None or bucket is None:
-        keys = [p.relative_to(work / "archive").as_posix()
-                for p in (work / "archive" / "articles").rglob("*.json")]  # fmt: skip
-    else:
-        pages = weed.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
-        keys = [o["Key"].removeprefix("news/") for p in pages for o in p.get("Contents", [])]
-    ids = [k.rsplit("/", 1)[1].split(".")[0] for k in keys if k.startswith("articles/tencent/")]
-    return Counter(ids)
-
-
-def wait_for(
-    condition: Callable[[], bool], process: subprocess.Popen[bytes], seconds: float = 60
-) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Bench:
@@ -193,8 +72,9 @@ class Bench:
         self.weed.client().create_bucket(Bucket=name)
         return name
 
-    def play(self, name: str, scenario: Callable[..., list[str]], s3: bool = False,
-             delay: float = 0.0) -> Row:  # fmt: skip
+    def play(
+        self, name: str, scenario: Callable[..., list[str]], s3: bool = False, delay: float = 0.0
+    ) -> Row:
         catalog = Catalog(iter_fixtures(), extra_articles=self.articles)
         faults = Faults(catalog)
         work = Path(tempfile.mkdtemp(prefix=f"faults-{name}-"))
@@ -203,8 +83,7 @@ class Bench:
         bucket = self.bucket() if s3 else None
         with MirrorServer(catalog.routes(), handlers=faults.handlers(), delay=delay) as mirror:
             archive = f"s3://{bucket}/news" if bucket else str(work / "archive")
-            row.exits = scenario(work=work, mirror=mirror, faults=faults, archive=archive,
-                                 row=row)  # fmt: skip
+            row.exits = scenario(work=work, mirror=mirror, faults=faults, archive=archive, row=row)
             if not row.audits:  # the scenario's one archive: every object as recorded?
                 row.audits.append(self.audit(work / "audit", mirror, archive))
         if row.measured is not None:
@@ -227,8 +106,9 @@ class Bench:
 
     # --- the faults ----------------------------------------------------------------------
 
-    def storage_down_at_start(self, work: Path, mirror: MirrorServer, archive: str,
-                              **_: object) -> list[str]:  # fmt: skip
+    def storage_down_at_start(
+        self, work: Path, mirror: MirrorServer, archive: str, **_: object
+    ) -> list[str]:
         assert self.weed is not None
         config = write_config(work, mirror, archive)
         self.weed.stop()
@@ -237,8 +117,9 @@ class Bench:
         second = newsarchive(config, "crawl", "--site", "tencent", env=self.weed.env())
         return [first, second]
 
-    def storage_down_whole_run_then_flush(self, work: Path, mirror: MirrorServer,
-                                          archive: str, **_: object) -> list[str]:  # fmt: skip
+    def storage_down_whole_run_then_flush(
+        self, work: Path, mirror: MirrorServer, archive: str, **_: object
+    ) -> list[str]:
         assert self.weed is not None
         config = write_config(work, mirror, archive)
         self.weed.stop()
@@ -246,8 +127,9 @@ class Bench:
         self.weed.start()
         return [first, newsarchive(config, "flush", env=self.weed.env())]
 
-    def storage_down_mid_run(self, work: Path, mirror: MirrorServer, archive: str,
-                             **_: object) -> list[str]:  # fmt: skip
+    def storage_down_mid_run(
+        self, work: Path, mirror: MirrorServer, archive: str, **_: object
+    ) -> list[str]:
         assert self.weed is not None
         config = write_config(work, mirror, archive)
         crawl = start(config, "crawl", "--site", "tencent", env=self.weed.env())
@@ -258,8 +140,9 @@ class Bench:
         self.weed.start()
         return [first, newsarchive(config, "flush", env=self.weed.env())]
 
-    def spool_unwritable(self, work: Path, mirror: MirrorServer, archive: str,
-                         **_: object) -> list[str]:  # fmt: skip
+    def spool_unwritable(
+        self, work: Path, mirror: MirrorServer, archive: str, **_: object
+    ) -> list[str]:
         config = write_config(work, mirror, archive)
         text = config.read_text().replace(f'location = "{archive}"', 'location = "s3://down/x"')
         text = text.replace(
@@ -333,8 +216,9 @@ class Bench:
 
         return scenario
 
-    def chromium_never_passes(self, work: Path, mirror: MirrorServer, archive: str,
-                              row: Row, **_: object) -> list[str]:  # fmt: skip
+    def chromium_never_passes(
+        self, work: Path, mirror: MirrorServer, archive: str, row: Row, **_: object
+    ) -> list[str]:
         waf = load_fixture(FIXTURES_DIR / "futu" / "waf-challenge")
         config = write_config(work, mirror, archive, render_timeout=3)
         challenge = Route(waf.status, waf.headers, waf.body)
@@ -343,8 +227,9 @@ class Bench:
         row.note = "the challenge page is kept raw as blocked"
         return [newsarchive(config, "crawl", "--render", "--url", waf.url)]
 
-    def corrupted_index_line(self, work: Path, mirror: MirrorServer, archive: str,
-                             row: Row, **_: object) -> list[str]:  # fmt: skip
+    def corrupted_index_line(
+        self, work: Path, mirror: MirrorServer, archive: str, row: Row, **_: object
+    ) -> list[str]:
         config = write_config(work, mirror, archive)
         exits = [newsarchive(config, "crawl", "--site", "tencent")]
         segment = next((work / "archive" / "daily").rglob("*.jsonl"))
@@ -408,8 +293,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as weed_dir:
         if any(s3 for _, _, s3, _ in chosen):
             bench.weed = WeedMini(Path(weed_dir)).start()
-        print(f"{'fault':36} {'expected':>8} {'archived':>8} {'lost':>5} {'dup':>4} "
-              f"{'seconds':>8}  {'audit':>5}  exits")  # fmt: skip
+        print(
+            f"{'fault':36} {'expected':>8} {'archived':>8} {'lost':>5} {'dup':>4} "
+            f"{'seconds':>8}  {'audit':>5}  exits"
+        )
         try:
             for name, scenario, s3, rule in chosen:
                 delay = (
@@ -431,9 +318,12 @@ def main() -> None:
                 row = bench.play(name, wrapped, s3=s3, delay=delay)
                 bad = sum(a != "0" for a in row.audits)
                 audit = "ok" if not bad else f"{bad}bad"
-                print(f"{row.fault:36} {row.expected:>8} {row.archived:>8} {row.lost:>5} "
-                      f"{row.duplicated:>4} {row.seconds:>8.1f}  {audit:>5}  {' '.join(row.exits)}"
-                      f"{'  (' + row.note + ')' if row.note else ''}", flush=True)  # fmt: skip
+                print(
+                    f"{row.fault:36} {row.expected:>8} {row.archived:>8} {row.lost:>5} "
+                    f"{row.duplicated:>4} {row.seconds:>8.1f}  {audit:>5}  {' '.join(row.exits)}"
+                    f"{'  (' + row.note + ')' if row.note else ''}",
+                    flush=True,
+                )
                 if row.exits and row.exits[-1] != "0":
                     for line in PROBLEMS:
                         print(f"{'':38}last run: {line}")

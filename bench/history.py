@@ -64,9 +64,13 @@ def crawl(args: list[str], env: dict[str, str]) -> tuple[float, int]:
     """Pages per minute and articles archived of one `newsarchive` run."""
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args], env=env, cwd=ROOT,
-        capture_output=True, text=True, timeout=3600,
-    )  # fmt: skip
+        [sys.executable, "-m", "crawler.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     elapsed = time.perf_counter() - start
     fetched = sum(int(x) for x in re.findall(r"fetched (\d+)", result.stdout))
     archived = sum(int(x) for x in re.findall(r", archived (\d+)", result.stdout))
@@ -108,9 +112,21 @@ def main() -> int:
                 runs = {}
                 for bucket, args in (
                     ("mirror", ["crawl", "--urls-file", str(urls)]),
-                    ("history", ["crawl", "--from", "wayback", "--site", "futu",
-                                 "--since", "2024-03-01", "--until", "2024-03-31"]),
-                ):  # fmt: skip
+                    (
+                        "history",
+                        [
+                            "crawl",
+                            "--from",
+                            "wayback",
+                            "--site",
+                            "futu",
+                            "--since",
+                            "2024-03-01",
+                            "--until",
+                            "2024-03-31",
+                        ],
+                    ),
+                ):
                     weed.client().create_bucket(Bucket=bucket)
                     path = config(workdir, mirror, weed, bucket, base)
                     runs[bucket] = crawl(["--config", str(path), *args], {**env, **weed.env()})

@@ -30,10 +30,29 @@ from pipelines.records.day_index import IndexEntry  # noqa: E402
 
 BATCH = 2000
 QUERIES = [
-    "芯片", "阿里", "阿里巴巴", "消费", "市场", "银行", "数据", "苹果", "增长", "消费金融",
-    "核心CPI", "AI芯片", "国家统计局", "人工智能", "Tmall", "chips", "inventory", "rating",
-    '"pre-sale mechanism"', '"target price"', "Alibaba direction", "consumers experience",
-]  # fmt: skip
+    "芯片",
+    "阿里",
+    "阿里巴巴",
+    "消费",
+    "市场",
+    "银行",
+    "数据",
+    "苹果",
+    "增长",
+    "消费金融",
+    "核心CPI",
+    "AI芯片",
+    "国家统计局",
+    "人工智能",
+    "Tmall",
+    "chips",
+    "inventory",
+    "rating",
+    '"pre-sale mechanism"',
+    '"target price"',
+    "Alibaba direction",
+    "consumers experience",
+]
 FILTERS = [{}, {}, {"site": "futu"}, {"ticker": "BABA.US"}, {"since": date(2026, 6, 1)}]
 
 
@@ -59,13 +78,22 @@ def documents(count: int, rng: random.Random) -> list[tuple[IndexEntry, str]]:
         pool = zh if chinese else en
         paragraphs = rng.sample(pool, k=min(len(pool), rng.randint(3, 8)))
         entry = IndexEntry(
-            site="futu" if n % 2 else "tencent", id=f"gen-{n}", version=1,
-            published=start + timedelta(minutes=5 * n), title=paragraphs[0][:40],
-            language="zh-CN" if chinese else "en", url=f"https://example/{n}", outlet=None,
-            tickers=tuple(rng.sample(tickers, k=rng.randint(0, 2))), parser="bench",
-            parser_version="0", content_sha256="", record_key=f"articles/gen-{n}.json",
-            text_key=f"text/gen-{n}.txt", raw_key=None,
-        )  # fmt: skip
+            site="futu" if n % 2 else "tencent",
+            id=f"gen-{n}",
+            version=1,
+            published=start + timedelta(minutes=5 * n),
+            title=paragraphs[0][:40],
+            language="zh-CN" if chinese else "en",
+            url=f"https://example/{n}",
+            outlet=None,
+            tickers=tuple(rng.sample(tickers, k=rng.randint(0, 2))),
+            parser="bench",
+            parser_version="0",
+            content_sha256="",
+            record_key=f"articles/gen-{n}.json",
+            text_key=f"text/gen-{n}.txt",
+            raw_key=None,
+        )
         out.append((entry, "\n\n".join(paragraphs)))
     return out
 
@@ -86,8 +114,10 @@ def main() -> int:
             index.optimize()  # as `newsarchive index` does after a large refresh
             elapsed = time.perf_counter() - began
             size = sum(p.stat().st_size for p in Path(tmp).iterdir())
-            print(f"indexed {len(docs)} articles in {elapsed:.1f} s: {len(docs) / elapsed:,.0f} "
-                  f"articles/s; index {size / 2**20:,.0f} MiB")  # fmt: skip
+            print(
+                f"indexed {len(docs)} articles in {elapsed:.1f} s: {len(docs) / elapsed:,.0f} "
+                f"articles/s; index {size / 2**20:,.0f} MiB"
+            )
             timings, hits = [], 0
             for n in range(opts.queries):
                 query = QUERIES[n % len(QUERIES)]
@@ -97,8 +127,10 @@ def main() -> int:
                 timings.append((time.perf_counter() - began) * 1000)
     timings.sort()
     p95 = timings[int(len(timings) * 0.95) - 1]
-    print(f"{len(timings)} queries ({hits} hits): p50 {statistics.median(timings):.1f} ms, "
-          f"p95 {p95:.1f} ms, max {timings[-1]:.1f} ms  (target: p95 < 50 ms)")  # fmt: skip
+    print(
+        f"{len(timings)} queries ({hits} hits): p50 {statistics.median(timings):.1f} ms, "
+        f"p95 {p95:.1f} ms, max {timings[-1]:.1f} ms  (target: p95 < 50 ms)"
+    )
     return 0
 
 

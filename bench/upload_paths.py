@@ -44,9 +44,12 @@ from pipelines.store.s3 import S3Store  # noqa: E402
 from tests.support.s3server import WeedMini  # noqa: E402
 
 CAPTURED = {
-    "key": "warc/bench.warc.gz", "offset": 0, "length": 1, "record_type": "response",
+    "key": "warc/bench.warc.gz",
+    "offset": 0,
+    "length": 1,
+    "record_type": "response",
     "record_id": "<urn:uuid:00000000-0000-4000-8000-000000000000>",
-}  # fmt: skip
+}
 
 
 def make_items(first: int, count: int) -> list[ArticleItem]:
@@ -55,9 +58,18 @@ def make_items(first: int, count: int) -> list[ArticleItem]:
     for fixture in iter_fixtures():
         if fixture.expected().get("outcome") == "article":
             article = parse(fixture.url, fixture.body, fixture.headers)
-            page = FetchedPage(article.site, article.id, article.url, fixture.url, fixture.url,
-                               200, fixture.headers, fixture.body, article.published,
-                               capture=CAPTURED)  # fmt: skip
+            page = FetchedPage(
+                article.site,
+                article.id,
+                article.url,
+                fixture.url,
+                fixture.url,
+                200,
+                fixture.headers,
+                fixture.body,
+                article.published,
+                capture=CAPTURED,
+            )
             bases.append(ArticleItem(page, article, unindexed=True))
     items = []
     for n in range(first, first + count):
@@ -76,9 +88,12 @@ def worker(args: argparse.Namespace) -> int:
     client = boto3.client(
         "s3",
         endpoint_url=args.endpoint,
-        config=BotoConfig(max_pool_connections=args.pool, s3={"addressing_style": "path"},
-                          retries={"max_attempts": 3, "mode": "standard"}),
-    )  # fmt: skip
+        config=BotoConfig(
+            max_pool_connections=args.pool,
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+    )
     store = S3Store(f"s3://{args.bucket}/news", client, args.endpoint)
     if args.botocore:
         store._puts = BotocorePuts(client, args.bucket)  # type: ignore[assignment]
@@ -94,16 +109,27 @@ class BotocorePuts:
     def __init__(self, client: Any, bucket: str) -> None:
         self.client, self.bucket = client, bucket
 
-    def put_if_absent(self, key: str, data: bytes, content_type: str,
-                      content_encoding: str | None = None,
-                      metadata: dict[str, str] | None = None) -> bool:  # fmt: skip
+    def put_if_absent(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        content_encoding: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> bool:
         from botocore.exceptions import ClientError
 
         extra = {"ContentEncoding": content_encoding} if content_encoding else {}
         try:
-            self.client.put_object(Bucket=self.bucket, Key=f"news/{key}", Body=data,
-                                   IfNoneMatch="*", ContentType=content_type,
-                                   Metadata=dict(metadata or {}), **extra)  # fmt: skip
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=f"news/{key}",
+                Body=data,
+                IfNoneMatch="*",
+                ContentType=content_type,
+                Metadata=dict(metadata or {}),
+                **extra,
+            )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
                 return False
@@ -121,8 +147,9 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_path(weed: WeedMini, bucket: str, count: int, processes: int, threads: int, pool: int,
-             botocore: bool) -> dict[str, float]:  # fmt: skip
+def run_path(
+    weed: WeedMini, bucket: str, count: int, processes: int, threads: int, pool: int, botocore: bool
+) -> dict[str, float]:
     weed.client().create_bucket(Bucket=bucket)
     env = {**os.environ, **weed.env()}
     share = count // processes
@@ -131,9 +158,23 @@ def run_path(weed: WeedMini, bucket: str, count: int, processes: int, threads: i
     start = time.perf_counter()
     children = []
     for n in range(processes):
-        args = [sys.executable, __file__, "--worker", "--endpoint", weed.endpoint,
-                "--bucket", bucket, "--first", str(n * share), "--count", str(share),
-                "--threads", str(threads), "--pool", str(pool)]  # fmt: skip
+        args = [
+            sys.executable,
+            __file__,
+            "--worker",
+            "--endpoint",
+            weed.endpoint,
+            "--bucket",
+            bucket,
+            "--first",
+            str(n * share),
+            "--count",
+            str(share),
+            "--threads",
+            str(threads),
+            "--pool",
+            str(pool),
+        ]
         children.append(subprocess.Popen(args + (["--botocore"] if botocore else []), env=env))
     for child in children:
         if child.wait(timeout=900) != 0:
@@ -170,8 +211,9 @@ def main() -> int:
         weed = WeedMini(Path(workdir) / "weed").start()
         try:
             for n, (name, (processes, botocore)) in enumerate(paths.items()):
-                results[name] = run_path(weed, f"upload-{n}", args.articles, processes, 8, 16,
-                                         botocore)  # fmt: skip
+                results[name] = run_path(
+                    weed, f"upload-{n}", args.articles, processes, 8, 16, botocore
+                )
         finally:
             weed.stop()
     today = next(iter(results.values()))["rate"]

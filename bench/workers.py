@@ -27,10 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from crawl_throughput import config_text  # noqa: E402
-
+from bench.crawl_throughput import config_text  # noqa: E402
 from crawler.frontier.queue import Frontier, connect  # noqa: E402
 from crawler.mirror.catalog import Catalog  # noqa: E402
 from crawler.mirror.fixtures import iter_fixtures  # noqa: E402
@@ -75,15 +73,21 @@ def bench_seeding(lines: int, workdir: Path, redis: RedisServer, env: dict[str, 
         started = time.perf_counter()
         process = subprocess.Popen(
             newsarchive(config, "backfill", "--urls-file", str(path), env=env),
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         peak = peak_rss_kib(process)
         output, errors = process.communicate()
         elapsed = time.perf_counter() - started
-        said = (output.decode().strip().splitlines()[-1] if output.strip()
-                else errors.decode()[-500:])  # fmt: skip
-        print(f"seeding {lines:,} lines ({attempt}): {elapsed:.1f} s, {lines / elapsed:,.0f} "
-              f"lines/s, peak RSS {peak / 1024:.0f} MiB\n    {said}")  # fmt: skip
+        said = (
+            output.decode().strip().splitlines()[-1] if output.strip() else errors.decode()[-500:]
+        )
+        print(
+            f"seeding {lines:,} lines ({attempt}): {elapsed:.1f} s, {lines / elapsed:,.0f} "
+            f"lines/s, peak RSS {peak / 1024:.0f} MiB\n    {said}"
+        )
     redis.client().flushall()
 
 
@@ -112,13 +116,24 @@ def bench_workers(
                 folder = workdir / f"w{workers}-{int(latency * 1000)}"
                 folder.mkdir()
                 config = folder / "bench.toml"
-                config.write_text(config_text(
-                    mirror, folder, f"s3://{bucket}/news", 'addressing_style = "path"',
-                    per_domain, {site: {"shared_rate": 0} for site in SITES},
-                ))  # fmt: skip
-                subprocess.run(newsarchive(config, "backfill", "--urls-file", str(listed),
-                                           env=run_env), cwd=ROOT, env=run_env, check=True,
-                               capture_output=True, timeout=600)  # fmt: skip
+                config.write_text(
+                    config_text(
+                        mirror,
+                        folder,
+                        f"s3://{bucket}/news",
+                        'addressing_style = "path"',
+                        per_domain,
+                        {site: {"shared_rate": 0} for site in SITES},
+                    )
+                )
+                subprocess.run(
+                    newsarchive(config, "backfill", "--urls-file", str(listed), env=run_env),
+                    cwd=ROOT,
+                    env=run_env,
+                    check=True,
+                    capture_output=True,
+                    timeout=600,
+                )
                 started = time.perf_counter()
                 command = newsarchive(config, "worker", "--idle-exit", "2", env=run_env)
                 children = [
@@ -143,9 +158,11 @@ def bench_workers(
                     child.wait(timeout=120)
                 archived = sum(r.archived for r in rows)
                 rates[workers] = archived / elapsed * 60
-                print(f"{workers} worker(s): {archived} articles in {elapsed:.1f} s, "
-                      f"{rates[workers]:,.0f} pages/min, ratio to one worker "
-                      f"{rates[workers] / rates[1]:.2f}")  # fmt: skip
+                print(
+                    f"{workers} worker(s): {archived} articles in {elapsed:.1f} s, "
+                    f"{rates[workers]:,.0f} pages/min, ratio to one worker "
+                    f"{rates[workers] / rates[1]:.2f}"
+                )
     finally:
         weed.stop()
 

@@ -46,9 +46,18 @@ def groups() -> tuple[ModuleType, ...]:
     )
 
     return (
-        parse, crawl, backfill, demo, read, export, search, serve, archival, schedule,
+        parse,
+        crawl,
+        backfill,
+        demo,
+        read,
+        export,
+        search,
+        serve,
+        archival,
+        schedule,
         show_config,
-    )  # fmt: skip
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,13 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", type=Path, help="TOML config file (default: config/newsarchive.toml)"
     )
     parser.add_argument(
-        "--log-format", choices=FORMATS,
+        "--log-format",
+        choices=FORMATS,
         help="the crawl log: Scrapy's text lines, or one JSON object per line ([logging] format)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--version", action="version", version=f"newsarchive {software_version()}",
+        "--version",
+        action="version",
+        version=f"newsarchive {software_version()}",
         help="the version WARC files and run reports name",
-    )  # fmt: skip
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for group in groups():
         group.add_arguments(commands)

@@ -274,10 +274,22 @@ def validate(raw: dict[str, Any], path: Path | None, environ: Mapping[str, str])
         for name, site in SITES.items()
     }
     return Config(
-        archive=archive, crawl=crawl, retry=retry, schedule=schedule, sites=sites, path=path,
-        warc=warc, revisit=revisit, search=search, metrics=metrics, monitors=monitors,
-        alerts=alerts, logging=log_options, history=history, origins=origins,
-    )  # fmt: skip
+        archive=archive,
+        crawl=crawl,
+        retry=retry,
+        schedule=schedule,
+        sites=sites,
+        path=path,
+        warc=warc,
+        revisit=revisit,
+        search=search,
+        metrics=metrics,
+        monitors=monitors,
+        alerts=alerts,
+        logging=log_options,
+        history=history,
+        origins=origins,
+    )
 
 
 def _schedule(values: dict[str, Any], path: Path | None) -> ScheduleConfig:

@@ -172,11 +172,36 @@ class RejectedItem:
 # per archived article, these fields in this order (crawler/settings.py FEED_EXPORT_FIELDS).
 # Pages that are no article are kept raw in the archive, never rows of a feed.
 FEED_FIELDS = (
-    "site", "id", "version", "published", "title", "original_title", "summary", "language",
-    "machine_translated", "outlet", "source", "author", "editor", "tickers", "tags", "images",
-    "url", "source_url", "fetched_url", "fetched_at", "http_status", "rendered_by", "parser",
-    "parser_version", "extraction", "layout_tried", "archive_status", "record_key", "text",
-)  # fmt: skip
+    "site",
+    "id",
+    "version",
+    "published",
+    "title",
+    "original_title",
+    "summary",
+    "language",
+    "machine_translated",
+    "outlet",
+    "source",
+    "author",
+    "editor",
+    "tickers",
+    "tags",
+    "images",
+    "url",
+    "source_url",
+    "fetched_url",
+    "fetched_at",
+    "http_status",
+    "rendered_by",
+    "parser",
+    "parser_version",
+    "extraction",
+    "layout_tried",
+    "archive_status",
+    "record_key",
+    "text",
+)
 
 
 def feed_row(

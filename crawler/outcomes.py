@@ -39,22 +39,34 @@ _TABLE = (
     Outcome("parsed", Kind.ARTICLE, False, False, "became an article"),
     Outcome("not_article", Kind.NOT_ARTICLE, False, False, "video, gallery or other non-text page"),
     Outcome(
-        "removed", Kind.NOT_ARTICLE, False, False,
+        "removed",
+        Kind.NOT_ARTICLE,
+        False,
+        False,
         "the site says the article is gone: its 'deleted' page, or on a revisit HTTP 404/410 "
         "or a redirect off the article",
     ),
     Outcome("not_modified", Kind.ARTICLE, False, False, "a revisit answered 304: unchanged"),
     Outcome(
-        "parse_error", Kind.REJECTED, True, False,
+        "parse_error",
+        Kind.REJECTED,
+        True,
+        False,
         "looks like an article, a field could not be read; `reparse --rejected` recovers it",
     ),
     Outcome(
-        "layout_changed", Kind.REJECTED, True, False,
+        "layout_changed",
+        Kind.REJECTED,
+        True,
+        False,
         "the page matches no known layout of its site and the generic extractor found no "
         "article either; `reparse --rejected` after the fix",
     ),
     Outcome(
-        "layout_unknown", Kind.ARTICLE, True, False,
+        "layout_unknown",
+        Kind.ARTICLE,
+        True,
+        False,
         "no known layout of its site: archived with the generic extractor's text "
         "(extraction: generic); `reparse` replaces it once a layout exists",
     ),
@@ -64,7 +76,10 @@ _TABLE = (
     Outcome("server_error", Kind.FAILED, True, True, "HTTP 5xx after Scrapy's retries"),
     Outcome("rate_limited", Kind.FAILED, True, True, "HTTP 429 after Scrapy's retries"),
     Outcome(
-        "connection_error", Kind.FAILED, True, True,
+        "connection_error",
+        Kind.FAILED,
+        True,
+        True,
         "DNS failure, refused, reset or truncated connection",
     ),
     Outcome("redirect_loop", Kind.FAILED, True, True, "more redirects than REDIRECT_MAX_TIMES"),
@@ -73,7 +88,7 @@ _TABLE = (
     Outcome("offsite_redirect", Kind.FILTERED, False, False, "redirected to another host"),
     Outcome("url_too_long", Kind.FILTERED, False, False, "longer than URLLENGTH_LIMIT"),
     Outcome("robots", Kind.FILTERED, False, False, "disallowed by the site's robots.txt"),
-)  # fmt: skip
+)
 OUTCOMES: dict[str, Outcome] = {outcome.name: outcome for outcome in _TABLE}
 PARSED = "parsed"
 LAYOUT_UNKNOWN = "layout_unknown"

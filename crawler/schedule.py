@@ -139,9 +139,14 @@ def sync_jobs(scheduler: Any, config: Config) -> None:
         if stored is not None:
             LOG.info("job %s changed: rescheduled", job_id)
         scheduler.add_job(
-            JOB_FUNCTION, trigger_for(job), args=[job_id, path], id=job_id, name=name,
-            replace_existing=True, **options,
-        )  # fmt: skip
+            JOB_FUNCTION,
+            trigger_for(job),
+            args=[job_id, path],
+            id=job_id,
+            name=name,
+            replace_existing=True,
+            **options,
+        )
 
 
 def _report_skipped(event: Any) -> None:

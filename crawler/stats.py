@@ -136,11 +136,25 @@ ARCHIVE_COUNTERS: dict[str, Stat] = {
     "lost": Stat.LOST,
 }
 SUMMARY_ORDER = (
-    *list(COUNTERS)[:-1], "fetched", "parsed", "archived", "new_versions", "unchanged",
-    "not_articles", "blocked", "rendered", "parse_errors", "layout_changed", "layout_unknown",
-    "fetch_failed", "filtered",
-    "unsupported", "gave_up", "spooled", "lost",
-)  # fmt: skip
+    *list(COUNTERS)[:-1],
+    "fetched",
+    "parsed",
+    "archived",
+    "new_versions",
+    "unchanged",
+    "not_articles",
+    "blocked",
+    "rendered",
+    "parse_errors",
+    "layout_changed",
+    "layout_unknown",
+    "fetch_failed",
+    "filtered",
+    "unsupported",
+    "gave_up",
+    "spooled",
+    "lost",
+)
 # Pages that did not become what they should have: weighed against crawl.max_failure_ratio.
 FAILURES = ("parse_errors", "layout_changed", "layout_unknown", "blocked", "fetch_failed")
 ARTICLES = ("archived", "new_versions", "unchanged")

@@ -80,8 +80,10 @@ class ArchivePipeline:
         if recovered.closed:
             LOG.warning(
                 "closed %d WARC file(s) a killed run left open (%d bytes of an unfinished "
-                "record cut)", recovered.closed, recovered.cut_bytes,
-            )  # fmt: skip
+                "record cut)",
+                recovered.closed,
+                recovered.cut_bytes,
+            )
         if self.store_down:
             return
         try:
@@ -187,8 +189,9 @@ class ArchivePipeline:
             if self.crawler.stats.get_value(Stat.CLOSE_REASON) != STORAGE_LOST:
                 LOG.critical(
                     "neither the archive nor the spool (%s) can be written: %s; stopping",
-                    self.spool.directory, error.strerror or error,
-                )  # fmt: skip
+                    self.spool.directory,
+                    error.strerror or error,
+                )
                 self.crawler.stats.set_value(Stat.CLOSE_REASON, STORAGE_LOST)
                 if self.crawler.engine is not None:
                     deferred_from_coro(self.crawler.engine.close_spider_async(reason=STORAGE_LOST))

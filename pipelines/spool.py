@@ -76,9 +76,11 @@ class Spool:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{OBJECT_PREFIX}{safe_name(key)}.json"
         data = {
-            "type": "object", "key": key, "content_type": content_type,
+            "type": "object",
+            "key": key,
+            "content_type": content_type,
             "body": base64.b64encode(body).decode("ascii"),
-        }  # fmt: skip
+        }
         os.replace(write_temp(self.directory, json.dumps(data).encode("utf-8")), path)
         return path
 
@@ -164,9 +166,11 @@ def _encode(item: ArticleItem | RejectedItem | RemovedItem) -> dict[str, Any]:
     page = item.page.to_dict()
     if isinstance(item, ArticleItem):
         return {
-            "type": "article", "page": page, "article": item.article.to_dict(),
+            "type": "article",
+            "page": page,
+            "article": item.article.to_dict(),
             "revisit": item.revisit,
-        }  # fmt: skip
+        }
     if isinstance(item, RemovedItem):
         return {"type": "removed", "page": page, "detail": item.detail, "revisit": item.revisit}
     return {

@@ -34,8 +34,12 @@ QUICK_MODULES = frozenset(
     }
 )
 SERVER_FIXTURES = {"weed": "s3", "bucket": "s3", "redis_server": "redis", "frontier": "redis"}
-SERVER_MODULES = {"test_rendering": "chromium", "test_web": "chromium", "test_replay": "pywb",
-                  "test_history": "pywb"}  # fmt: skip
+SERVER_MODULES = {
+    "test_rendering": "chromium",
+    "test_web": "chromium",
+    "test_replay": "pywb",
+    "test_history": "pywb",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -45,10 +45,23 @@ def report(
     days_ago: float, archived: int, kind: str = "urls", job: str | None = None, **site: Any
 ) -> dict[str, Any]:
     started = NOW - timedelta(days=days_ago)
-    counts = {"archived": archived, "new_versions": 0, "fetched": archived,
-              "outcomes": {"parsed": archived}, "discovery_errors": 0, **site}  # fmt: skip
-    return {"started": started.isoformat(), "kind": kind, "job": job, "command": "crawl",
-            "exit_status": 0, "sites": {"futu": counts}, "pending_uploads": 0}  # fmt: skip
+    counts = {
+        "archived": archived,
+        "new_versions": 0,
+        "fetched": archived,
+        "outcomes": {"parsed": archived},
+        "discovery_errors": 0,
+        **site,
+    }
+    return {
+        "started": started.isoformat(),
+        "kind": kind,
+        "job": job,
+        "command": "crawl",
+        "exit_status": 0,
+        "sites": {"futu": counts},
+        "pending_uploads": 0,
+    }
 
 
 # --- the monitors and the storm rule, as pure functions ----------------------------------------
@@ -58,18 +71,28 @@ def test_a_collapse_against_comparable_runs_names_the_numbers() -> None:
     history = [report(d, 20, "discovery", "nightly") for d in range(1, 6)]
     history += [report(d + 0.5, 900, "backfill") for d in range(1, 6)]  # another kind: not compared
     findings = evaluate(report(0, 3, "discovery", "nightly"), history, MonitorConfig())
-    assert [f.to_dict() for f in findings] == [{
-        "site": "futu", "name": "archived_collapse", "level": "critical",
-        "detail": "archived 3, median of 5 comparable runs 20 (below 50% of it)",
-    }]  # fmt: skip
+    assert [f.to_dict() for f in findings] == [
+        {
+            "site": "futu",
+            "name": "archived_collapse",
+            "level": "critical",
+            "detail": "archived 3, median of 5 comparable runs 20 (below 50% of it)",
+        }
+    ]
     assert evaluate(report(0, 12, "discovery", "nightly"), history, MonitorConfig()) == []
     assert evaluate(report(0, 3, "discovery", "other-job"), history, MonitorConfig()) == []
 
 
 def test_field_coverage_ratios_and_discovery_are_watched() -> None:
     history = [report(d, 20, coverage={"author": 18, "tickers": 10}) for d in range(1, 5)]
-    now = report(0, 20, coverage={"author": 2, "tickers": 10}, discovery_errors=2, fetched=20,
-                 outcomes={"parsed": 14, "blocked": 5, "layout_changed": 1})  # fmt: skip
+    now = report(
+        0,
+        20,
+        coverage={"author": 2, "tickers": 10},
+        discovery_errors=2,
+        fetched=20,
+        outcomes={"parsed": 14, "blocked": 5, "layout_changed": 1},
+    )
     found = {f.name: f.detail for f in evaluate(now, history, MonitorConfig())}
     assert found == {  # parse errors: 1 of 20 is the 5% threshold, not above it
         "coverage_author": "author on 2 of 20 articles (10%), usually 90% over 4 comparable runs",
@@ -84,19 +107,27 @@ def test_a_layout_that_starts_to_fail_tonight_is_critical_and_named() -> None:
     outcomes = {"parsed": 12, "layout_unknown": 7, "layout_changed": 1}
     failures = [
         {"reason": "layout_changed", "url": url, "detail": "no container (tried futu.article)"},
-        {"reason": "layout_unknown", "url": url + "1",
-         "detail": "no known layout (tried futu.article): archived generic text"},
-    ]  # fmt: skip
+        {
+            "reason": "layout_unknown",
+            "url": url + "1",
+            "detail": "no known layout (tried futu.article): archived generic text",
+        },
+    ]
     now = report(0, 20, fetched=20, outcomes=outcomes, failures=failures)
     found = [f.to_dict() for f in evaluate(now, history, MonitorConfig())]
-    assert found == [{
-        "site": "futu", "name": "layout_broken", "level": "critical",
-        "detail": "8 of 20 fetched pages read by no layout (40%; usually 0% over 5 comparable "
-                  f"runs): layout futu.article, e.g. {url}",
-    }]  # fmt: skip
+    assert found == [
+        {
+            "site": "futu",
+            "name": "layout_broken",
+            "level": "critical",
+            "detail": "8 of 20 fetched pages read by no layout (40%; usually 0% over 5 comparable "
+            f"runs): layout futu.article, e.g. {url}",
+        }
+    ]
     # the same share every night is no jump; too little history is no comparison
-    steady = [report(d, 20, fetched=20, outcomes={"parsed": 12, "layout_unknown": 8})
-              for d in range(1, 6)]  # fmt: skip
+    steady = [
+        report(d, 20, fetched=20, outcomes={"parsed": 12, "layout_unknown": 8}) for d in range(1, 6)
+    ]
     assert evaluate(now, steady, MonitorConfig()) == []
     assert evaluate(now, history[:2], MonitorConfig()) == []
 
@@ -120,8 +151,9 @@ def test_one_message_per_site_repeats_summarised_and_recovery_said() -> None:
 
 def test_health_trend_and_open_findings() -> None:
     reports = [report(0, 1), report(1, 8), report(2, 8)]
-    reports[0]["findings"] = [{"site": "futu", "name": "archived_collapse", "level": "critical",
-                               "detail": "archived 1"}]  # fmt: skip
+    reports[0]["findings"] = [
+        {"site": "futu", "name": "archived_collapse", "level": "critical", "detail": "archived 1"}
+    ]
     (futu, tencent) = site_health(reports, ["futu", "tencent"])
     assert futu.archived == [8, 8, 1] and not futu.healthy and tencent.last is None
     assert spark([0, 4, 8]) == "▁▅█"
@@ -147,8 +179,9 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
     def login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
         return AuthResult(success=data.login == b"alerts" and data.password == SMTP_SECRET.encode())
 
-    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=login,
-                            auth_require_tls=False)  # fmt: skip
+    controller = Controller(
+        box, hostname="127.0.0.1", port=port, authenticator=login, auth_require_tls=False
+    )
     controller.start()
     yield box, port
     controller.stop()
@@ -191,9 +224,11 @@ def site_mirror() -> Iterator[MirrorServer]:
 
 
 def test_alerts_reach_mail_and_webhook_once_and_a_dead_channel_changes_nothing(
-    tmp_path: Path, smtp: tuple[Mailbox, int], webhook: tuple[list[dict[str, Any]], int],
+    tmp_path: Path,
+    smtp: tuple[Mailbox, int],
+    webhook: tuple[list[dict[str, Any]], int],
     site_mirror: MirrorServer,
-) -> None:  # fmt: skip
+) -> None:
     box, smtp_port = smtp
     hooks, hook_port = webhook
     (dead,) = free_ports(1)

@@ -87,9 +87,19 @@ def test_show_raw_and_reparse_read_captures_and_old_raw_objects(
     crawl(mirror_config, FUTU_EN.url, TENCENT_GBK.url)
     gbk_id = "news-20160907003042"
     shown = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "--config", str(mirror_config), "show", gbk_id,
-         "--raw"], capture_output=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "crawler.cli",
+            "--config",
+            str(mirror_config),
+            "show",
+            gbk_id,
+            "--raw",
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     assert shown.returncode == 0 and shown.stdout == TENCENT_GBK.body  # GBK bytes as served
 
     # An article archived before WARC capture: its page is a raw/ object.
@@ -98,8 +108,9 @@ def test_show_raw_and_reparse_read_captures_and_old_raw_objects(
     crawl(with_warc_off, TENCENT_NOW.url)
     stored = files(archive_dir)
     (old_raw,) = [k for k in stored if k.startswith("raw/")]
-    old = json.loads(stored[old_raw.replace("raw/", "articles/").replace(".html.gz", ".json")]
-                     .read_text())  # fmt: skip
+    old = json.loads(
+        stored[old_raw.replace("raw/", "articles/").replace(".html.gz", ".json")].read_text()
+    )
     assert old["warc"] is None and old["raw_key"] == old_raw
     shown_old = newsarchive("--config", str(mirror_config), "show", old["id"], "--raw")
     assert shown_old.returncode == 0 and shown_old.stdout.encode() == TENCENT_NOW.body
@@ -198,8 +209,9 @@ def test_verify_on_s3_lists_exactly_a_corrupted_record_and_a_deleted_index(
 
     config = s3_config(tmp_path, mirror, bucket)
     env = weed.env()
-    result = newsarchive("--config", str(config), "crawl", "--url", FUTU_EN.url,
-                         "--url", TENCENT_NOW.url, env=env)  # fmt: skip
+    result = newsarchive(
+        "--config", str(config), "crawl", "--url", FUTU_EN.url, "--url", TENCENT_NOW.url, env=env
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     client = weed.client()
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]]
@@ -262,8 +274,10 @@ def test_export_wacz_is_a_valid_package_of_the_range_with_every_record_readable(
     assert "exported 4 articles" in result.stderr and "1 rebuilt" in result.stderr
     validated = subprocess.run(
         [sys.executable, "-m", "wacz", "validate", "-f", str(package)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert validated.returncode == 0, validated.stdout + validated.stderr
     assert "Validation succeeded" in validated.stdout
 
@@ -273,9 +287,12 @@ def test_export_wacz_is_a_valid_package_of_the_range_with_every_record_readable(
         assert wacz.getinfo("archive/data.warc.gz").compress_type == zipfile.ZIP_STORED
         wacz.extractall(extracted)
     assert names == {
-        "archive/data.warc.gz", "indexes/index.cdx", "pages/pages.jsonl",
-        "datapackage.json", "datapackage-digest.json",
-    }  # fmt: skip
+        "archive/data.warc.gz",
+        "indexes/index.cdx",
+        "pages/pages.jsonl",
+        "datapackage.json",
+        "datapackage-digest.json",
+    }
     package_json = json.loads((extracted / "datapackage.json").read_text())
     assert package_json["wacz_version"] == "1.1.1"
     for resource in package_json["resources"]:
@@ -287,8 +304,9 @@ def test_export_wacz_is_a_valid_package_of_the_range_with_every_record_readable(
     check = warcio_check(warc)
     assert check.returncode == 0, check.stdout
     records = all_records(warc)
-    responses = {r.rec_headers.get_header("WARC-Target-URI"): r for r in records
-                 if r.rec_type == "response"}  # fmt: skip
+    responses = {
+        r.rec_headers.get_header("WARC-Target-URI"): r for r in records if r.rec_type == "response"
+    }
     pages = [json.loads(line) for line in (extracted / PAGES).read_text().splitlines()]
     assert pages[0]["format"] == "json-pages-1.0"
     by_id = {p["id"]: p for p in pages[1:]}
@@ -305,9 +323,18 @@ def test_export_wacz_is_a_valid_package_of_the_range_with_every_record_readable(
 
     only_futu = tmp_path / "futu.wacz"
     result = newsarchive(
-        "--config", str(mirror_config), "export", "--format", "wacz", "--site", "futu",
-        "--until", "2024-12-31", "-o", str(only_futu),
-    )  # fmt: skip
+        "--config",
+        str(mirror_config),
+        "export",
+        "--format",
+        "wacz",
+        "--site",
+        "futu",
+        "--until",
+        "2024-12-31",
+        "-o",
+        str(only_futu),
+    )
     assert result.returncode == 0 and "exported 1 article" in result.stderr, result.stderr
 
 

@@ -128,10 +128,13 @@ def test_an_installed_newsarchive_finds_the_users_config_and_says_where_each_set
     elsewhere.mkdir()
     result = run(
         [sys.executable, "-m", "crawler.cli", "config"],
-        env={"XDG_CONFIG_HOME": str(xdg), "NEWSARCHIVE_SPOOL": str(tmp_path / "spool"),
-             "PYTHONPATH": str(REPO)},
+        env={
+            "XDG_CONFIG_HOME": str(xdg),
+            "NEWSARCHIVE_SPOOL": str(tmp_path / "spool"),
+            "PYTHONPATH": str(REPO),
+        },
         cwd=elsewhere,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"# config file: {user_config}"

@@ -240,9 +240,14 @@ def test_log_file_in_a_folder_that_does_not_exist_yet(
     assert "Spider closed (finished)" in log.read_text()
     (tmp_path / "taken").write_text("a file, not a folder")
     blocked = newsarchive(
-        "--config", str(mirror_config), "crawl", "--url", TENCENT_NOW.url,
-        "--log-file", str(tmp_path / "taken" / "x.log"),
-    )  # fmt: skip
+        "--config",
+        str(mirror_config),
+        "crawl",
+        "--url",
+        TENCENT_NOW.url,
+        "--log-file",
+        str(tmp_path / "taken" / "x.log"),
+    )
     assert blocked.returncode == 2
     assert (
         blocked.stderr.startswith("newsarchive: --log-file ") and "Traceback" not in blocked.stderr
@@ -346,13 +351,31 @@ def test_a_crawl_parses_no_callback_source_per_response(
     import pstats
 
     profile = tmp_path / "crawl.prof"
-    urls = [x for case in ("current-window-data", "gb2312-2016", "video")
-            for x in ("--url", load_fixture(FIXTURES_DIR / "tencent" / case).url)]  # fmt: skip
+    urls = [
+        x
+        for case in ("current-window-data", "gb2312-2016", "video")
+        for x in ("--url", load_fixture(FIXTURES_DIR / "tencent" / case).url)
+    ]
     result = subprocess.run(
-        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "crawler.cli",
-         "--config", str(mirror_config), "crawl", *urls],
-        cwd=REPO, env=user_env(), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "cProfile",
+            "-o",
+            str(profile),
+            "-m",
+            "crawler.cli",
+            "--config",
+            str(mirror_config),
+            "crawl",
+            *urls,
+        ],
+        cwd=REPO,
+        env=user_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     called = {key[2] for key in pstats.Stats(str(profile)).stats}  # type: ignore[attr-defined]
     assert "parse_article" in called  # the profile saw the callbacks run

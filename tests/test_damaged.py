@@ -14,8 +14,10 @@ from tests.support.commands import newsarchive
 from tests.test_web import get, serving
 
 DAMAGED = load_fixture(FIXTURES_DIR / "futu" / "en-post-translated")
-OTHERS = [load_fixture(FIXTURES_DIR / "futu" / "zh-cn-post"),
-          load_fixture(FIXTURES_DIR / "tencent" / "current-window-data")]  # fmt: skip
+OTHERS = [
+    load_fixture(FIXTURES_DIR / "futu" / "zh-cn-post"),
+    load_fixture(FIXTURES_DIR / "tencent" / "current-window-data"),
+]
 DAMAGED_ID = "41283375-en"
 
 
@@ -38,9 +40,13 @@ def one_line_naming(stderr: str, key: str) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["show", DAMAGED_ID], ["show", DAMAGED_ID, "--json"], ["show", DAMAGED_ID, "--text"],
-     ["diff", DAMAGED_ID]],
-)  # fmt: skip
+    [
+        ["show", DAMAGED_ID],
+        ["show", DAMAGED_ID, "--json"],
+        ["show", DAMAGED_ID, "--text"],
+        ["diff", DAMAGED_ID],
+    ],
+)
 def test_asking_for_the_damaged_article_is_one_line_and_exit_1(
     damaged: tuple[Path, str], args: list[str]
 ) -> None:

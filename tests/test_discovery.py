@@ -34,10 +34,13 @@ def test_discovery_archives_every_listed_article_and_refuses_off_site(
     futu, tencent = summary_line(result.stdout, "futu"), summary_line(result.stdout, "tencent")
     # every generated/fixture article that is a real article and is listed got archived
     listed_articles = {
-        site: {i.num for i in catalog.items if i.site == site and i.is_article and (
-            site == "futu" or i.channel)}
+        site: {
+            i.num
+            for i in catalog.items
+            if i.site == site and i.is_article and (site == "futu" or i.channel)
+        }
         for site in ("futu", "tencent")
-    }  # fmt: skip
+    }
     # and the listed page no layout reads (flash-text-moved) is archived with generic text
     assert futu["archived"] == len(records(tmp_path, "futu")) == len(listed_articles["futu"]) + 1
     assert futu["layout_unknown"] == 1
@@ -182,8 +185,10 @@ def test_sitemaps_are_followed_index_to_index_to_urlset_gzipped_or_not(
     assert stored == posts and futu["archived"] == len(records(tmp_path, "futu"))
     # Every language's post came through its own sitemap, published time and all.
     assert {json.loads(p.read_text())["language"] for p in records(tmp_path, "futu")} == {
-        "zh-CN", "zh-HK", "en",
-    }  # fmt: skip
+        "zh-CN",
+        "zh-HK",
+        "en",
+    }
 
 
 def test_tencent_sitemaps_are_a_discovery_source(
@@ -229,14 +234,24 @@ def test_a_past_range_archives_only_that_range_and_stores_no_high_water_mark(
     days = sorted({i.published.date() for i in catalog.items if i.site == "tencent" and i.channel})
     since, until = days[0], days[len(days) // 2]
     config = discovery_config(tmp_path, listing_mirror)
-    result = newsarchive("--config", str(config), "crawl", "--site", "tencent",
-                         "--since", str(since), "--until", str(until))  # fmt: skip
+    result = newsarchive(
+        "--config",
+        str(config),
+        "crawl",
+        "--site",
+        "tencent",
+        "--since",
+        str(since),
+        "--until",
+        str(until),
+    )
     tencent = summary_line(result.stdout, "tencent")
     assert tencent["too_new"] > 0 and tencent["archived"] > 0, result.stdout
     for record in records(tmp_path, "tencent"):
         published = json.loads(record.read_text())["published"][:10]
         assert str(since) <= published <= str(until)
     assert not (tmp_path / "archive" / "state" / "tencent" / "runs").exists()
-    backwards = newsarchive("--config", str(config), "crawl", "--since", str(until),
-                            "--until", str(since))  # fmt: skip
+    backwards = newsarchive(
+        "--config", str(config), "crawl", "--since", str(until), "--until", str(since)
+    )
     assert backwards.returncode == 2 and "--until is before --since" in backwards.stderr

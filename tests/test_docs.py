@@ -8,9 +8,12 @@ from pathlib import Path
 
 from tests.support.commands import REPO
 
-DOCUMENTS = ["README.md", "CHANGELOG.md", "bench/RESULTS.md", *sorted(
-    p.relative_to(REPO).as_posix() for p in (REPO / "docs").glob("*.md")
-)]  # fmt: skip
+DOCUMENTS = [
+    "README.md",
+    "CHANGELOG.md",
+    "bench/RESULTS.md",
+    *sorted(p.relative_to(REPO).as_posix() for p in (REPO / "docs").glob("*.md")),
+]
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 README_MOST_LINES = 200
 

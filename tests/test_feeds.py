@@ -25,8 +25,16 @@ def crawl_into(feed: Path, mirror_config: Path, tmp_path: Path) -> None:
     urls = tmp_path / "urls.txt"
     fixtures = [load_fixture(FIXTURES_DIR / "tencent" / case) for case in CASES]
     urls.write_text("\n".join(f.url for f in fixtures), encoding="utf-8")
-    result = scrapy("crawl", "tencent", "-a", f"urls_file={urls}",
-                    "-s", f"NEWSARCHIVE_CONFIG={mirror_config}", "-O", str(feed))  # fmt: skip
+    result = scrapy(
+        "crawl",
+        "tencent",
+        "-a",
+        f"urls_file={urls}",
+        "-s",
+        f"NEWSARCHIVE_CONFIG={mirror_config}",
+        "-O",
+        str(feed),
+    )
     assert result.returncode == 1, result.stderr[-3000:]  # the headline-only page: a problem
     assert "TypeError" not in result.stderr and "Traceback" not in result.stderr
     assert f"Stored {feed.suffix[1:]} feed (2 items)" in result.stderr, result.stderr[-3000:]
@@ -64,7 +72,8 @@ def test_the_csv_feed_has_the_documented_columns_whatever_comes_first(
         assert tuple(reader.fieldnames or ()) == FEED_FIELDS
         rows = list(reader)
     assert {row["title"] for row in rows} == expected_titles()
-    assert all("FetchedPage(" not in value and "b'" not in value
-               for row in rows for value in row.values())  # fmt: skip
+    assert all(
+        "FetchedPage(" not in value and "b'" not in value for row in rows for value in row.values()
+    )
     documented = " ".join((REPO / "docs" / "reading.md").read_text(encoding="utf-8").split())
     assert ", ".join(FEED_FIELDS) in documented  # documented, in this order

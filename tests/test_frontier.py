@@ -91,13 +91,15 @@ def redis_env(server: RedisServer, extra: dict[str, str] | None = None) -> dict[
     return {"NEWSARCHIVE_REDIS": server.url, **(extra or {})}
 
 
-def backfill(config: Path, server: RedisServer, *args: str, env: dict[str, str] | None = None
-             ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def backfill(
+    config: Path, server: RedisServer, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return newsarchive("--config", str(config), "backfill", *args, env=redis_env(server, env))
 
 
-def status(config: Path, server: RedisServer, env: dict[str, str] | None = None
-           ) -> dict[str, dict[str, int]]:  # fmt: skip
+def status(
+    config: Path, server: RedisServer, env: dict[str, str] | None = None
+) -> dict[str, dict[str, int]]:
     """`backfill --status` read back: site -> queued / in_flight / archived / failed."""
     result = backfill(config, server, "--status", env=env)
     assert result.returncode == 0, result.stderr
@@ -113,8 +115,9 @@ def status(config: Path, server: RedisServer, env: dict[str, str] | None = None
     return rows
 
 
-def start_workers(config: Path, server: RedisServer, count: int, *args: str,
-                  env: dict[str, str] | None = None) -> list[subprocess.Popen[str]]:  # fmt: skip
+def start_workers(
+    config: Path, server: RedisServer, count: int, *args: str, env: dict[str, str] | None = None
+) -> list[subprocess.Popen[str]]:
     return [
         start_newsarchive("--config", str(config), "worker", *args, env=redis_env(server, env))
         for _ in range(count)
@@ -135,9 +138,8 @@ def wait_for_archived(config: Path, server: RedisServer, count: int) -> int:
 
 def parsed_per_id(state: ArchiveState) -> Counter[str]:
     return Counter(
-        line["id"] for site in SITES for line in state.outcomes(site)
-        if line["outcome"] == "parsed"
-    )  # fmt: skip
+        line["id"] for site in SITES for line in state.outcomes(site) if line["outcome"] == "parsed"
+    )
 
 
 # --- seeding ----------------------------------------------------------------------------------
@@ -252,8 +254,13 @@ def test_the_shared_rate_holds_across_three_workers(
     tmp_path: Path, frontier: RedisServer, site_mirror: MirrorServer
 ) -> None:
     rate = 3  # slots 333 ms apart: one request made late by a busy machine stays within +1
-    config = worker_config(tmp_path, site_mirror, str(tmp_path / "archive"), rate=rate,
-                           concurrent_requests_per_domain=8)  # fmt: skip
+    config = worker_config(
+        tmp_path,
+        site_mirror,
+        str(tmp_path / "archive"),
+        rate=rate,
+        concurrent_requests_per_domain=8,
+    )
     futu = [url for url in URLS if identify(url).site == "futu"][:15]
     backfill(config, frontier, "--urls-file", str(urls_file(tmp_path, futu)))
     first = len(site_mirror.request_times)
@@ -330,8 +337,9 @@ def test_backfill_of_a_range_asks_the_discovery_sources_and_watch_ends_when_done
     assert status(config, frontier)["futu"]["queued"] == queued
     assert status(config, frontier)["tencent"]["queued"] == 0
     # the listings hold the sample pages that fail on purpose: exit 1, and said per outcome
-    (output,) = finish(start_workers(config, frontier, 1, "--site", "futu", "--idle-exit", "2"),
-                       expect=1)  # fmt: skip
+    (output,) = finish(
+        start_workers(config, frontier, 1, "--site", "futu", "--idle-exit", "2"), expect=1
+    )
     assert "PROBLEM: futu: 1 page in no known layout, archived with generic text" in output
     rows = status(config, frontier)
     assert rows["futu"]["queued"] == rows["futu"]["in_flight"] == 0

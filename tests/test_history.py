@@ -113,8 +113,11 @@ def history_config(tmp_path: Path, site: MirrorServer, **history: object) -> Pat
 def wayback_at(base: str, cdx: str = "", replay: str = "", rate: float = 50) -> dict[str, object]:
     """`[history]` for the Wayback Machine at `base` (its CDX API at `cdx`, its replay at
     `replay` if given), asked `rate` times a second."""
-    return {"wayback_cdx": cdx or f"{base}/web/cdx", "wayback_replay": replay or f"{base}/web",
-            "wayback_rate": rate}  # fmt: skip
+    return {
+        "wayback_cdx": cdx or f"{base}/web/cdx",
+        "wayback_replay": replay or f"{base}/web",
+        "wayback_rate": rate,
+    }
 
 
 class _AsAnswered(urllib.request.HTTPRedirectHandler):
@@ -144,8 +147,19 @@ def from_wayback(tmp_path: Path, base: str, since: str, until: str) -> Completed
     counting: not one request may reach it."""
     with MirrorServer(fixture_routes(iter_fixtures())) as site:
         config = history_config(tmp_path, site, **wayback_at(base))
-        result = newsarchive("--config", str(config), "crawl", "--from", "wayback",
-                             "--site", "futu", "--since", since, "--until", until)  # fmt: skip
+        result = newsarchive(
+            "--config",
+            str(config),
+            "crawl",
+            "--from",
+            "wayback",
+            "--site",
+            "futu",
+            "--since",
+            since,
+            "--until",
+            until,
+        )
         assert site.requests == []  # not one request to the news site
     return result
 
@@ -161,8 +175,10 @@ def test_a_year_from_the_wayback_machine_is_archived_once_with_its_provenance(
     # the moved page's redirect is followed in the archive: the page it moved to, at its id
     assert futu["archived"] == len(POSTS) + 1 and futu["fetch_failed"] == 1  # the 404: `gone`
     assert first.returncode == 1 and "PROBLEM: futu: 1 of" in first.stdout  # above 5%
-    stored = {json.loads(p.read_text())["id"]: json.loads(p.read_text())
-              for p in records(tmp_path, "futu")}  # fmt: skip
+    stored = {
+        json.loads(p.read_text())["id"]: json.loads(p.read_text())
+        for p in records(tmp_path, "futu")
+    }
     assert len(stored) == len(POSTS) + 1
     moved = stored[identify(MOVED_URL).id]
     assert moved["text"] == POSTS[1].expected()["article"]["text"]
@@ -198,20 +214,54 @@ def test_a_range_with_no_captures_is_said_as_such_not_taken_for_no_news(
 
 
 def test_cdx_answers_of_both_services_read_alike_and_one_capture_is_kept_per_article() -> None:
-    wayback_json = json.dumps([
-        ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"],
-        ["com,futunn,news)/post/1", "20240101000000", "https://news.futunn.com/post/1?src=3",
-         "text/html", "200", "AAA", "100"],
-        ["com,futunn,news)/post/1", "20240202000000", "https://news.futunn.com/post/1",
-         "text/html", "302", "BBB", "100"],
-        ["com,futunn,news)/post/2", "20240101000000", "https://news.futunn.com/post/2",
-         "text/html", "-", "CCC", "100"],
-    ])  # fmt: skip
-    pywb_lines = "\n".join(json.dumps(row) for row in [
-        {"urlkey": "x", "timestamp": "20240101000000", "url": "https://news.futunn.com/post/1",
-         "mime": "text/html", "status": "200", "digest": "AAA", "filename": "a.warc.gz",
-         "offset": "10", "length": "99"},
-    ])  # fmt: skip
+    wayback_json = json.dumps(
+        [
+            ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"],
+            [
+                "com,futunn,news)/post/1",
+                "20240101000000",
+                "https://news.futunn.com/post/1?src=3",
+                "text/html",
+                "200",
+                "AAA",
+                "100",
+            ],
+            [
+                "com,futunn,news)/post/1",
+                "20240202000000",
+                "https://news.futunn.com/post/1",
+                "text/html",
+                "302",
+                "BBB",
+                "100",
+            ],
+            [
+                "com,futunn,news)/post/2",
+                "20240101000000",
+                "https://news.futunn.com/post/2",
+                "text/html",
+                "-",
+                "CCC",
+                "100",
+            ],
+        ]
+    )
+    pywb_lines = "\n".join(
+        json.dumps(row)
+        for row in [
+            {
+                "urlkey": "x",
+                "timestamp": "20240101000000",
+                "url": "https://news.futunn.com/post/1",
+                "mime": "text/html",
+                "status": "200",
+                "digest": "AAA",
+                "filename": "a.warc.gz",
+                "offset": "10",
+                "length": "99",
+            },
+        ]
+    )
     found = parse_cdx(wayback_json, "wayback")
     assert [(c.original, c.status) for c in found] == [
         ("https://news.futunn.com/post/1?src=3", 200),
@@ -247,8 +297,14 @@ def test_page_counts_of_both_services_read_alike_and_rows_are_not_a_count() -> N
     row = '{"urlkey": "com,futunn,news)/post/1", "timestamp": "20240101000000"}'
     assert page_count(row) is None and page_count(f"{row}\n{row}") is None  # no paging here
     assert page_count('[["urlkey", "timestamp"]]') is None
-    query = cdx_query("http://x/cdx", "news.futunn.com/post/", date(2024, 1, 1),
-                      date(2024, 1, 31), page=3, page_size=2)  # fmt: skip
+    query = cdx_query(
+        "http://x/cdx",
+        "news.futunn.com/post/",
+        date(2024, 1, 1),
+        date(2024, 1, 31),
+        page=3,
+        page_size=2,
+    )
     assert query.endswith("&page=3&pageSize=2") and "from=20240101000000" in query
 
 
@@ -259,13 +315,19 @@ def ranged_file(folder: Path) -> Any:
     for path in folder.iterdir():
         data = path.read_bytes()
 
-        def serve(_q: dict[str, list[str]], headers: dict[str, str], _b: bytes,
-                  data: bytes = data) -> Route:  # fmt: skip
+        def serve(
+            _q: dict[str, list[str]], headers: dict[str, str], _b: bytes, data: bytes = data
+        ) -> Route:
             start, _, end = headers.get("range", "bytes=0-").removeprefix("bytes=").partition("-")
             first, last = int(start), int(end or len(data) - 1)
-            return Route(206, {"Content-Type": "application/octet-stream",
-                               "Content-Range": f"bytes {first}-{last}/{len(data)}"},
-                         data[first:last + 1])  # fmt: skip
+            return Route(
+                206,
+                {
+                    "Content-Type": "application/octet-stream",
+                    "Content-Range": f"bytes {first}-{last}/{len(data)}",
+                },
+                data[first : last + 1],
+            )
 
         routes[f"/data/{path.name}"] = serve
     return routes
@@ -276,11 +338,19 @@ def test_a_month_from_common_crawl_is_read_by_byte_range_from_the_crawl_that_cov
 ) -> None:
     base, root = archive_server
     crawls = [
-        {"id": "CC-MAIN-2024-10", "name": "March 2024 Index", "cdx-api": f"{base}/cc/cdx",
-         "from": "2024-02-20T00:00:00Z", "to": "2024-03-10T00:00:00Z"},
-        {"id": "CC-MAIN-2023-06", "name": "February 2023 Index",
-         "cdx-api": f"{base}/not-asked/cdx"},
-    ]  # fmt: skip
+        {
+            "id": "CC-MAIN-2024-10",
+            "name": "March 2024 Index",
+            "cdx-api": f"{base}/cc/cdx",
+            "from": "2024-02-20T00:00:00Z",
+            "to": "2024-03-10T00:00:00Z",
+        },
+        {
+            "id": "CC-MAIN-2023-06",
+            "name": "February 2023 Index",
+            "cdx-api": f"{base}/not-asked/cdx",
+        },
+    ]
     handlers = ranged_file(root / "collections" / "cc" / "archive")
     handlers["/collinfo.json"] = lambda *_: Route(
         200, {"Content-Type": "application/json"}, json.dumps(crawls).encode()
@@ -290,11 +360,23 @@ def test_a_month_from_common_crawl_is_read_by_byte_range_from_the_crawl_that_cov
         MirrorServer(fixture_routes(iter_fixtures())) as site,
     ):
         config = history_config(
-            tmp_path, site, commoncrawl_index=f"{data.url}/collinfo.json",
-            commoncrawl_data=f"{data.url}/data", commoncrawl_rate=50,
-        )  # fmt: skip
-        args = ["crawl", "--from", "commoncrawl", "--site", "futu",
-                "--since", "2024-03-01", "--until", "2024-03-31"]  # fmt: skip
+            tmp_path,
+            site,
+            commoncrawl_index=f"{data.url}/collinfo.json",
+            commoncrawl_data=f"{data.url}/data",
+            commoncrawl_rate=50,
+        )
+        args = [
+            "crawl",
+            "--from",
+            "commoncrawl",
+            "--site",
+            "futu",
+            "--since",
+            "2024-03-01",
+            "--until",
+            "2024-03-31",
+        ]
         result = newsarchive("--config", str(config), *args)
         assert site.requests == []
         ranges = [h.get("range") for p, h, _ in data.request_log if p.startswith("/data/")]
@@ -304,8 +386,11 @@ def test_a_month_from_common_crawl_is_read_by_byte_range_from_the_crawl_that_cov
     # Common Crawl replays nothing: a redirect capture is counted as a crawl's would be
     assert futu["filtered"] == 1 and "offsite redirect: " + MOVED_URL in result.stdout
     assert "commoncrawl: 1 crawls cover 2024-03-01 to 2024-03-31: CC-MAIN-2024-10" in result.stderr
-    record = next(json.loads(p.read_text()) for p in records(tmp_path, "futu")
-                  if json.loads(p.read_text())["id"] == identify(EDITED.url).id)  # fmt: skip
+    record = next(
+        json.loads(p.read_text())
+        for p in records(tmp_path, "futu")
+        if json.loads(p.read_text())["id"] == identify(EDITED.url).id
+    )
     provenance = record["fetched_from"]
     assert provenance["archive"] == "commoncrawl" and provenance["collection"] == "CC-MAIN-2024-10"
     assert provenance["filename"] == "cc-captures.warc.gz" and provenance["length"] > 0
@@ -335,8 +420,13 @@ def test_backfill_from_the_wayback_machine_queues_each_capture_and_two_workers_a
     replays: list[float] = []
     front = MirrorServer(fixture_routes([]), fallback=replay_front(base, replays))
     with MirrorServer(fixture_routes(iter_fixtures())) as site, front:
-        config = str(history_config(tmp_path, site, **wayback_at(base, cdx=f"{base}/plain/cdx",
-                                    replay=f"{front.url}/web", rate=2)))  # fmt: skip
+        config = str(
+            history_config(
+                tmp_path,
+                site,
+                **wayback_at(base, cdx=f"{base}/plain/cdx", replay=f"{front.url}/web", rate=2),
+            )
+        )
         span = ["--site", "futu", "--since", "2024-01-01", "--until", "2024-12-31"]
         seeded = newsarchive("--config", config, "backfill", "--from", "wayback", *span, env=env)
         assert seeded.returncode == 0, seeded.stdout + seeded.stderr[-3000:]
@@ -353,10 +443,11 @@ def test_backfill_from_the_wayback_machine_queues_each_capture_and_two_workers_a
         assert by_id[identify(GONE_URL).id]["status"] == 404
         assert identify(OLD_URL).id not in by_id  # captured in 2022, outside the range
         workers = [
-            start_newsarchive("--config", config, "worker", "--site", "futu", "--idle-exit", "2",
-                              env=env)
+            start_newsarchive(
+                "--config", config, "worker", "--site", "futu", "--idle-exit", "2", env=env
+            )
             for _ in range(2)
-        ]  # fmt: skip
+        ]
         outputs = finish(workers, expect=None)
         assert site.requests == []  # not one request to the news site
     # the workers together keep to the archive's rate (2 a second): without it, a worker
@@ -416,8 +507,11 @@ def test_a_throttled_archive_is_asked_again_after_its_retry_after_and_the_run_co
         result = newsarchive("--config", str(config), "crawl", "--from", "wayback", *span)
         assert site.requests == []
         times = dict(enumerate(front.request_times))
-        cdx_asked = [(path, times[i]) for i, (path, _, _) in enumerate(front.request_log)
-                     if path.startswith("/cdx")]  # fmt: skip
+        cdx_asked = [
+            (path, times[i])
+            for i, (path, _, _) in enumerate(front.request_log)
+            if path.startswith("/cdx")
+        ]
         throttled = [t for path, t in cdx_asked if path == cdx_asked[0][0]]
     futu = summary_line(result.stdout, "futu")
     assert futu["archived"] == len(POSTS) + 1, result.stdout + result.stderr[-3000:]
@@ -447,10 +541,13 @@ def test_all_captures_archives_each_change_of_an_article_as_a_version_oldest_fir
     assert futu["archived"] == len(POSTS) + 1 and futu["new_versions"] == 1, first.stdout
     assert futu["requested"] == len(POSTS) + 3  # each capture fetched ends in its outcome
     versions = sorted(
-        (json.loads(p.read_text()) for p in records(tmp_path, "futu")
-         if json.loads(p.read_text())["id"] == identify(EDITED.url).id),
+        (
+            json.loads(p.read_text())
+            for p in records(tmp_path, "futu")
+            if json.loads(p.read_text())["id"] == identify(EDITED.url).id
+        ),
         key=lambda r: r["version"],
-    )  # fmt: skip
+    )
     assert [r["fetched_at"] for r in versions] == [
         "2024-03-04T02:00:00+00:00",
         "2024-03-05T02:00:00+00:00",

@@ -90,15 +90,24 @@ def archive_generic_yesterday(archive_dir: Path, spool: Path) -> str:
     ref = parser.identify(POST.url)
     assert ref is not None
     article = generic_article(
-        parser, POST.url, POST.body, POST.headers,
+        parser,
+        POST.url,
+        POST.body,
+        POST.headers,
         LayoutChanged(POST.url, "no container", layout="futu.article"),
-    )  # fmt: skip
+    )
     assert article is not None and article.extraction == "generic"
     page = FetchedPage(
-        site="futu", page_id=ref.id, url=ref.url, source_url=POST.url,
-        fetched_url=ref.url, status=200, headers=POST.headers, body=POST.body,
+        site="futu",
+        page_id=ref.id,
+        url=ref.url,
+        source_url=POST.url,
+        fetched_url=ref.url,
+        status=200,
+        headers=POST.headers,
+        body=POST.body,
         fetched_at=datetime(2026, 11, 25, 18, 0, tzinfo=UTC),
-    )  # fmt: skip
+    )
     store, daily = LocalStore(archive_dir), DayIndex(spool)
     item = ArticleItem(page=page, article=article)
     archive_article(store, item, lambda result: daily.add_article(store, item, result))
@@ -133,10 +142,16 @@ def reject_yesterday(archive_dir: Path) -> None:
     ref = PARSERS["futu"].identify(POST.url)
     assert ref is not None
     page = FetchedPage(
-        site="futu", page_id=ref.id, url=ref.url, source_url=POST.url,
-        fetched_url=ref.url, status=200, headers=POST.headers, body=POST.body,
+        site="futu",
+        page_id=ref.id,
+        url=ref.url,
+        source_url=POST.url,
+        fetched_url=ref.url,
+        status=200,
+        headers=POST.headers,
+        body=POST.body,
         fetched_at=datetime(2026, 11, 25, 18, 0, tzinfo=UTC),
-    )  # fmt: skip
+    )
     item = RejectedItem(page=page, reason="layout_changed", detail="no article container")
     archive_rejected(LocalStore(archive_dir), item)
 
@@ -145,8 +160,18 @@ def test_reparse_rejected_recovers_the_kept_pages_exactly_once(
     tmp_path: Path, mirror_config: Path, archive_dir: Path
 ) -> None:
     reject_yesterday(archive_dir)
-    args = ["--config", str(mirror_config), "reparse", "--rejected", "--site", "futu",
-            "--since", "2026-11-25", "--until", "2026-11-25"]  # fmt: skip
+    args = [
+        "--config",
+        str(mirror_config),
+        "reparse",
+        "--rejected",
+        "--site",
+        "futu",
+        "--since",
+        "2026-11-25",
+        "--until",
+        "2026-11-25",
+    ]
     first = newsarchive(*args)
     assert first.returncode == 0, first.stderr[-3000:]
     assert first.stdout.splitlines()[0] == "reparsed 1, recovered 1, unchanged 0, failed 0"
@@ -159,6 +184,7 @@ def test_reparse_rejected_recovers_the_kept_pages_exactly_once(
     assert second.stdout.splitlines()[0] == "reparsed 1, recovered 0, unchanged 1, failed 0"
     assert len(records(tmp_path, "futu")) == 1  # no second copy, no second version
     # Another day's rejections are not touched.
-    other = newsarchive("--config", str(mirror_config), "reparse", "--rejected",
-                        "--since", "2026-11-26")  # fmt: skip
+    other = newsarchive(
+        "--config", str(mirror_config), "reparse", "--rejected", "--since", "2026-11-26"
+    )
     assert other.stdout.splitlines()[0].startswith("reparsed 0")

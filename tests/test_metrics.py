@@ -50,12 +50,14 @@ def test_each_sites_series_survive_the_other_sites_runs_with_site_and_job_labels
     futu = newsarchive("--config", str(config), "crawl", "--url", FUTU_EN.url, "--job", "nightly")
     assert futu.returncode == 0, futu.stderr[-2000:]
     # The README's one cron line per site: Tencent's run comes next, through `scrapy crawl`.
-    done = scrapy("crawl", "tencent", "-a", f"url={TENCENT_VIDEO.url}",
-                  "-s", f"NEWSARCHIVE_CONFIG={config}")  # fmt: skip
+    done = scrapy(
+        "crawl", "tencent", "-a", f"url={TENCENT_VIDEO.url}", "-s", f"NEWSARCHIVE_CONFIG={config}"
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert sorted(p.name for p in textfile.parent.iterdir()) == [
-        "newsarchive-futu-nightly.prom", "newsarchive-tencent.prom",  # no temporary file left
-    ]  # fmt: skip
+        "newsarchive-futu-nightly.prom",
+        "newsarchive-tencent.prom",  # no temporary file left
+    ]
     found = folder_samples(textfile.parent)
     futu_labels = (("site", "futu"), ("job", "nightly"))
     tencent_labels = (("site", "tencent"), ("job", ""))
@@ -71,11 +73,21 @@ def test_each_sites_series_survive_the_other_sites_runs_with_site_and_job_labels
         assert found[key("newsarchive_run_end_timestamp_seconds", labels)] > 1.7e9
     info = sorted(k for k in found if k[0] == "newsarchive_run_info")
     assert info == [
-        key("newsarchive_run_info", futu_labels, ("command", "crawl"), ("mode", "urls"),
-            ("status", "ok")),
-        key("newsarchive_run_info", tencent_labels, ("command", "scrapy crawl"),
-            ("mode", "urls"), ("status", "ok")),
-    ]  # fmt: skip
+        key(
+            "newsarchive_run_info",
+            futu_labels,
+            ("command", "crawl"),
+            ("mode", "urls"),
+            ("status", "ok"),
+        ),
+        key(
+            "newsarchive_run_info",
+            tencent_labels,
+            ("command", "scrapy crawl"),
+            ("mode", "urls"),
+            ("status", "ok"),
+        ),
+    ]
 
 
 def test_a_metrics_file_that_cannot_be_written_never_fails_the_crawl(
@@ -102,8 +114,9 @@ def test_run_reports_say_their_kind_and_scheduler_job(tmp_path: Path, mirror: Mi
     from crawler.schedule import crawl_command
 
     config = mirror_config(tmp_path / "newsarchive.toml", mirror, tmp_path / "archive")
-    result = newsarchive("--config", str(config), "crawl", "--url", FUTU_EN.url,
-                         "--job", "futu-nightly")  # fmt: skip
+    result = newsarchive(
+        "--config", str(config), "crawl", "--url", FUTU_EN.url, "--job", "futu-nightly"
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     (report,) = [json.loads(p.read_text()) for p in (tmp_path / "archive" / "runs").rglob("*.json")]
     assert (report["kind"], report["job"]) == ("urls", "futu-nightly")
@@ -118,10 +131,15 @@ def test_the_mode_label_is_the_runs_kind(tmp_path: Path) -> None:
     from crawler.health.metrics import write_metrics
 
     report = {
-        "command": "crawl", "mode": "discovery", "kind": "backfill", "job": None,
-        "status": "ok", "exit_status": 0, "ended": "2026-12-07T04:00:00+00:00",
+        "command": "crawl",
+        "mode": "discovery",
+        "kind": "backfill",
+        "job": None,
+        "status": "ok",
+        "exit_status": 0,
+        "ended": "2026-12-07T04:00:00+00:00",
         "sites": {"futu": {"archived": 3}},
-    }  # fmt: skip
+    }
     write_metrics(str(tmp_path / "newsarchive.prom"), report)
     found = samples(tmp_path / "newsarchive-futu.prom")
     (info,) = [labels for name, labels in found if name == "newsarchive_run_info"]

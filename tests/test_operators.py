@@ -51,9 +51,10 @@ def test_every_command_the_demo_suggests_is_one_the_cli_accepts(hint: str) -> No
 def noise(stderr: str) -> list[str]:
     """Log lines a person could not act on, or would have to scroll through."""
     return [
-        line for line in stderr.splitlines()
+        line
+        for line in stderr.splitlines()
         if "Traceback" in line or "] DEBUG:" in line or "Disabled " in line
-    ]  # fmt: skip
+    ]
 
 
 def test_an_ordinary_crawl_logs_no_warning_debug_line_or_traceback(mirror_config: Path) -> None:
@@ -69,9 +70,11 @@ def test_an_unreachable_robots_txt_is_one_warning_line_per_host(
 ) -> None:
     closed = f"http://127.0.0.1:{free_ports(1)[0]}"  # nothing listens: connection refused
     config = discovery_config(
-        tmp_path, mirror, crawl={"retry_times": 0},
+        tmp_path,
+        mirror,
+        crawl={"retry_times": 0},
         tencent={"base_url": closed, "api_base_url": closed, "hot_base_url": closed},
-    )  # fmt: skip
+    )
     result = newsarchive("--config", str(config), "crawl", "--site", "tencent")
     assert result.returncode == 1, result.stdout + result.stderr
     assert noise(result.stderr) == [], result.stderr
@@ -100,16 +103,24 @@ def test_scrapy_crawl_exits_with_the_runs_own_status(
 ) -> None:
     url = load_fixture(FIXTURES_DIR / "futu" / "zh-cn-post").url
     clean = scrapy(
-        "crawl", "futu", "-a", f"url={url}", "-s", f"NEWSARCHIVE_CONFIG={mirror_config}",
-        "-s", "LOG_LEVEL=INFO",  # Scrapy's options keep working
-    )  # fmt: skip
+        "crawl",
+        "futu",
+        "-a",
+        f"url={url}",
+        "-s",
+        f"NEWSARCHIVE_CONFIG={mirror_config}",
+        "-s",
+        "LOG_LEVEL=INFO",  # Scrapy's options keep working
+    )
     assert clean.returncode == 0, clean.stderr[-3000:]
     assert "run report: runs/" in clean.stderr
     closed = f"http://127.0.0.1:{free_ports(1)[0]}"
     broken = discovery_config(
-        tmp_path, mirror, crawl={"retry_times": 0},
+        tmp_path,
+        mirror,
+        crawl={"retry_times": 0},
         tencent={"api_base_url": closed, "hot_base_url": closed},
-    )  # fmt: skip
+    )
     failed = scrapy("crawl", "tencent", "-s", f"NEWSARCHIVE_CONFIG={broken}")
     assert failed.returncode == 1, failed.stderr[-3000:]
     reports = [
@@ -129,9 +140,18 @@ def test_json_logs_are_one_object_per_line_with_the_run_and_the_page(
     unparsable = "https://news.qq.com/rain/a/20240425A01ZZ100"  # a sample page that fails
     log = tmp_path / "logs" / "crawl.log"
     result = newsarchive(
-        "--config", str(mirror_config), "--log-format", "json",
-        "crawl", "--url", good, "--url", unparsable, "--log-file", str(log),
-    )  # fmt: skip
+        "--config",
+        str(mirror_config),
+        "--log-format",
+        "json",
+        "crawl",
+        "--url",
+        good,
+        "--url",
+        unparsable,
+        "--log-file",
+        str(log),
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert lines and all({"time", "level", "logger", "message"} <= set(e) for e in lines)

@@ -73,10 +73,11 @@ def faulty_mirror() -> Iterator[MirrorServer]:
         mirror_path(page(IDS["http_error"])): Route(403, HTML, b"forbidden"),
         mirror_path(page(IDS["robots"])): Route(200, ARTICLE.headers, ARTICLE.body),
         "/robots.txt": Route(
-            200, {"Content-Type": "text/plain"},
+            200,
+            {"Content-Type": "text/plain"},
             f"User-agent: *\nDisallow: {mirror_path(page(IDS['robots']))}\n".encode(),
         ),
-    }  # fmt: skip
+    }
     handlers = {mirror_path(page(IDS["timeout"])): lambda *_: slow(3)}
     with MirrorServer(routes, handlers=handlers) as server:
         loop = mirror_path(page(IDS["redirect_loop"]))
@@ -103,9 +104,15 @@ def test_every_requested_url_ends_in_exactly_one_outcome(
     base = f"{faulty_mirror.url}/news.qq.com/rain/a/"
     limit = len(base) + 20
     result = scrapy(
-        "crawl", "tencent", "-a", f"urls_file={urls}",
-        "-s", f"NEWSARCHIVE_CONFIG={config}", "-s", f"URLLENGTH_LIMIT={limit}",
-    )  # fmt: skip
+        "crawl",
+        "tencent",
+        "-a",
+        f"urls_file={urls}",
+        "-s",
+        f"NEWSARCHIVE_CONFIG={config}",
+        "-s",
+        f"URLLENGTH_LIMIT={limit}",
+    )
     assert "Traceback" not in result.stderr, result.stderr[-4000:]
     (report_path,) = (archive / "runs").rglob("*.json")
     site = json.loads(report_path.read_text())["sites"]["tencent"]
@@ -149,9 +156,14 @@ def test_the_outcome_table_says_what_counts_and_what_is_retried() -> None:
     assert ignored_outcome("max redirections reached") == "redirect_loop"
     retried = {name for name, entry in OUTCOMES.items() if entry.retried}
     assert retried == {
-        "empty_page", "blocked", "timeout", "server_error", "rate_limited",
-        "connection_error", "redirect_loop",
-    }  # fmt: skip
+        "empty_page",
+        "blocked",
+        "timeout",
+        "server_error",
+        "rate_limited",
+        "connection_error",
+        "redirect_loop",
+    }
     assert not OUTCOMES["gone"].retried and not OUTCOMES["parse_error"].retried
     assert not any(OUTCOMES[name].failure for name in names_of(Kind.FILTERED))
     # Every outcome is in exactly one summary group.

@@ -38,8 +38,9 @@ def test_pip_install_then_demo_from_an_empty_folder(tmp_path: Path) -> None:
     assert installed.returncode == 0, installed.stderr[-3000:]
     empty = tmp_path / "elsewhere"
     empty.mkdir()
-    located = run([str(venv / "bin" / "python"), "-c", "import crawler; print(crawler.__file__)"],
-                  cwd=empty)  # fmt: skip
+    located = run(
+        [str(venv / "bin" / "python"), "-c", "import crawler; print(crawler.__file__)"], cwd=empty
+    )
     assert str(venv) in located.stdout, located.stdout + located.stderr
     demo = run([str(venv / "bin" / "newsarchive"), "demo"], cwd=empty)
     assert demo.returncode == 0, demo.stderr[-3000:]

@@ -12,11 +12,30 @@ from tests.regenerate_expected import outcome_of
 
 FIXTURES = list(iter_fixtures())
 ARTICLE_FIELDS = [
-    "site", "id", "url", "title", "original_title", "paragraphs", "text", "published",
-    "language", "machine_translated", "outlet", "source", "author", "editor", "summary",
-    "tickers", "tags", "images", "extra", "parser", "parser_version", "extraction",
+    "site",
+    "id",
+    "url",
+    "title",
+    "original_title",
+    "paragraphs",
+    "text",
+    "published",
+    "language",
+    "machine_translated",
+    "outlet",
+    "source",
+    "author",
+    "editor",
+    "summary",
+    "tickers",
+    "tags",
+    "images",
+    "extra",
+    "parser",
+    "parser_version",
+    "extraction",
     "layout_tried",
-]  # fmt: skip
+]
 
 
 def _cases(kind: str) -> list[Any]:

@@ -42,10 +42,16 @@ def test_a_record_that_departs_is_stored_and_says_how(tmp_path: Path) -> None:
     article = parse(fixture.url, fixture.body, fixture.headers)
     odd = dataclasses.replace(article, language="english", tickers=("baba",))
     page = FetchedPage(
-        site=odd.site, page_id=odd.id, url=odd.url, source_url=fixture.url,
-        fetched_url=fixture.url, status=200, headers=fixture.headers, body=fixture.body,
+        site=odd.site,
+        page_id=odd.id,
+        url=odd.url,
+        source_url=fixture.url,
+        fetched_url=fixture.url,
+        status=200,
+        headers=fixture.headers,
+        body=fixture.body,
         fetched_at=odd.published,
-    )  # fmt: skip
+    )
     store = LocalStore(tmp_path / "archive")
     result = archive_article(store, ArticleItem(page=page, article=odd))
     assert result.status == "archived" and store.exists(result.key)  # kept all the same

@@ -23,8 +23,9 @@ def test_reparse_stores_a_new_version_only_where_the_output_changed(
     tmp_path: Path, mirror: MirrorServer
 ) -> None:
     config = discovery_config(tmp_path, mirror)
-    crawl = newsarchive("--config", str(config), "crawl", "--url", FUTU_EN.url, "--url",
-                        TENCENT_NOW.url)  # fmt: skip
+    crawl = newsarchive(
+        "--config", str(config), "crawl", "--url", FUTU_EN.url, "--url", TENCENT_NOW.url
+    )
     assert crawl.returncode == 0, crawl.stdout + crawl.stderr[-2000:]
     archive = tmp_path / "archive"
     stored = archive / RECORD

@@ -61,8 +61,9 @@ def test_a_page_that_failed_is_fetched_again_by_the_next_run(
     tmp_path: Path, catalog_mirror: MirrorServer
 ) -> None:
     article_id, calls = flaky(catalog_mirror, failures=1)
-    config = discovery_config(tmp_path, catalog_mirror, crawl={"retry_times": 0},
-                              retry={"backoff_minutes": 0})  # fmt: skip
+    config = discovery_config(
+        tmp_path, catalog_mirror, crawl={"retry_times": 0}, retry={"backoff_minutes": 0}
+    )
     _, first, _ = crawl(config)
     assert first["fetch_failed"] == 1 and first["retried"] == 0 and len(calls) == 1
     assert not [p for p in records(tmp_path, "tencent") if p.stem == article_id]
@@ -81,8 +82,12 @@ def test_a_page_that_keeps_failing_is_given_up_once_and_reported(
     tmp_path: Path, catalog_mirror: MirrorServer
 ) -> None:
     _, calls = flaky(catalog_mirror, failures=1000)
-    config = discovery_config(tmp_path, catalog_mirror, crawl={"retry_times": 0},
-                              retry={"backoff_minutes": 0, "max_attempts": 2})  # fmt: skip
+    config = discovery_config(
+        tmp_path,
+        catalog_mirror,
+        crawl={"retry_times": 0},
+        retry={"backoff_minutes": 0, "max_attempts": 2},
+    )
     crawl(config)
     _, second, _ = crawl(config)
     assert second["retried"] == 1 and second["fetch_failed"] == 1 and len(calls) == 2
@@ -99,8 +104,13 @@ def test_the_ledger_waits_out_the_backoff_and_settles_on_any_other_outcome(
     """On a real local archive, with outcome times set by hand."""
     from crawler.config import load_config
 
-    config = load_config(None, {"NEWSARCHIVE_ARCHIVE": str(tmp_path / "archive"),
-                                "NEWSARCHIVE_SPOOL": str(tmp_path / "spool")})  # fmt: skip
+    config = load_config(
+        None,
+        {
+            "NEWSARCHIVE_ARCHIVE": str(tmp_path / "archive"),
+            "NEWSARCHIVE_SPOOL": str(tmp_path / "spool"),
+        },
+    )
     state = ArchiveState(open_store(config.archive), tmp_path / "spool")
     now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     hour = timedelta(hours=1)

@@ -35,13 +35,25 @@ POLICY = RevisitPolicy((timedelta(hours=2), timedelta(days=1), timedelta(days=7)
 
 
 def parsed(page_id: str, at: datetime, published: datetime, **extra: object) -> dict[str, object]:
-    return {"id": page_id, "url": f"https://x/{page_id}", "outcome": "parsed",
-            "at": at.isoformat(), "published": published.isoformat(), **extra}  # fmt: skip
+    return {
+        "id": page_id,
+        "url": f"https://x/{page_id}",
+        "outcome": "parsed",
+        "at": at.isoformat(),
+        "published": published.isoformat(),
+        **extra,
+    }
 
 
 def revisit_line(page_id: str, at: datetime, outcome: str, start: datetime) -> dict[str, object]:
-    return {"id": page_id, "url": f"https://x/{page_id}", "outcome": outcome, "revisit": True,
-            "at": at.isoformat(), "start": start.isoformat()}  # fmt: skip
+    return {
+        "id": page_id,
+        "url": f"https://x/{page_id}",
+        "outcome": outcome,
+        "revisit": True,
+        "at": at.isoformat(),
+        "start": start.isoformat(),
+    }
 
 
 def test_an_article_is_due_once_per_age_crossed_since_its_last_fetch() -> None:
@@ -131,8 +143,11 @@ def revisits(stdout: str, name: str) -> dict[str, int]:
 
 
 def files(root: Path) -> dict[str, Path]:
-    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*"))
-            if p.is_file() and ".tmp" not in p.parts}  # fmt: skip
+    return {
+        p.relative_to(root).as_posix(): p
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".tmp" not in p.parts
+    }
 
 
 def articles_and_markers(root: Path) -> set[str]:
@@ -151,8 +166,13 @@ def test_an_edit_gives_a_new_version_and_a_deletion_a_marker_that_keeps_v1(
     site.delete(TENCENT.url)  # 404
 
     out = run(config, "crawl", "--revisit-only")
-    assert revisits(out, "futu") == {"revisited": 1, "unchanged": 0, "changed": 1,
-                                     "removed": 0, "returned": 0}  # fmt: skip
+    assert revisits(out, "futu") == {
+        "revisited": 1,
+        "unchanged": 0,
+        "changed": 1,
+        "removed": 0,
+        "returned": 0,
+    }
     assert revisits(out, "tencent")["removed"] == 1
     stored = files(archive)
     v2 = json.loads(stored["articles/futu/2024/05/08/41283375-en.v2.json"].read_text())
@@ -233,14 +253,21 @@ def test_an_unchanged_page_answers_304_and_nothing_but_bookkeeping_is_written(
     before = articles_and_markers(archive)
     time.sleep(1.2)
     out = run(config, "crawl", "--revisit-only")
-    assert revisits(out, "tencent") == {"revisited": 1, "unchanged": 1, "changed": 0,
-                                        "removed": 0, "returned": 0}  # fmt: skip
+    assert revisits(out, "tencent") == {
+        "revisited": 1,
+        "unchanged": 1,
+        "changed": 0,
+        "removed": 0,
+        "returned": 0,
+    }
     conditional = [h for p, h, _ in site.request_log if TENCENT_ID in p and "if-none-match" in h]
     assert len(conditional) == 1
     assert articles_and_markers(archive) == before  # no article object, no marker
     new = set(files(archive))
-    assert all(k.startswith(("articles/", "text/", "index/", "daily/", "runs/", "state/",
-                             "warc/")) for k in new)  # fmt: skip
+    assert all(
+        k.startswith(("articles/", "text/", "index/", "daily/", "runs/", "state/", "warc/"))
+        for k in new
+    )
 
 
 def test_the_budget_revisits_the_oldest_debt_first_and_urls_runs_do_not_revisit(
@@ -345,11 +372,18 @@ def test_diff_is_word_level_for_english_and_character_level_for_chinese() -> Non
     from pipelines.records.versions import diff_versions
 
     def record(version: int, language: str, *paragraphs: str) -> dict[str, object]:
-        return {"site": "s", "id": "x", "version": version, "language": language,
-                "paragraphs": list(paragraphs), "title": "T"}  # fmt: skip
+        return {
+            "site": "s",
+            "id": "x",
+            "version": version,
+            "language": language,
+            "paragraphs": list(paragraphs),
+            "title": "T",
+        }
 
-    english = diff_versions(record(1, "en", "Prices rose sharply today."),
-                            record(2, "en", "Prices fell sharply today."))  # fmt: skip
+    english = diff_versions(
+        record(1, "en", "Prices rose sharply today."), record(2, "en", "Prices fell sharply today.")
+    )
     assert [(c.op, c.old, c.new) for c in english.paragraphs[0] if c.op != "equal"] == [
         ("replace", "rose", "fell")
     ]

@@ -126,8 +126,9 @@ def test_eight_way_race_on_one_article_yields_one_object(
     if one_store:
         for name, value in weed.env().items():  # what a crawl's session reads
             monkeypatch.setenv(name, value)
-        options = StoreOptions(location=f"s3://{bucket}/news", endpoint_url=weed.endpoint,
-                               addressing_style="path")  # fmt: skip
+        options = StoreOptions(
+            location=f"s3://{bucket}/news", endpoint_url=weed.endpoint, addressing_style="path"
+        )
         shared = S3Store.from_options(options)
 
     def racer() -> None:
@@ -205,9 +206,11 @@ def test_store_errors_never_carry_credentials(
     for name, value in weed.env(secret="leaky-secret-123").items():
         monkeypatch.setenv(name, value)
     options = StoreOptions(
-        location=f"s3://{bucket}/news", endpoint_url=weed.endpoint, addressing_style="path",
+        location=f"s3://{bucket}/news",
+        endpoint_url=weed.endpoint,
+        addressing_style="path",
         retry_attempts=1,
-    )  # fmt: skip
+    )
     with pytest.raises(StoreError) as from_settings:
         S3Store.from_options(options).put_if_absent("a/b.txt", b"x", "text/plain")
     assert str(from_settings.value) == str(caught.value)

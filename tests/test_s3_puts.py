@@ -22,9 +22,13 @@ METADATA = {"site": "futu", "article-id": "41283375-en", "content-sha256": "ab" 
 
 def client(style: str, endpoint: str | None = None, region: str = "eu-west-1") -> object:
     return boto3.client(
-        "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="not-used", config=BotoConfig(s3={"addressing_style": style}),
-    )  # fmt: skip
+        "s3",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="not-used",
+        config=BotoConfig(s3={"addressing_style": style}),
+    )
 
 
 @pytest.mark.parametrize(
@@ -32,14 +36,23 @@ def client(style: str, endpoint: str | None = None, region: str = "eu-west-1") -
     [
         ("path", "http://127.0.0.1:9000", PutTarget("http://127.0.0.1:9000", False, "eu-west-1")),
         ("path", None, PutTarget("https://s3.eu-west-1.amazonaws.com", False, "eu-west-1")),
-        ("virtual", None,
-         PutTarget("https://news-archive.s3.eu-west-1.amazonaws.com", True, "eu-west-1")),
-        ("auto", "https://acc.r2.cloudflarestorage.com",
-         PutTarget("https://acc.r2.cloudflarestorage.com", False, "eu-west-1")),
-        ("path", "http://minio.local:9000/s3",
-         PutTarget("http://minio.local:9000/s3", False, "eu-west-1")),
+        (
+            "virtual",
+            None,
+            PutTarget("https://news-archive.s3.eu-west-1.amazonaws.com", True, "eu-west-1"),
+        ),
+        (
+            "auto",
+            "https://acc.r2.cloudflarestorage.com",
+            PutTarget("https://acc.r2.cloudflarestorage.com", False, "eu-west-1"),
+        ),
+        (
+            "path",
+            "http://minio.local:9000/s3",
+            PutTarget("http://minio.local:9000/s3", False, "eu-west-1"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_puts_go_where_the_boto3_client_would_send_them(
     style: str, endpoint: str | None, expected: PutTarget
 ) -> None:
@@ -49,15 +62,24 @@ def test_the_puts_go_where_the_boto3_client_would_send_them(
 @pytest.mark.parametrize(
     ("error", "code"),
     [
-        (PermissionDeniedError("Error performing PUT http://h/b/k: 403 Forbidden: "
-                               "<Error><Code>SignatureDoesNotMatch</Code></Error>"),
-         "SignatureDoesNotMatch"),
+        (
+            PermissionDeniedError(
+                "Error performing PUT http://h/b/k: 403 Forbidden: "
+                "<Error><Code>SignatureDoesNotMatch</Code></Error>"
+            ),
+            "SignatureDoesNotMatch",
+        ),
         (GenericError("Server returned non-2xx status code: 503 Service Unavailable: "), "503"),
-        (GenericError("Error performing PUT http://h/b/k after 2 retries - HTTP error: "
-                      "error sending request"), "no answer"),
+        (
+            GenericError(
+                "Error performing PUT http://h/b/k after 2 retries - HTTP error: "
+                "error sending request"
+            ),
+            "no answer",
+        ),
         (GenericError("something else entirely"), "GenericError"),
     ],
-)  # fmt: skip
+)
 def test_an_obstore_error_is_read_for_its_s3_code(error: Exception, code: str) -> None:
     assert error_code(error) == code
 
@@ -76,9 +98,14 @@ def test_a_put_creates_the_object_boto3_would_and_a_second_finds_it(
     assert body == b"\x1f\x8b-page"  # the first writer's bytes, untouched by the second
     # the same object as boto3's own conditional PUT makes
     reader.put_object(
-        Bucket=bucket, Key="news/raw/b.html.gz", Body=b"x", IfNoneMatch="*",
-        ContentType="text/html", ContentEncoding="gzip", Metadata=METADATA,
-    )  # fmt: skip
+        Bucket=bucket,
+        Key="news/raw/b.html.gz",
+        Body=b"x",
+        IfNoneMatch="*",
+        ContentType="text/html",
+        ContentEncoding="gzip",
+        Metadata=METADATA,
+    )
     theirs = reader.head_object(Bucket=bucket, Key="news/raw/b.html.gz")
     for field in ("ContentType", "ContentEncoding", "Metadata"):
         assert theirs[field] == head[field]
@@ -100,9 +127,13 @@ def test_a_server_that_does_not_answer_is_an_outage_within_the_retries(weed: Wee
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
     ready = boto3.client(
-        "s3", endpoint_url=closed, region_name="us-east-1", aws_access_key_id="k",
-        aws_secret_access_key=SECRET_KEY, config=BotoConfig(s3={"addressing_style": "path"}),
-    )  # fmt: skip
+        "s3",
+        endpoint_url=closed,
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key=SECRET_KEY,
+        config=BotoConfig(s3={"addressing_style": "path"}),
+    )
     store = S3Store("s3://news/archive", ready, closed, retry_attempts=2)
     started = time.monotonic()
     with pytest.raises(StoreUnavailable) as caught:
@@ -113,9 +144,11 @@ def test_a_server_that_does_not_answer_is_an_outage_within_the_retries(weed: Wee
 
 def test_a_store_without_credentials_says_so_in_one_line() -> None:
     anonymous = boto3.client(
-        "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1",
+        "s3",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
         config=BotoConfig(signature_version=UNSIGNED),
-    )  # fmt: skip
+    )
     store = S3Store("s3://news/archive", anonymous, "http://127.0.0.1:9")
     with pytest.raises(StoreError, match="no S3 credentials for bucket 'news'"):
         store.put_if_absent("a/b.txt", b"x", "text/plain")

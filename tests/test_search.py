@@ -121,10 +121,14 @@ def test_two_writers_on_one_index_file_do_not_corrupt_it(indexed: Path, tmp_path
     config = tmp_path / "shared.toml"
     config.write_text(indexed.read_text() + f'\n[search]\npath = "{index}"\n')
     writers = [
-        subprocess.Popen([sys.executable, "-m", "crawler.cli", "--config", str(config), "index"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "--config", str(config), "index"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
-    ]  # fmt: skip
+    ]
     for writer in writers:
         _, err = writer.communicate(timeout=120)
         assert writer.returncode == 0, err

@@ -18,8 +18,17 @@ from pipelines.store import LocalStore
 def _page(name: str) -> tuple[FetchedPage, Article]:
     fixture = load_fixture(FIXTURES_DIR / name)
     article = parse(fixture.url, fixture.body, fixture.headers)
-    page = FetchedPage(article.site, article.id, article.url, fixture.url, fixture.url, 200,
-                       fixture.headers, fixture.body, article.published)  # fmt: skip
+    page = FetchedPage(
+        article.site,
+        article.id,
+        article.url,
+        fixture.url,
+        fixture.url,
+        200,
+        fixture.headers,
+        fixture.body,
+        article.published,
+    )
     return page, article
 
 

@@ -17,8 +17,9 @@ def test_outcomes_are_published_create_only_and_read_back_by_day(tmp_path: Path)
     state.record_outcome(
         "futu", "https://a/1", "parsed", "1-en", at=datetime(2026, 11, 1, tzinfo=UTC)
     )
-    state.record_outcome("futu", "https://a/2", "fetch_failed", None, "timeout",
-                         at=datetime(2026, 11, 2, tzinfo=UTC))  # fmt: skip
+    state.record_outcome(
+        "futu", "https://a/2", "fetch_failed", None, "timeout", at=datetime(2026, 11, 2, tzinfo=UTC)
+    )
     state.record_outcome(
         "tencent", "https://b/1", "parsed", "X1", at=datetime(2026, 11, 2, tzinfo=UTC)
     )
@@ -27,8 +28,9 @@ def test_outcomes_are_published_create_only_and_read_back_by_day(tmp_path: Path)
     keys = list(store.list("state/"))
     assert len(keys) == 3 and all("/log/2026/11/0" in key for key in keys)
     assert [(o["url"], o["outcome"]) for o in state.outcomes("futu")] == [
-        ("https://a/1", "parsed"), ("https://a/2", "fetch_failed"),
-    ]  # fmt: skip
+        ("https://a/1", "parsed"),
+        ("https://a/2", "fetch_failed"),
+    ]
     (late,) = state.outcomes("futu", since=date(2026, 11, 2))
     assert (late["id"], late["detail"]) == (None, "timeout")
     assert state.flush() == 0  # nothing twice

@@ -106,8 +106,7 @@ def test_archive_and_spool_both_failing_stops_the_run_and_counts_what_was_not_ke
     catalog = Catalog(iter_fixtures(), extra_articles=60)
     with MirrorServer(catalog.routes(), handlers=catalog.handlers(), delay=0.1) as mirror:
         config = s3_down_config(tmp_path, mirror)
-        crawl = start_newsarchive("--config", str(config), "crawl", "--site", "tencent",
-                                  env=S3_ENV)  # fmt: skip
+        crawl = start_newsarchive("--config", str(config), "crawl", "--site", "tencent", env=S3_ENV)
         spool = tmp_path / "spool"
         deadline = time.monotonic() + 60
         while len(list(spool.glob("tencent-*.json"))) < 2:
@@ -134,11 +133,23 @@ def test_archive_files_honour_the_umask_and_killed_writers_leave_no_temp_files(
     leftover.parent.mkdir(parents=True)
     leftover.write_bytes(b"half")
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "--config", str(config), "crawl", "--url",
-         ARTICLE_URL],
-        cwd=REPO, env=user_env(None), capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "crawler.cli",
+            "--config",
+            str(config),
+            "crawl",
+            "--url",
+            ARTICLE_URL,
+        ],
+        cwd=REPO,
+        env=user_env(None),
+        capture_output=True,
+        text=True,
+        timeout=120,
         preexec_fn=lambda: os.umask(0o002),
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     (record,) = records(tmp_path, "tencent")
     assert stat.S_IMODE(record.stat().st_mode) == 0o664

@@ -19,33 +19,72 @@ TENCENT = PARSERS["tencent"]
 
 # (URL as found in the wild, its id, where it is fetched)
 FORMS = [
-    ("https://news.qq.com/rain/a/20251016A07W8J00", "20251016A07W8J00",
-     "https://news.qq.com/rain/a/20251016A07W8J00"),
-    ("https://new.qq.com/rain/a/20240920A07Y5Y00?refer=cp_1009#detail", "20240920A07Y5Y00",
-     "https://news.qq.com/rain/a/20240920A07Y5Y00"),
-    ("https://new.qq.com/omn/20190907/20190907A081B000.html", "20190907A081B000",
-     "https://news.qq.com/rain/a/20190907A081B000"),
-    ("https://new.qq.com/omn/20181102/20181102A0S7X3.html", "20181102A0S7X3",
-     "https://news.qq.com/rain/a/20181102A0S7X3"),
-    ("https://new.qq.com/omn/TWF20190/TWF2019071500123400.html", "TWF2019071500123400",
-     "https://new.qq.com/omn/TWF20190/TWF2019071500123400.html"),
-    ("https://new.qq.com/cmsn/20161014/20161014006270", "20161014006270",
-     "https://new.qq.com/cmsn/20161014/20161014006270.html"),
-    ("https://new.qq.com/cmsn/NEW20181/NEW2018110200123400.html", "NEW2018110200123400",
-     "https://new.qq.com/cmsn/NEW20181/NEW2018110200123400.html"),
-    ("https://view.inews.qq.com/a/20261001V0BR0200?source=feed", "20261001V0BR0200",
-     "https://news.qq.com/rain/a/20261001V0BR0200"),
-    ("https://xw.qq.com/cmsid/20190907A081B000", "20190907A081B000",
-     "https://news.qq.com/rain/a/20190907A081B000"),
-    ("https://xw.qq.com/c/tech/20161014006270", "tech-20161014006270",
-     "https://tech.qq.com/a/20161014/006270.htm"),
-    ("https://xw.qq.com/a/finance/20161014006270", "finance-20161014006270",
-     "https://finance.qq.com/a/20161014/006270.htm"),
-    ("http://tech.qq.com/a/20161014/006270.htm", "tech-20161014006270",
-     "https://tech.qq.com/a/20161014/006270.htm"),
-    ("http://finance.qq.com/a/20161014/006270.htm", "finance-20161014006270",
-     "https://finance.qq.com/a/20161014/006270.htm"),
-]  # fmt: skip
+    (
+        "https://news.qq.com/rain/a/20251016A07W8J00",
+        "20251016A07W8J00",
+        "https://news.qq.com/rain/a/20251016A07W8J00",
+    ),
+    (
+        "https://new.qq.com/rain/a/20240920A07Y5Y00?refer=cp_1009#detail",
+        "20240920A07Y5Y00",
+        "https://news.qq.com/rain/a/20240920A07Y5Y00",
+    ),
+    (
+        "https://new.qq.com/omn/20190907/20190907A081B000.html",
+        "20190907A081B000",
+        "https://news.qq.com/rain/a/20190907A081B000",
+    ),
+    (
+        "https://new.qq.com/omn/20181102/20181102A0S7X3.html",
+        "20181102A0S7X3",
+        "https://news.qq.com/rain/a/20181102A0S7X3",
+    ),
+    (
+        "https://new.qq.com/omn/TWF20190/TWF2019071500123400.html",
+        "TWF2019071500123400",
+        "https://new.qq.com/omn/TWF20190/TWF2019071500123400.html",
+    ),
+    (
+        "https://new.qq.com/cmsn/20161014/20161014006270",
+        "20161014006270",
+        "https://new.qq.com/cmsn/20161014/20161014006270.html",
+    ),
+    (
+        "https://new.qq.com/cmsn/NEW20181/NEW2018110200123400.html",
+        "NEW2018110200123400",
+        "https://new.qq.com/cmsn/NEW20181/NEW2018110200123400.html",
+    ),
+    (
+        "https://view.inews.qq.com/a/20261001V0BR0200?source=feed",
+        "20261001V0BR0200",
+        "https://news.qq.com/rain/a/20261001V0BR0200",
+    ),
+    (
+        "https://xw.qq.com/cmsid/20190907A081B000",
+        "20190907A081B000",
+        "https://news.qq.com/rain/a/20190907A081B000",
+    ),
+    (
+        "https://xw.qq.com/c/tech/20161014006270",
+        "tech-20161014006270",
+        "https://tech.qq.com/a/20161014/006270.htm",
+    ),
+    (
+        "https://xw.qq.com/a/finance/20161014006270",
+        "finance-20161014006270",
+        "https://finance.qq.com/a/20161014/006270.htm",
+    ),
+    (
+        "http://tech.qq.com/a/20161014/006270.htm",
+        "tech-20161014006270",
+        "https://tech.qq.com/a/20161014/006270.htm",
+    ),
+    (
+        "http://finance.qq.com/a/20161014/006270.htm",
+        "finance-20161014006270",
+        "https://finance.qq.com/a/20161014/006270.htm",
+    ),
+]
 
 
 @pytest.mark.parametrize(("url", "article_id", "fetched"), FORMS)
@@ -100,8 +139,11 @@ def test_a_page_no_charset_decodes_is_rejected_not_archived_as_mojibake() -> Non
     body = b"<html><body><p>" + noise + b"</p></body></html>"
     assert is_mojibake(decode_page(body, {"Content-Type": "text/html; charset=utf-8"})[1])
     with pytest.raises(ParseError) as rejected:
-        parse("https://news.qq.com/rain/a/20251016A07W8J00", body,
-              {"Content-Type": "text/html; charset=utf-8"})  # fmt: skip
+        parse(
+            "https://news.qq.com/rain/a/20251016A07W8J00",
+            body,
+            {"Content-Type": "text/html; charset=utf-8"},
+        )
     assert rejected.value.field == "encoding"
 
 
@@ -179,9 +221,13 @@ def test_a_mobile_twin_url_is_crawled_as_its_legacy_desktop_page(
     lives (on the mirror, under its own host), archived under the same id."""
     config = mirror_config(tmp_path / "c.toml", mirror, tmp_path / "archive")
     result = scrapy(
-        "crawl", "tencent", "-a", "url=https://xw.qq.com/c/tech/20161103004512",
-        "-s", f"NEWSARCHIVE_CONFIG={config}",
-    )  # fmt: skip
+        "crawl",
+        "tencent",
+        "-a",
+        "url=https://xw.qq.com/c/tech/20161103004512",
+        "-s",
+        f"NEWSARCHIVE_CONFIG={config}",
+    )
     assert "'newsarchive/archive/archived': 1" in result.stderr, result.stderr[-3000:]
     assert "/tech.qq.com/a/20161103/004512.htm" in mirror.requests
     (record,) = records(tmp_path, "tencent")

@@ -44,10 +44,21 @@ def serving(config: Path, env: dict[str, str] | None = None) -> Generator[str, N
     """`newsarchive serve` on a free port until the caller is done; its base URL."""
     (port,) = free_ports(1)
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "--config", str(config), "serve",
-         "--port", str(port)],
-        env=user_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "crawler.cli",
+            "--config",
+            str(config),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env=user_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -129,10 +140,15 @@ def test_strings_are_escaped_and_bad_input_is_a_400_or_404_page(server: str) -> 
     status, _, body = get(server, f"/search?q={q('<script>alert(1)</script> 芯片')}")
     assert status == 200 and "<script>alert(1)" not in body and "&lt;script&gt;" in body
     for path, expected in [
-        ("/articles/no-such-id", 404), ("/?since=yesterday", 400), ("/?site=nowhere", 400),
-        ("/search?q=***", 400), ("/api/search", 400), ("/?limit=-3", 400), ("/nowhere", 404),
+        ("/articles/no-such-id", 404),
+        ("/?since=yesterday", 400),
+        ("/?site=nowhere", 400),
+        ("/search?q=***", 400),
+        ("/api/search", 400),
+        ("/?limit=-3", 400),
+        ("/nowhere", 404),
         ("/api/articles/no-such-id", 404),
-    ]:  # fmt: skip
+    ]:
         status, _, body = get(server, path)
         assert status == expected, path
         assert "Traceback" not in body

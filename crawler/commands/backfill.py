@@ -71,9 +71,12 @@ def add_arguments(commands: Any) -> None:
     w.add_argument("--redis", help=redis_help)
     w.add_argument("--site", choices=SITE_NAMES, action="append", help="only these sites")
     w.add_argument(
-        "--idle-exit", type=float, default=0, metavar="SECONDS",
+        "--idle-exit",
+        type=float,
+        default=0,
+        metavar="SECONDS",
         help="stop after the frontier gave nothing this long (default: never)",
-    )  # fmt: skip
+    )
     w.add_argument("--log-file", type=Path, help="write the crawl log here instead of stderr")
 
 
@@ -127,13 +130,17 @@ def cmd_backfill(args: argparse.Namespace, config: Config) -> int:
             + (f", {counts.settled_archived} found archived" if counts.settled_archived else "")
         )
     if seeded.unsupported:
-        print(f"{seeded.unsupported} lines are no article URL of any site: skipped",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"{seeded.unsupported} lines are no article URL of any site: skipped", file=sys.stderr
+        )
     for site, errors in seeded.discovery_errors.items():
         print(f"PROBLEM: {site}: discovery broken ({errors} listing errors)")
     for site in seeded.beyond_reach:
-        print(f"{site}: the discovery sources do not reach back to {args.since}; "
-              "older articles need --urls-file", file=sys.stderr)  # fmt: skip
+        print(
+            f"{site}: the discovery sources do not reach back to {args.since}; "
+            "older articles need --urls-file",
+            file=sys.stderr,
+        )
     print(counts.line())
     return Exit.PROBLEMS if seeded.problems else Exit.OK
 
@@ -142,8 +149,10 @@ def cmd_backfill(args: argparse.Namespace, config: Config) -> int:
 
 
 def status_lines(rows: list[SiteProgress], failures: dict[str, dict[str, int]]) -> list[str]:
-    lines = [f"{'site':10} {'queued':>9} {'in flight':>9} {'archived':>9} {'failed':>7} "
-             f"{'per min':>8} {'workers':>7}"]  # fmt: skip
+    lines = [
+        f"{'site':10} {'queued':>9} {'in flight':>9} {'archived':>9} {'failed':>7} "
+        f"{'per min':>8} {'workers':>7}"
+    ]
     for p in rows:
         lines.append(
             f"{p.site:10} {p.queued:9d} {p.in_flight:9d} {p.archived:9d} {p.failed:7d} "
@@ -192,8 +201,10 @@ def watch(frontier: Frontier, sites: list[str]) -> int:
                 break
             if time.monotonic() - last_worker > WATCH_NO_WORKER_SECONDS:
                 bar.close()
-                print(f"newsarchive: {counted(left, 'article')} left and no worker running",
-                      file=sys.stderr)  # fmt: skip
+                print(
+                    f"newsarchive: {counted(left, 'article')} left and no worker running",
+                    file=sys.stderr,
+                )
                 return Exit.PROBLEMS
             time.sleep(WATCH_SECONDS)
     except KeyboardInterrupt:

@@ -73,9 +73,11 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         except ValueError as error:
             raise UsageError(f"--urls-file: {error}") from None
     spider_args = {
-        "since": args.since, "until": args.until, "full": args.full,
+        "since": args.since,
+        "until": args.until,
+        "full": args.full,
         "revisit_only": args.revisit_only,
-    }  # fmt: skip
+    }
     if args.revisit_only and (urls or args.since or args.until or args.full):
         raise UsageError("--revisit-only takes --site only (no URLs, --since, --until, --full)")
     check_range(args.since, args.until)

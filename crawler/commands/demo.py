@@ -68,8 +68,10 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     on_purpose = {identify(f.url).url: f for f in fixtures if f.demo_note}
     store = prepare(config, args.log_file)
     changed = [f for f in fixtures if f.demo_change]
-    later_run = any(ArchiveState(store, config.archive.spool_dir).is_archived(
-        f.site, identify(f.url).id) for f in changed)  # fmt: skip
+    later_run = any(
+        ArchiveState(store, config.archive.spool_dir).is_archived(f.site, identify(f.url).id)
+        for f in changed
+    )
     with MirrorServer(catalog.routes(), handlers=catalog.handlers()) as mirror:
         print(f"mirror of {len(catalog.items)} listed articles on {mirror.url}", file=sys.stderr)
         if later_run:

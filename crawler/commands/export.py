@@ -32,9 +32,11 @@ def add_arguments(commands: Any) -> None:
     add_filters(export)
     export.add_argument("--format", choices=FORMATS, default="jsonl")
     export.add_argument(
-        "-o", "--output", type=Path,
+        "-o",
+        "--output",
+        type=Path,
         help="the file to write (the folder, for parquet; stdout for jsonl and csv without it)",
-    )  # fmt: skip
+    )
     export.add_argument(
         "--all-versions", action="store_true", help="every stored version, not only the newest"
     )
@@ -69,8 +71,10 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
             with _opened(args.output) as out:
                 write(rows, out)
     for key in summary.unreadable:
-        print(f"PROBLEM: not exported: {key} cannot be read (run `newsarchive verify`)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"PROBLEM: not exported: {key} cannot be read (run `newsarchive verify`)",
+            file=sys.stderr,
+        )
     where = f" to {args.output}" if args.output else ""
     print(f"exported {counted(summary.rows, 'article')}{where}", file=sys.stderr)
     return Exit.PROBLEMS if summary.unreadable else Exit.OK

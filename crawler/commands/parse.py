@@ -103,8 +103,10 @@ def _saved_meta(path: Path, named: bool) -> dict[str, Any]:
     if not isinstance(meta, dict) or not isinstance(meta.get("headers", {}), dict):
         raise UsageError(f"{path}: not a JSON object with 'url' and 'headers'")
     if not named:
-        print(f"newsarchive: reading the URL and headers in {path} (--headers FILE to name "
-              "another)", file=sys.stderr)  # fmt: skip
+        print(
+            f"newsarchive: reading the URL and headers in {path} (--headers FILE to name another)",
+            file=sys.stderr,
+        )
     return meta
 
 
@@ -114,8 +116,9 @@ class _SameSiteRedirects(urllib.request.HTTPRedirectHandler):
     def __init__(self, hosts: set[str]) -> None:
         self.hosts = hosts
 
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> Any:  # fmt: skip
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
         host = urlsplit(newurl).hostname or ""
         if host not in self.hosts:
             raise UsageError(f"{req.full_url} redirects off-site to {newurl}: not followed")

@@ -79,9 +79,10 @@ def add_arguments(commands: Any) -> None:
     runs.add_argument("--limit", type=positive_int, default=20, help="how many runs (at least 1)")
     runs.add_argument("--json", action="store_true", help="the full reports, one per line")
     runs.add_argument(
-        "--health", action="store_true",
+        "--health",
+        action="store_true",
         help="each site now: last run, archived per run, open findings",
-    )  # fmt: skip
+    )
     runs.add_argument("--site", choices=SITE_NAMES, action="append", help="with --health")
 
 

@@ -83,8 +83,10 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
         tickers = f"  [{' '.join(hit.tickers)}]" if hit.tickers else ""
         removed = "  [removed]" if hit.removed else ""
         generic = f"  [{hit.extraction} text]" if hit.extraction else ""
-        print(f"{hit.published[:16].replace('T', ' ')}  {hit.site:7}  {hit.id}  "
-              f"{hit.title}{tickers}{removed}{generic}")  # fmt: skip
+        print(
+            f"{hit.published[:16].replace('T', ' ')}  {hit.site:7}  {hit.id}  "
+            f"{hit.title}{tickers}{removed}{generic}"
+        )
         print(f"    {_terminal(hit.snippet)}")
     if not args.json:
         print(counted(len(hits), "hit"), file=sys.stderr)

@@ -30,10 +30,12 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     check_store(shared_store(config.archive))
     _check_free(args.host, args.port)
     if args.host != LOCAL:
-        print(f"serving on {args.host}: anyone who can reach it can read the archive",
-              file=sys.stderr)  # fmt: skip
-    print(f"newsarchive reader on http://{args.host}:{args.port}/ (Ctrl-C stops it)",
-          file=sys.stderr)  # fmt: skip
+        print(
+            f"serving on {args.host}: anyone who can reach it can read the archive", file=sys.stderr
+        )
+    print(
+        f"newsarchive reader on http://{args.host}:{args.port}/ (Ctrl-C stops it)", file=sys.stderr
+    )
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning")
     return Exit.OK
 

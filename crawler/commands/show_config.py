@@ -25,8 +25,10 @@ def add_arguments(commands: Any) -> None:
 def cmd_config(args: argparse.Namespace, config: Config) -> int:
     found = str(config.path) if config.path else "none (defaults only)"
     print(f"# config file: {found}")
-    print(f"# looked for, in order: --config, $NEWSARCHIVE_CONFIG, "
-          f"{', '.join(str(p) for p in config_locations(os.environ))}")  # fmt: skip
+    print(
+        f"# looked for, in order: --config, $NEWSARCHIVE_CONFIG, "
+        f"{', '.join(str(p) for p in config_locations(os.environ))}"
+    )
     tables: list[tuple[str, Any]] = [(name, getattr(config, name)) for name in SECTIONS]
     tables += [(f"sites.{name}", settings) for name, settings in config.sites.items()]
     for table, values in tables:

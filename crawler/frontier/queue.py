@@ -110,9 +110,11 @@ def connect(url: str, reconnect_seconds: float = RECONNECT_SECONDS) -> redis.Red
     except ValueError as error:
         raise FrontierError(f"not a Redis URL: {redact(url)} ({error})") from None
     probe = redis.Redis.from_url(
-        url, socket_timeout=5, socket_connect_timeout=5,
+        url,
+        socket_timeout=5,
+        socket_connect_timeout=5,
         maint_notifications_config=MaintNotificationsConfig(enabled=False),
-    )  # fmt: skip
+    )
     try:
         probe.ping()
     except redis.exceptions.AuthenticationError:

@@ -292,8 +292,9 @@ class FrontierMixin(RedisMixin):
                 self.unsettled.clear()
             released = self.frontier.release(self.site, self.worker_id)
             if released:
-                self.logger.info("%s: put %d claimed articles back on the frontier",
-                                 self.site, released)  # fmt: skip
+                self.logger.info(
+                    "%s: put %d claimed articles back on the frontier", self.site, released
+                )
             self.frontier.retire(self.worker_id)
         except RedisError as error:  # the next backfill run puts them back
             self.logger.error("frontier not updated at close: %s", error)

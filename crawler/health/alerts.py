@@ -49,16 +49,24 @@ def messages(
         if still:
             lines.append("- still, as in the previous run: " + ", ".join(f.name for f in still))
         headline = (new or still)[0]
-        out.append(Message(
-            site, f"{TITLE_PREFIX} {worst}: {site}: {headline.detail}",
-            f"{run}\n" + "\n".join(lines),
-        ))  # fmt: skip
+        out.append(
+            Message(
+                site,
+                f"{TITLE_PREFIX} {worst}: {site}: {headline.detail}",
+                f"{run}\n" + "\n".join(lines),
+            )
+        )
     for site, had in sorted(before.items()):
         if site not in now:
             names = ", ".join(f.name for f in had)
-            out.append(Message(site, f"{TITLE_PREFIX}: {site} recovered",
-                               f"{run}\nno findings now (the previous run had: {names})",
-                               recovered=True))  # fmt: skip
+            out.append(
+                Message(
+                    site,
+                    f"{TITLE_PREFIX}: {site} recovered",
+                    f"{run}\nno findings now (the previous run had: {names})",
+                    recovered=True,
+                )
+            )
     return out
 
 

@@ -129,9 +129,10 @@ def site_health(reports: list[dict[str, Any]], sites: list[str]) -> list[SiteHea
         ran = [r for r in reports if site in r.get("sites", {})]
         last = ran[0] if ran else None
         findings = [
-            Finding.from_dict(f) for f in (last or {}).get("findings") or []
+            Finding.from_dict(f)
+            for f in (last or {}).get("findings") or []
             if f.get("site") in (site, RUN_WIDE)
-        ]  # fmt: skip
+        ]
         counts = [_archived(r["sites"][site]) for r in reversed(ran[:TREND_RUNS])]
         out.append(SiteHealth(site, last, counts, findings))
     return out

@@ -53,12 +53,24 @@ def write_metrics(path: str, report: dict[str, Any]) -> None:
 def _registry(report: dict[str, Any], site: str, counts: dict[str, Any]) -> CollectorRegistry:
     registry = CollectorRegistry()
     job = report.get("job") or ""
-    per_site = Gauge("newsarchive_run_pages", "Pages of the site's last run by summary counter",
-                     [*RUN_LABELS, "counter"], registry=registry)  # fmt: skip
-    outcomes = Gauge("newsarchive_run_outcomes", "Requested URLs of the last run by outcome",
-                     [*RUN_LABELS, "outcome"], registry=registry)  # fmt: skip
-    revisits = Gauge("newsarchive_run_revisits", "Revisits of the last run by result",
-                     [*RUN_LABELS, "result"], registry=registry)  # fmt: skip
+    per_site = Gauge(
+        "newsarchive_run_pages",
+        "Pages of the site's last run by summary counter",
+        [*RUN_LABELS, "counter"],
+        registry=registry,
+    )
+    outcomes = Gauge(
+        "newsarchive_run_outcomes",
+        "Requested URLs of the last run by outcome",
+        [*RUN_LABELS, "outcome"],
+        registry=registry,
+    )
+    revisits = Gauge(
+        "newsarchive_run_revisits",
+        "Revisits of the last run by result",
+        [*RUN_LABELS, "result"],
+        registry=registry,
+    )
     for name, value in counts.items():
         if isinstance(value, int) and not isinstance(value, bool):
             per_site.labels(site, job, name).set(value)
@@ -66,19 +78,31 @@ def _registry(report: dict[str, Any], site: str, counts: dict[str, Any]) -> Coll
         outcomes.labels(site, job, name).set(value)
     for name, value in (counts.get("revisits") or {}).items():
         revisits.labels(site, job, name).set(value)
-    run = Gauge("newsarchive_run_info", "The site's last run: command, kind and status",
-                [*RUN_LABELS, "command", "mode", "status"], registry=registry)  # fmt: skip
+    run = Gauge(
+        "newsarchive_run_info",
+        "The site's last run: command, kind and status",
+        [*RUN_LABELS, "command", "mode", "status"],
+        registry=registry,
+    )
     # `mode` is the run's kind (discovery, backfill, urls, revisits, demo, worker).
     kind = report.get("kind") or report.get("mode", "")
     run.labels(site, job, report.get("command", ""), kind, report.get("status", "")).set(1)
     for name, (help_text, key) in SINGLES.items():
         gauge = Gauge(name, help_text, RUN_LABELS, registry=registry)
         gauge.labels(site, job).set(float(report.get(key) or 0))
-    problems = Gauge("newsarchive_run_problems", "PROBLEM lines of the site's last run",
-                     RUN_LABELS, registry=registry)  # fmt: skip
+    problems = Gauge(
+        "newsarchive_run_problems",
+        "PROBLEM lines of the site's last run",
+        RUN_LABELS,
+        registry=registry,
+    )
     problems.labels(site, job).set(len(report.get("problems") or []))
     ended = datetime.fromisoformat(report["ended"]).timestamp() if report.get("ended") else 0
-    end = Gauge("newsarchive_run_end_timestamp_seconds", "When the site's last run ended",
-                RUN_LABELS, registry=registry)  # fmt: skip
+    end = Gauge(
+        "newsarchive_run_end_timestamp_seconds",
+        "When the site's last run ended",
+        RUN_LABELS,
+        registry=registry,
+    )
     end.labels(site, job).set(ended)
     return registry

@@ -41,16 +41,19 @@ class Finding:
         return cls(str(data["site"]), str(data["name"]), str(data["level"]), str(data["detail"]))
 
 
-def comparable(report: dict[str, Any], history: list[dict[str, Any]], config: MonitorConfig
-               ) -> list[dict[str, Any]]:  # fmt: skip
+def comparable(
+    report: dict[str, Any], history: list[dict[str, Any]], config: MonitorConfig
+) -> list[dict[str, Any]]:
     """The earlier runs this one is judged against, newest first: same kind and job; of those,
     the ones in the same hour window of the day (and weekday) when there are enough."""
     started = _when(report)
     same = [
-        r for r in history
-        if r.get("kind") == report.get("kind") and r.get("job") == report.get("job")
+        r
+        for r in history
+        if r.get("kind") == report.get("kind")
+        and r.get("job") == report.get("job")
         and _when(r) < started
-    ]  # fmt: skip
+    ]
     same.sort(key=_when, reverse=True)
     in_window = [r for r in same if _hours_apart(_when(r), started) <= config.hour_window]
     weekday = [r for r in in_window if _when(r).weekday() == started.weekday()]
@@ -71,8 +74,14 @@ def evaluate(
         findings += _site_findings(site, counts, past, report, earlier, config)
     pending = int(report.get("pending_uploads") or 0)
     if pending:
-        findings.append(Finding(RUN_WIDE, "pending_uploads", "warning",
-                                f"{pending} archive writes wait in the spool"))  # fmt: skip
+        findings.append(
+            Finding(
+                RUN_WIDE,
+                "pending_uploads",
+                "warning",
+                f"{pending} archive writes wait in the spool",
+            )
+        )
     return findings
 
 
@@ -89,11 +98,15 @@ def _site_findings(
     if len(past) >= config.min_history:
         median = statistics.median(_articles(p) for p in past)
         if median >= config.min_median and archived < config.collapse_ratio * median:
-            found.append(Finding(
-                site, "archived_collapse", "critical",
-                f"archived {archived}, median of {len(past)} comparable runs {median:g} "
-                f"(below {config.collapse_ratio:.0%} of it)",
-            ))  # fmt: skip
+            found.append(
+                Finding(
+                    site,
+                    "archived_collapse",
+                    "critical",
+                    f"archived {archived}, median of {len(past)} comparable runs {median:g} "
+                    f"(below {config.collapse_ratio:.0%} of it)",
+                )
+            )
         found += _coverage(site, counts, past, config)
         found += _layout_jump(site, counts, past, config)
     fetched = int(counts.get("fetched") or 0)
@@ -111,13 +124,20 @@ def _site_findings(
         detail = f"{errors} listing errors: the listings changed shape or failed"
         found.append(Finding(site, "discovery_broken", "critical", detail))
     if report.get("kind") == "discovery" and archived == 0:
-        last_new = next((_when(r) for r in earlier
-                         if _articles(r.get("sites", {}).get(site, {})) > 0), None)  # fmt: skip
+        last_new = next(
+            (_when(r) for r in earlier if _articles(r.get("sites", {}).get(site, {})) > 0), None
+        )
         age = _when(report) - last_new if last_new else None
         if age is not None and age > timedelta(hours=config.stale_hours):
-            found.append(Finding(site, "nothing_new", "warning",
-                                 f"no new article for {age.total_seconds() / 3600:.0f} hours "
-                                 f"(expected within {config.stale_hours:g})"))  # fmt: skip
+            found.append(
+                Finding(
+                    site,
+                    "nothing_new",
+                    "warning",
+                    f"no new article for {age.total_seconds() / 3600:.0f} hours "
+                    f"(expected within {config.stale_hours:g})",
+                )
+            )
     return found
 
 
@@ -152,12 +172,16 @@ def _layout_jump(
     layout = layouts.most_common(1)[0][0] if layouts else "unknown"
     example = next((str(f["url"]) for f in failures), "none listed")
     unread = round(share * int(counts.get("fetched") or 0))
-    return [Finding(
-        site, "layout_broken", "critical",
-        f"{unread} of {counted(int(counts['fetched']), 'fetched page')} read by no layout "
-        f"({share:.0%}; usually {usual:.0%} over {len(shares)} comparable runs): layout "
-        f"{layout}, e.g. {example}",
-    )]  # fmt: skip
+    return [
+        Finding(
+            site,
+            "layout_broken",
+            "critical",
+            f"{unread} of {counted(int(counts['fetched']), 'fetched page')} read by no layout "
+            f"({share:.0%}; usually {usual:.0%} over {len(shares)} comparable runs): layout "
+            f"{layout}, e.g. {example}",
+        )
+    ]
 
 
 def _coverage(
@@ -171,18 +195,23 @@ def _coverage(
     for name, have in sorted((counts.get("coverage") or {}).items()):
         shares = [
             p["coverage"][name] / _articles(p)
-            for p in past if _articles(p) and name in (p.get("coverage") or {})
-        ]  # fmt: skip
+            for p in past
+            if _articles(p) and name in (p.get("coverage") or {})
+        ]
         if len(shares) < config.min_history:
             continue
         usual = statistics.median(shares)
         share = int(have) / articles
         if usual - share > config.coverage_drop:
-            found.append(Finding(
-                site, f"coverage_{name}", "warning",
-                f"{name} on {have} of {counted(articles, 'article')} ({share:.0%}), usually "
-                f"{usual:.0%} over {len(shares)} comparable runs",
-            ))  # fmt: skip
+            found.append(
+                Finding(
+                    site,
+                    f"coverage_{name}",
+                    "warning",
+                    f"{name} on {have} of {counted(articles, 'article')} ({share:.0%}), usually "
+                    f"{usual:.0%} over {len(shares)} comparable runs",
+                )
+            )
     return found
 
 

@@ -130,14 +130,18 @@ class CrawlSummary:
         """Why this run counts as failed (exit 1); empty when it went well."""
         out = []
         if self.signalled and not any(run.interrupted for run in self.sites.values()):
-            out.append("interrupted: a stop signal came (SIGTERM or Ctrl-C) while no crawl ran "
-                       "to stop; what the run had not done is done by the next run")  # fmt: skip
+            out.append(
+                "interrupted: a stop signal came (SIGTERM or Ctrl-C) while no crawl ran "
+                "to stop; what the run had not done is done by the next run"
+            )
         for site, run in sorted(self.sites.items()):
             counts = run.counts
             if run.interrupted:
                 reason = CLOSE_REASONS.get(run.close_reason, run.close_reason)
-                out.append(f"interrupted: {site} {reason}; what it had not finished is "
-                           "fetched by the next run")  # fmt: skip
+                out.append(
+                    f"interrupted: {site} {reason}; what it had not finished is "
+                    "fetched by the next run"
+                )
             expected = self._expected(run)
             failed = sum(counts[name] for name in FAILURES) - expected
             pages = counts["requested"] - counts["filtered"]
@@ -160,12 +164,14 @@ class CrawlSummary:
                 fetched_pages = counted(counts["fetched"], "page")
                 out.append(f"{site}: zero articles from {fetched_pages} fetched")
             changed, generic = (
-                counts[reason] - sum(
-                    1 for f in run.failures
+                counts[reason]
+                - sum(
+                    1
+                    for f in run.failures
                     if f["reason"] == reason and f["url"] in self.expected_failures
                 )
                 for reason in ("layout_changed", "layout_unknown")
-            )  # fmt: skip
+            )
             if changed > 0:
                 out.append(
                     f"{site}: {counted(changed, 'page')} with no known layout: the site's layout "

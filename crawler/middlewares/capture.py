@@ -78,9 +78,11 @@ class WarcCapture:
             raise NotConfigured("[warc] enabled = false")
         site = crawler.spidercls.name
         recorder = WarcRecorder(
-            config.archive.spool_dir, site, warcinfo(crawler, site),
+            config.archive.spool_dir,
+            site,
+            warcinfo(crawler, site),
             int(config.warc.rotate_mib * MIB),
-        )  # fmt: skip
+        )
         setattr(crawler, WARC_RECORDER, recorder)
         return cls(crawler, recorder)
 
@@ -142,18 +144,29 @@ class WarcCapture:
             )
             kind = "response"
         sent = builder.request(
-            response.url, _request_line(request, protocol), _request_headers(request),
-            request.body, now, record_id(record),
-        )  # fmt: skip
+            response.url,
+            _request_line(request, protocol),
+            _request_headers(request),
+            request.body,
+            now,
+            record_id(record),
+        )
         (key, offset, length), request_place = self.recorder.write([record, sent])
         # A revisit record has no payload: the response it repeats comes first in `related`.
         related: tuple[tuple[str, int, int], ...] = (request_place,)
         if kind == "revisit":
             related = ((original.key, original.offset, original.length), request_place)
         return WarcRef(
-            key, offset, length, record_id(record), kind, response.url, warc_date(now), digest,
+            key,
+            offset,
+            length,
+            record_id(record),
+            kind,
+            response.url,
+            warc_date(now),
+            digest,
             related=related,
-        )  # fmt: skip
+        )
 
     def _rendering(self, request: Request, response: Response, now: datetime) -> WarcRef:
         """The DOM Chromium built, as a conversion of the response that was a challenge."""
@@ -165,9 +178,16 @@ class WarcCapture:
         )
         [(key, offset, length)] = self.recorder.write([record])
         return WarcRef(
-            key, offset, length, record_id(record), "conversion", response.url, warc_date(now),
-            payload_digest(response.body), related=tuple(origin.ranges()) if origin else (),
-        )  # fmt: skip
+            key,
+            offset,
+            length,
+            record_id(record),
+            "conversion",
+            response.url,
+            warc_date(now),
+            payload_digest(response.body),
+            related=tuple(origin.ranges()) if origin else (),
+        )
 
 
 def _response_headers(response: Response) -> list[tuple[str, str]]:

@@ -64,7 +64,9 @@ class RetryAfter:
                 slot.lastseen = time.monotonic()
         self.crawler.spider.logger.warning(  # type: ignore[union-attr]
             "%s answered %d: waiting %.0f s (Retry-After) before asking again",
-            request.url, response.status, wait,
-        )  # fmt: skip
+            request.url,
+            response.status,
+            wait,
+        )
         await asyncio.sleep(wait)
         return response

@@ -35,10 +35,14 @@ def generated(templates: list[Listed], count: int, newest: datetime, mirror: Any
         num = mirror.generated_num(n, when)
         out.append(
             dataclasses.replace(
-                template, num=num, title=f"{template.title} #{n}", published=when,
-                is_article=True, after_challenge=None,
+                template,
+                num=num,
+                title=f"{template.title} #{n}",
+                published=when,
+                is_article=True,
+                after_challenge=None,
             )
-        )  # fmt: skip
+        )
     return out
 
 

@@ -32,8 +32,12 @@ DEMO_NOTES = [f"futu market listing: a link off the site ({OFFSITE_URL}): refuse
 WAF_COOKIE = "wafToken"
 # The index lists these; the zhhans one is an index itself (index -> index -> urlset), the
 # English one is served gzipped, the quality one is listed but not served here.
-SITEMAPS = ("zhhans-index-test-48hours", "zhhans-index-test-quality-48hours",
-            "zhhant-index-test-48hours", "en-index-test-48hours")  # fmt: skip
+SITEMAPS = (
+    "zhhans-index-test-48hours",
+    "zhhans-index-test-quality-48hours",
+    "zhhant-index-test-48hours",
+    "en-index-test-48hours",
+)
 
 
 def listed(fixture: Fixture) -> Listed | None:
@@ -51,10 +55,18 @@ def listed(fixture: Fixture) -> Listed | None:
         headers = {k: v for k, v in fixture.headers.items() if k.lower() != "set-cookie"}
         after = Route(200, headers, fixture.after_challenge)
     num = ref.id.split("-")[1] if ref.kind == "flash" else ref.id.split("-")[0]
-    return Listed(FUTU.name, num, ref.kind, ref.language, article.get("title", num),
-                  article.get("outlet") or "富途牛牛", published,
-                  Route(fixture.status, fixture.headers, fixture.body),
-                  is_article=fixture.read_by_layout, after_challenge=after)  # fmt: skip
+    return Listed(
+        FUTU.name,
+        num,
+        ref.kind,
+        ref.language,
+        article.get("title", num),
+        article.get("outlet") or "富途牛牛",
+        published,
+        Route(fixture.status, fixture.headers, fixture.body),
+        is_article=fixture.read_by_layout,
+        after_challenge=after,
+    )
 
 
 def generated_num(n: int, when: datetime) -> str:
@@ -116,15 +128,29 @@ def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
         size = int(query_value(query, "size", "48"))
         posts = [i for i in mine if i.kind == "post" and i.language == language]
         entries = [
-            {"newsId": int(i.num), "title": i.title, "source": i.outlet,
-             "url": f"{article_url(i)}/news-{i.num}?src=3",
-             "timestamp": int(i.published.timestamp()),
-             "abstract": "", "pic": "", "isTop": 0, "imptTag": ""}
+            {
+                "newsId": int(i.num),
+                "title": i.title,
+                "source": i.outlet,
+                "url": f"{article_url(i)}/news-{i.num}?src=3",
+                "timestamp": int(i.published.timestamp()),
+                "abstract": "",
+                "pic": "",
+                "isTop": 0,
+                "imptTag": "",
+            }
             for i in posts[:size]
-        ]  # fmt: skip
+        ]
         if language == "zh-CN":
-            entries.append({"newsId": 1, "title": "off-site", "source": "微信", "url": OFFSITE_URL,
-                            "timestamp": entries[-1]["timestamp"] if entries else 0})  # fmt: skip
+            entries.append(
+                {
+                    "newsId": 1,
+                    "title": "off-site",
+                    "source": "微信",
+                    "url": OFFSITE_URL,
+                    "timestamp": entries[-1]["timestamp"] if entries else 0,
+                }
+            )
         return json_route({"code": 0, "message": "", "data": {"list": entries}})
 
     def flash_list(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
@@ -141,20 +167,33 @@ def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
             ordered = [i for i in ordered if (int(i.published.timestamp()), int(i.num)) < mark]
         page, rest = ordered[:size], ordered[size:]
         news = [
-            {"id": i.num, "newsUniqueId": f"n{i.num}", "title": i.title, "content": i.title,
-             "time": str(int(i.published.timestamp())),
-             "detailUrl": f"/flash/{i.num}/flash-news-{i.num}", "targetUrlQuery": "src=48",
-             "source": i.outlet, "level": 0, "isAutoTranslated": int(i.language == "en")}
+            {
+                "id": i.num,
+                "newsUniqueId": f"n{i.num}",
+                "title": i.title,
+                "content": i.title,
+                "time": str(int(i.published.timestamp())),
+                "detailUrl": f"/flash/{i.num}/flash-news-{i.num}",
+                "targetUrlQuery": "src=48",
+                "source": i.outlet,
+                "level": 0,
+                "isAutoTranslated": int(i.language == "en"),
+            }
             for i in page
-        ]  # fmt: skip
+        ]
         oldest = page[-1] if page else None
         inner = {
             "seqMark": f"{int(oldest.published.timestamp())}_{oldest.num}" if oldest else "",
             "hasMore": 1 if rest else 0,
             "news": news,
         }
-        return json_route({"code": 0, "message": "", "data": {
-            "code": 0, "message": "", "stockColor": 1, "data": inner}})  # fmt: skip
+        return json_route(
+            {
+                "code": 0,
+                "message": "",
+                "data": {"code": 0, "message": "", "stockColor": 1, "data": inner},
+            }
+        )
 
     origin = FUTU.origins["base_url"]
     top = [f"{origin}/sitemap-news-{name}.xml" for name in SITEMAPS]

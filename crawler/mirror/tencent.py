@@ -40,10 +40,18 @@ def listed(fixture: Fixture) -> Listed | None:
         published = datetime.fromisoformat(article["published"])
     else:
         published = parsedate_to_datetime(fixture.headers["Date"]).astimezone(BEIJING)
-    return Listed(TENCENT.name, ref.id, "article", "zh-CN", article.get("title", ref.id),
-                  article.get("outlet") or "腾讯新闻", published,
-                  Route(fixture.status, fixture.headers, fixture.body), channel,
-                  is_article=fixture.read_by_layout)  # fmt: skip
+    return Listed(
+        TENCENT.name,
+        ref.id,
+        "article",
+        "zh-CN",
+        article.get("title", ref.id),
+        article.get("outlet") or "腾讯新闻",
+        published,
+        Route(fixture.status, fixture.headers, fixture.body),
+        channel,
+        is_article=fixture.read_by_layout,
+    )
 
 
 def generated_num(n: int, when: datetime) -> str:
@@ -65,11 +73,16 @@ def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
         page = int(request.get("flush_num", 1))
         chunk = [i for i in mine if i.channel == channel][(page - 1) * count : page * count]
         data = [
-            {"id": i.num, "title": i.title, "publish_time": f"{i.published:%Y-%m-%d %H:%M:%S}",
-             "articletype": "0", "media_info": {"chl_name": i.outlet},
-             "link_info": {"url": article_url(i)}}
+            {
+                "id": i.num,
+                "title": i.title,
+                "publish_time": f"{i.published:%Y-%m-%d %H:%M:%S}",
+                "articletype": "0",
+                "media_info": {"chl_name": i.outlet},
+                "link_info": {"url": article_url(i)},
+            }
             for i in chunk
-        ]  # fmt: skip
+        ]
         return json_route({"code": 0, "msg": "", "data": data})
 
     def hot_list(query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Route:
@@ -81,14 +94,20 @@ def handlers(items: Sequence[Listed]) -> dict[str, Handler]:
         # As the real list answers: the item URLs end in `?#`; a `timestamp` (epoch seconds)
         # beside the printed `time`; the ranking in `hotEvent`.
         newslist += [
-            {"id": i.num, "title": i.title, "url": f"https://view.inews.qq.com/a/{i.num}?#",
-             "surl": f"https://view.inews.qq.com/k/{i.num}?#",
-             "shareUrl": f"https://view.inews.qq.com/a/{i.num}?#",
-             "time": f"{i.published:%Y-%m-%d %H:%M:%S}", "timestamp": int(i.published.timestamp()),
-             "source": i.outlet, "articletype": "0",
-             "hotEvent": {"ranking": rank, "hotScore": 1000 - rank, "title": i.title}}
+            {
+                "id": i.num,
+                "title": i.title,
+                "url": f"https://view.inews.qq.com/a/{i.num}?#",
+                "surl": f"https://view.inews.qq.com/k/{i.num}?#",
+                "shareUrl": f"https://view.inews.qq.com/a/{i.num}?#",
+                "time": f"{i.published:%Y-%m-%d %H:%M:%S}",
+                "timestamp": int(i.published.timestamp()),
+                "source": i.outlet,
+                "articletype": "0",
+                "hotEvent": {"ranking": rank, "hotScore": 1000 - rank, "title": i.title},
+            }
             for rank, i in enumerate(hot, 1)
-        ]  # fmt: skip
+        ]
         return json_route(
             {"ret": 0, "idlist": [{"ids_hash": "", "has_more": 0, "newslist": newslist}]}
         )

@@ -21,7 +21,13 @@ NO_CHROME = Boilerplate()
 class Layout:
     """One era of a site's article pages (fundus-style): the dates it was served, how to
     recognise it, and where each field sits in its DOM. A site parser may read a field from
-    the page's embedded data first; these selectors are the DOM's say."""
+    the page's embedded data first; these selectors are the DOM's say.
+
+    `served` is documentation, not a choice: a layout is picked by URL form and markers, in
+    the order declared, whatever day the page is from. Where a page holds the markers of two
+    eras (one site's pages carry both `origin_content` and `id="newsDetail"`), the declared order
+    decides, and every sample page of each era reads right that way; a pick by the page's day
+    (fundus's VALID_UNTIL) is for the day two eras' pages need different selectors."""
 
     name: str
     served: tuple[date, date | None]  # first and last day seen (None: still served)
@@ -57,15 +63,6 @@ def merged(layouts: tuple[Layout, ...], **chosen: Any) -> Layout:
         fields["noise"] = Noise(*dict.fromkeys(specs), nav_links=False)
     start = min(layout.served[0] for layout in layouts)
     return Layout(name="unknown", served=(start, None), markers=(), **{**fields, **chosen})
-
-
-def served_on(layouts: tuple[Layout, ...], day: date) -> tuple[Layout, ...]:
-    """The layouts that were served on `day` (the eras a page of that day can be in)."""
-    return tuple(
-        layout
-        for layout in layouts
-        if layout.served[0] <= day and (layout.served[1] is None or day <= layout.served[1])
-    )
 
 
 def by_marker(layouts: tuple[Layout, ...], page: str, unknown: Layout) -> Layout:

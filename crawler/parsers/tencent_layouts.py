@@ -13,15 +13,24 @@ from crawler.parsers.layouts import Layout, merged
 from crawler.parsers.text import Boilerplate, compile_all
 
 BODY_NOISE = Noise(
-    "#Status", ".qqnews-ad", ".article-ad", "#LeftTool", "script", "style", "iframe",
+    "#Status",
+    ".qqnews-ad",
+    ".article-ad",
+    "#LeftTool",
+    "script",
+    "style",
+    "iframe",
     # 2019-2024 omn pages: the standfirst (导语) belongs in `summary`, not in the text.
     ".introduction",
     # 2009-2018 pages: the "转播到腾讯微博" share overlay on images, the related-video
     # widget (精彩视频推荐 / 自动播放 / 正在加载...), the hidden selection-share tip.
-    ".mbArticleSharePic", ".rv-root-v2", "#tipsWBzf",
+    ".mbArticleSharePic",
+    ".rv-root-v2",
+    "#tipsWBzf",
     # A text article that opens with a video: the player and its caption are not text.
-    ".qqnews-video", ".txp_player",
-)  # fmt: skip
+    ".qqnews-video",
+    ".txp_player",
+)
 # Pictures that are not the article's: the related-video widget's (the share overlay wraps
 # the article's own picture, so it is text noise only).
 IMAGE_NOISE = Noise(".rv-root-v2", ".introduction")
@@ -47,13 +56,30 @@ LEGACY_CHROME = Boilerplate(
 # Elements of those templates that hold no article text (share bars, related tables, the
 # font switch, search boxes): named per template, with navigation lines found by their links.
 LEGACY_2008_NOISE = BODY_NOISE.plus(
-    "#ArtPLink", "#Reading", "#ArtTool", "#ArtFunc", "#ArtShare", "#ArtComment", ".fontSize",
-    "#backqqcom", "#Search", ".search", nav_links=True,
-)  # fmt: skip
+    "#ArtPLink",
+    "#Reading",
+    "#ArtTool",
+    "#ArtFunc",
+    "#ArtShare",
+    "#ArtComment",
+    ".fontSize",
+    "#backqqcom",
+    "#Search",
+    ".search",
+    nav_links=True,
+)
 LEGACY_2009_NOISE = BODY_NOISE.plus(
-    "#backqqcom", ".about-read", ".qq_articleFt", ".a_Info", ".fontSize", ".share", "#Search",
-    ".search", ".crumbs", nav_links=True,
-)  # fmt: skip
+    "#backqqcom",
+    ".about-read",
+    ".qq_articleFt",
+    ".a_Info",
+    ".fontSize",
+    ".share",
+    "#Search",
+    ".search",
+    ".crumbs",
+    nav_links=True,
+)
 LAYOUTS = (
     Layout(
         name="legacy-2009",

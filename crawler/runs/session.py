@@ -119,10 +119,14 @@ def run_and_finish(
             {}  # stopped before it started: nothing to crawl, the run is still on record
             if INTERRUPTIONS.received
             else run_crawl(
-                runnable, config, overrides, request.spider_args, request.render,
+                runnable,
+                config,
+                overrides,
+                request.spider_args,
+                request.render,
                 request.spider_class,
             )
-        )  # fmt: skip
+        )
     finally:
         for lock in locks.values():
             lock.release()

@@ -264,9 +264,11 @@ class ArticleSpider(RequestPlanning):
         why = failure.getErrorMessage().strip().splitlines()[0]
         self.account("blocked", page.url, page.page_id, f"rendering failed: {why}")
         self.logger.warning(
-            "blocked: %s (rendering failed: %s)", page.fetched_url, why,
+            "blocked: %s (rendering failed: %s)",
+            page.fetched_url,
+            why,
             extra=about(page.url, "blocked"),
-        )  # fmt: skip
+        )
         yield RejectedItem(
             page=page, reason="blocked", detail=f"{rejected.detail}; rendering failed: {why}"
         )

@@ -62,9 +62,13 @@ class FutuSpider(ArticleSpider):
         self, url: str, callback: Any, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> scrapy.Request:
         return scrapy.Request(
-            url, callback=callback, errback=self.listing_failed, headers=headers,
-            cb_kwargs=kwargs, dont_filter=True,
-        )  # fmt: skip
+            url,
+            callback=callback,
+            errback=self.listing_failed,
+            headers=headers,
+            cb_kwargs=kwargs,
+            dont_filter=True,
+        )
 
     def _flash_request(self, language: str, cursor: str | None, page: int) -> scrapy.Request:
         size = self.site_settings.flash_page_size

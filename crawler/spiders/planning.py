@@ -164,8 +164,10 @@ class RequestPlanning(scrapy.Spider):
             self.logger.warning(
                 "%s: no discovery source reaches back to %s (%s); older articles: crawl "
                 "--from wayback (or commoncrawl), or a URL list (--urls-file)",
-                self.site, since.date(), reach,
-            )  # fmt: skip
+                self.site,
+                since.date(),
+                reach,
+            )
             self.crawler.stats.set_value(Stat.BEYOND_REACH, 1)
 
     def revisit_requests(self) -> list[scrapy.Request]:
@@ -223,8 +225,10 @@ class RequestPlanning(scrapy.Spider):
         if ledger.due or ledger.waiting:
             self.logger.info(
                 "%s: retrying %d failed pages now, %d later",
-                self.site, len(ledger.due), len(ledger.waiting),
-            )  # fmt: skip
+                self.site,
+                len(ledger.due),
+                len(ledger.waiting),
+            )
         requests = []
         for due in ledger.due:
             ref = self.parser.identify(due.url)

@@ -41,8 +41,11 @@ class TencentSpider(ArticleSpider):
 
     def active_sources(self) -> list[DiscoverySource]:
         settings = self.site_settings
-        wanted = {"feeds": bool(settings.channels), "hot": settings.hot_ranking,
-                  "sitemaps": settings.sitemaps}  # fmt: skip
+        wanted = {
+            "feeds": bool(settings.channels),
+            "hot": settings.hot_ranking,
+            "sitemaps": settings.sitemaps,
+        }
         return [source for name, source in self.SOURCES.items() if wanted[name]]
 
     def discovery_requests(self) -> Iterable[scrapy.Request]:
@@ -51,30 +54,42 @@ class TencentSpider(ArticleSpider):
             yield self._feed_request(channel, page=1, device=device)
         if self.site_settings.sitemaps:
             yield scrapy.Request(
-                self.endpoint("base_url", "/sitemap/index.xml"), callback=self.parse_sitemap,
-                errback=self.listing_failed, dont_filter=True,
-            )  # fmt: skip
+                self.endpoint("base_url", "/sitemap/index.xml"),
+                callback=self.parse_sitemap,
+                errback=self.listing_failed,
+                dont_filter=True,
+            )
         if self.site_settings.hot_ranking:
             size = self.site_settings.item_count
             yield scrapy.Request(
                 self.endpoint("hot_base_url", f"/gw/event/hot_ranking_list?page_size={size}"),
-                callback=self.parse_hot, errback=self.listing_failed, dont_filter=True,
+                callback=self.parse_hot,
+                errback=self.listing_failed,
+                dont_filter=True,
                 headers={"Referer": REFERER},
-            )  # fmt: skip
+            )
 
     def _feed_request(self, channel: str, page: int, device: str) -> scrapy.Request:
         body = {
-            "base_req": {"from": "pc"}, "forward": "2", "qimei36": device, "device_id": device,
-            "flush_num": page, "channel_id": channel,
-            "item_count": self.site_settings.item_count, "is_local_chlid": "0",
-        }  # fmt: skip
+            "base_req": {"from": "pc"},
+            "forward": "2",
+            "qimei36": device,
+            "device_id": device,
+            "flush_num": page,
+            "channel_id": channel,
+            "item_count": self.site_settings.item_count,
+            "is_local_chlid": "0",
+        }
         return scrapy.Request(
             self.endpoint("api_base_url", "/web_feed/getPCList"),
-            method="POST", body=json.dumps(body),
+            method="POST",
+            body=json.dumps(body),
             headers={"Content-Type": "application/json", "Referer": REFERER},
-            callback=self.parse_feed, errback=self.listing_failed, dont_filter=True,
+            callback=self.parse_feed,
+            errback=self.listing_failed,
+            dont_filter=True,
             cb_kwargs={"channel": channel, "page": page, "device": device},
-        )  # fmt: skip
+        )
 
     async def parse_feed(
         self, response: Response, channel: str, page: int, device: str
@@ -133,9 +148,11 @@ class TencentSpider(ArticleSpider):
             for entry in sitemap:
                 yield scrapy.Request(
                     self.endpoint("base_url", urlsplit(entry.loc).path),
-                    callback=self.parse_sitemap, errback=self.listing_failed,
-                    dont_filter=True, cb_kwargs={"depth": depth + 1},
-                )  # fmt: skip
+                    callback=self.parse_sitemap,
+                    errback=self.listing_failed,
+                    dont_filter=True,
+                    cb_kwargs={"depth": depth + 1},
+                )
             return
         for entry in sitemap:
             request = await self.discovered(entry.loc, entry.published, response.url)

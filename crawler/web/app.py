@@ -80,9 +80,11 @@ class Reader:
         removals = self.archive.removals(params.get("site"))
         rows = []
         for article in self.archive.articles(
-            site=params.get("site"), since=params.get("since"), until=params.get("until"),
+            site=params.get("site"),
+            since=params.get("since"),
+            until=params.get("until"),
             ticker=params.get("ticker"),
-        ):  # fmt: skip
+        ):
             marker = removals.get((article.site, article.id), {})
             rows.append({**article.to_dict(), "removed": marker.get("event") == "removed"})
         rows.sort(key=lambda row: str(row["published"]), reverse=True)
@@ -103,9 +105,14 @@ class Reader:
         with SearchIndex(self.index_path) as index:
             try:
                 hits = index.search(
-                    params["q"], params.get("site"), params.get("since"), params.get("until"),
-                    params.get("ticker"), params.get("lang"), params.get("limit", 20),
-                )  # fmt: skip
+                    params["q"],
+                    params.get("site"),
+                    params.get("since"),
+                    params.get("until"),
+                    params.get("ticker"),
+                    params.get("lang"),
+                    params.get("limit", 20),
+                )
             except QueryError as error:
                 raise HTTPException(400, str(error)) from None
         return [hit.to_dict() for hit in hits]
@@ -189,9 +196,12 @@ def create_app(config: Config) -> Starlette:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": detail}, status_code=status, headers=PAGE_SECURITY)
         return TEMPLATES.TemplateResponse(
-            request, "error.html", {"status": status, "detail": detail},
-            status_code=status, headers=PAGE_SECURITY,
-        )  # fmt: skip
+            request,
+            "error.html",
+            {"status": status, "detail": detail},
+            status_code=status,
+            headers=PAGE_SECURITY,
+        )
 
     def favicon(request: Request) -> Response:
         return Response(status_code=204)  # browsers ask; the reader has no icon

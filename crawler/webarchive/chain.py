@@ -63,7 +63,8 @@ class CaptureChain:
         if isinstance(item, dict) and item.get("site") == self.site:
             self.next_capture(str(item.get("id")))
 
-    def capture_failed(self, item: Any, response: Any = None, spider: Any = None,
-                       failure: Any = None) -> None:  # fmt: skip
+    def capture_failed(
+        self, item: Any, response: Any = None, spider: Any = None, failure: Any = None
+    ) -> None:
         if isinstance(item, ArticleItem):
             self.next_capture(item.page.page_id)

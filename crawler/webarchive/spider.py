@@ -186,8 +186,14 @@ class HistoryCrawl(CaptureChain, CaptureFetch):
         )
 
     def count_request(self, asked: Asked, since: date, until: date) -> Any:
-        url = cdx_query(asked.endpoint, asked.prefix, since, until, count_pages=True,
-                        page_size=self.history.cdx_page_size)  # fmt: skip
+        url = cdx_query(
+            asked.endpoint,
+            asked.prefix,
+            since,
+            until,
+            count_pages=True,
+            page_size=self.history.cdx_page_size,
+        )
         return self.cdx_request(url, self.parse_page_count, asked=asked, since=since, until=until)
 
     async def parse_collinfo(
@@ -205,9 +211,12 @@ class HistoryCrawl(CaptureChain, CaptureFetch):
                 self.logger.info("commoncrawl: no crawl covers %s to %s", since, until)
             else:
                 self.logger.info(
-                    "commoncrawl: %d crawls cover %s to %s: %s", len(crawls), since, until,
+                    "commoncrawl: %d crawls cover %s to %s: %s",
+                    len(crawls),
+                    since,
+                    until,
                     ", ".join(crawl.id for crawl in crawls),
-                )  # fmt: skip
+                )
         for crawl in crawls:
             self.allow_host(crawl.cdx_api)
             for prefix in SITES[self.site].archive_prefixes:
@@ -226,17 +235,23 @@ class HistoryCrawl(CaptureChain, CaptureFetch):
         if pages is None:
             asked.pages_left = 1
             url = cdx_query(asked.endpoint, asked.prefix, since, until)
-            yield self.cdx_request(url, self.parse_captures, asked=asked, since=since,
-                                   until=until)  # fmt: skip
+            yield self.cdx_request(url, self.parse_captures, asked=asked, since=since, until=until)
         else:
             asked.pages_left = pages
             if not pages:
                 self.log_read(asked, since, until)
             for page in range(pages):
-                url = cdx_query(asked.endpoint, asked.prefix, since, until, page=page,
-                                page_size=self.history.cdx_page_size)  # fmt: skip
-                yield self.cdx_request(url, self.parse_captures, asked=asked, since=since,
-                                       until=until)  # fmt: skip
+                url = cdx_query(
+                    asked.endpoint,
+                    asked.prefix,
+                    since,
+                    until,
+                    page=page,
+                    page_size=self.history.cdx_page_size,
+                )
+                yield self.cdx_request(
+                    url, self.parse_captures, asked=asked, since=since, until=until
+                )
         async for request in self.when_all_read():
             yield request
 
@@ -263,11 +278,17 @@ class HistoryCrawl(CaptureChain, CaptureFetch):
 
     def log_read(self, asked: Asked, since: date, until: date) -> None:
         if asked.captures:
-            self.logger.info("%s: %d captures of %s", self.history_source, asked.captures,
-                             asked.where)  # fmt: skip
+            self.logger.info(
+                "%s: %d captures of %s", self.history_source, asked.captures, asked.where
+            )
         else:
-            self.logger.info("%s: no captures of %s from %s to %s", self.history_source,
-                             asked.where, since, until)  # fmt: skip
+            self.logger.info(
+                "%s: no captures of %s from %s to %s",
+                self.history_source,
+                asked.where,
+                since,
+                until,
+            )
 
     async def cdx_failed(self, failure: Failure) -> AsyncIterator[Any]:
         """An index request that failed after retries: a discovery error (never 'no
@@ -286,8 +307,9 @@ class HistoryCrawl(CaptureChain, CaptureFetch):
             if self.every_capture
             else [(ref, [capture]) for ref, capture in self.book.chosen()]
         )
-        self.logger.info("%s: %d captures of %d articles", self.history_source,
-                         self.book.captures, len(chosen))  # fmt: skip
+        self.logger.info(
+            "%s: %d captures of %d articles", self.history_source, self.book.captures, len(chosen)
+        )
         self.book = CaptureBook()
         for ref, captures in chosen:
             first = captures[0]

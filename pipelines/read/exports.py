@@ -28,14 +28,47 @@ from pipelines.records.record_schema import record_schema
 
 # The flat columns of a CSV export, in this order (README "Exports").
 CSV_COLUMNS = (
-    "site", "id", "version", "published", "title", "original_title", "summary", "language",
-    "machine_translated", "outlet", "source", "author", "editor", "tickers", "tags", "images",
-    "url", "source_url", "fetched_url", "fetched_at", "seen_at", "archived_at", "http_status",
-    "rendered_by", "parser", "parser_version", "extraction", "layout_tried", "layout_version",
+    "site",
+    "id",
+    "version",
+    "published",
+    "title",
+    "original_title",
+    "summary",
+    "language",
+    "machine_translated",
+    "outlet",
+    "source",
+    "author",
+    "editor",
+    "tickers",
+    "tags",
+    "images",
+    "url",
+    "source_url",
+    "fetched_url",
+    "fetched_at",
+    "seen_at",
+    "archived_at",
+    "http_status",
+    "rendered_by",
+    "parser",
+    "parser_version",
+    "extraction",
+    "layout_tried",
+    "layout_version",
     "content_sha256",
-    "changed_fields", "previous_key", "text_key", "raw_key", "warc_key", "warc_offset",
-    "warc_length", "removed", "removed_at", "text",
-)  # fmt: skip
+    "changed_fields",
+    "previous_key",
+    "text_key",
+    "raw_key",
+    "warc_key",
+    "warc_offset",
+    "warc_length",
+    "removed",
+    "removed_at",
+    "text",
+)
 TIMESTAMPS = ("published", "fetched_at", "seen_at", "archived_at", "removed_at")
 STRING_LISTS = ("paragraphs", "tickers", "tags", "images", "changed_fields")
 PARQUET_ROWS_PER_BATCH = 1000
@@ -121,22 +154,53 @@ def parquet_schema() -> Any:
     text, stamp, strings = pa.string(), pa.timestamp("us", tz="UTC"), pa.list_(pa.string())
     return pa.schema(
         [
-            ("site", text), ("id", text), ("version", pa.int32()), ("published", stamp),
-            ("title", text), ("original_title", text), ("summary", text), ("language", text),
-            ("machine_translated", pa.bool_()), ("outlet", text), ("source", text),
-            ("author", text), ("editor", text), ("tickers", strings), ("tags", strings),
-            ("images", strings), ("paragraphs", strings), ("text", text), ("url", text),
-            ("source_url", text), ("fetched_url", text), ("fetched_at", stamp),
-            ("seen_at", stamp), ("archived_at", stamp), ("http_status", pa.int32()),
-            ("http_headers", pa.map_(text, text)), ("rendered_by", text), ("parser", text),
-            ("parser_version", text), ("extraction", text), ("layout_tried", text),
+            ("site", text),
+            ("id", text),
+            ("version", pa.int32()),
+            ("published", stamp),
+            ("title", text),
+            ("original_title", text),
+            ("summary", text),
+            ("language", text),
+            ("machine_translated", pa.bool_()),
+            ("outlet", text),
+            ("source", text),
+            ("author", text),
+            ("editor", text),
+            ("tickers", strings),
+            ("tags", strings),
+            ("images", strings),
+            ("paragraphs", strings),
+            ("text", text),
+            ("url", text),
+            ("source_url", text),
+            ("fetched_url", text),
+            ("fetched_at", stamp),
+            ("seen_at", stamp),
+            ("archived_at", stamp),
+            ("http_status", pa.int32()),
+            ("http_headers", pa.map_(text, text)),
+            ("rendered_by", text),
+            ("parser", text),
+            ("parser_version", text),
+            ("extraction", text),
+            ("layout_tried", text),
             ("layout_version", pa.int32()),
-            ("content_sha256", text), ("changed_fields", strings), ("previous_key", text),
-            ("text_key", text), ("raw_key", text), ("record_key", text), ("warc_key", text),
-            ("warc_offset", pa.int64()), ("warc_length", pa.int64()), ("extra", text),
-            ("removed", pa.bool_()), ("removed_at", stamp), ("month", text),
+            ("content_sha256", text),
+            ("changed_fields", strings),
+            ("previous_key", text),
+            ("text_key", text),
+            ("raw_key", text),
+            ("record_key", text),
+            ("warc_key", text),
+            ("warc_offset", pa.int64()),
+            ("warc_length", pa.int64()),
+            ("extra", text),
+            ("removed", pa.bool_()),
+            ("removed_at", stamp),
+            ("month", text),
         ]
-    )  # fmt: skip
+    )
 
 
 def write_parquet(rows: Iterator[dict[str, Any]], folder: Path) -> None:
@@ -157,13 +221,16 @@ def write_parquet(rows: Iterator[dict[str, Any]], folder: Path) -> None:
             yield pa.RecordBatch.from_pylist(chunk, schema=schema)
 
     ds.write_dataset(
-        batches(), folder, schema=schema, format="parquet",
+        batches(),
+        folder,
+        schema=schema,
+        format="parquet",
         partitioning=ds.partitioning(
             pa.schema([("site", pa.string()), ("month", pa.string())]), flavor="hive"
         ),
         existing_data_behavior="overwrite_or_ignore",
         basename_template="part-{i}.parquet",
-    )  # fmt: skip
+    )
 
 
 def _parquet_row(row: dict[str, Any]) -> dict[str, Any]:

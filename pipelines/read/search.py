@@ -198,8 +198,10 @@ class SearchIndex:
                 try:
                     documents.append((entry, text.decode("utf-8").removesuffix("\n")))
                 except UnicodeDecodeError:
-                    LOG.warning("%s cannot be read (not UTF-8 text): run `newsarchive verify`",
-                                entry.text_key)  # fmt: skip
+                    LOG.warning(
+                        "%s cannot be read (not UTF-8 text): run `newsarchive verify`",
+                        entry.text_key,
+                    )
                     continue
                 if progress is not None:
                     progress()
@@ -245,16 +247,30 @@ class SearchIndex:
         cursor = self.db.execute(
             "INSERT INTO articles (site, id, version, published, day, title, tickers, language,"
             " url, record_key, extraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (entry.site, entry.id, entry.version, entry.published.isoformat(), day, entry.title,
-             " " + " ".join(entry.tickers) + " ", entry.language, entry.url, entry.record_key,
-             entry.extraction),
-        )  # fmt: skip
+            (
+                entry.site,
+                entry.id,
+                entry.version,
+                entry.published.isoformat(),
+                day,
+                entry.title,
+                " " + " ".join(entry.tickers) + " ",
+                entry.language,
+                entry.url,
+                entry.record_key,
+                entry.extraction,
+            ),
+        )
         self.db.execute("INSERT INTO texts VALUES (?, ?)", (cursor.lastrowid, text))
         self.db.execute(
             "INSERT INTO fts (rowid, title, body, cjk) VALUES (?, ?, ?, ?)",
-            (cursor.lastrowid, bordered(entry.title), bordered(text),
-             cjk_bigrams(entry.title + "\n" + text)),
-        )  # fmt: skip
+            (
+                cursor.lastrowid,
+                bordered(entry.title),
+                bordered(text),
+                cjk_bigrams(entry.title + "\n" + text),
+            ),
+        )
 
     def mark_removed(self, reader: ArchiveReader) -> None:
         """Flag the articles whose latest removal marker says they are gone."""
@@ -320,10 +336,14 @@ class SearchIndex:
         try:
             top = self.db.execute(ranked, [*values, wanted]).fetchall()
             rows = [
-                (*self.db.execute(shown, [MARK_START, MARK_END, query.expression, doc]).fetchone(),
-                 score)
+                (
+                    *self.db.execute(
+                        shown, [MARK_START, MARK_END, query.expression, doc]
+                    ).fetchone(),
+                    score,
+                )
                 for doc, score in top
-            ]  # fmt: skip
+            ]
         except sqlite3.OperationalError as error:  # a query FTS5 still cannot read
             raise QueryError(f"cannot search for {text!r}: {error}") from None
         if query.mixed:
@@ -336,6 +356,16 @@ def _hit(row: tuple[Any, ...], query: Query) -> Hit:
     text, latin_snippet, extraction, score = row[9], row[10].replace(BORDER, ""), row[11], row[12]
     snippet = latin_snippet if MARK_START in latin_snippet else cjk_snippet(text, query)
     return Hit(
-        site, article_id, int(version), published, title, tuple(tickers.split()), language,
-        url, bool(removed), snippet, float(score), extraction,
-    )  # fmt: skip
+        site,
+        article_id,
+        int(version),
+        published,
+        title,
+        tuple(tickers.split()),
+        language,
+        url,
+        bool(removed),
+        snippet,
+        float(score),
+        extraction,
+    )

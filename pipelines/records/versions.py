@@ -15,11 +15,28 @@ from typing import Any
 
 # Fields that are the text itself (shown as the text diff) or bookkeeping of the archive.
 TEXT_FIELDS = frozenset({"text", "paragraphs"})
-BOOKKEEPING = frozenset({
-    "content_sha256", "version", "previous_key", "changed_fields", "seen_at", "source_url",
-    "fetched_url", "fetched_at", "http_status", "http_headers", "rendered_by", "warc",
-    "text_key", "raw_key", "layout_version", "archived_at", "parser", "parser_version",
-})  # fmt: skip
+BOOKKEEPING = frozenset(
+    {
+        "content_sha256",
+        "version",
+        "previous_key",
+        "changed_fields",
+        "seen_at",
+        "source_url",
+        "fetched_url",
+        "fetched_at",
+        "http_status",
+        "http_headers",
+        "rendered_by",
+        "warc",
+        "text_key",
+        "raw_key",
+        "layout_version",
+        "archived_at",
+        "parser",
+        "parser_version",
+    }
+)
 _WORDS = re.compile(r"\s+|[^\s]+")
 
 

@@ -81,15 +81,21 @@ def archive_article(
             _put_payloads(store, keys, article.text, page, _object_metadata(item, digest, version))
             data = _json_bytes(record)
             created = store.put_if_absent(
-                keys.record, data, "application/json",
+                keys.record,
+                data,
+                "application/json",
                 metadata=_object_metadata(item, digest, version),
-            )  # fmt: skip
+            )
             if created:
                 status = "archived" if version == 1 else "new_version"
                 result = ArchiveResult(
-                    status, keys.record, version, hashlib.sha256(data).hexdigest(), len(data),
+                    status,
+                    keys.record,
+                    version,
+                    hashlib.sha256(data).hexdigest(),
+                    len(data),
                     tuple(record_problems(record)),
-                )  # fmt: skip
+                )
                 if on_stored is not None:
                     on_stored(result)
                 _mark_indexed(store, item, keys)

@@ -205,10 +205,16 @@ class ArchiveState:
         """A monitor's finding about a run of the site (crawler/health/monitors.py): a log line with
         no URL, so the retry ledger and the revisit schedule pass it by."""
         line = {
-            "site": site, "url": None, "id": None, "outcome": "finding", "finding": name,
-            "level": level, "detail": detail[:300], "run": run,
+            "site": site,
+            "url": None,
+            "id": None,
+            "outcome": "finding",
+            "finding": name,
+            "level": level,
+            "detail": detail[:300],
+            "run": run,
             "at": (at or datetime.now(UTC)).isoformat(),
-        }  # fmt: skip
+        }
         self.log.add(line, self.store)
 
     def findings(self, site: str, since: date | None = None) -> Iterator[dict[str, Any]]:
@@ -250,8 +256,11 @@ class ArchiveState:
         from the outcome log of the policy's window."""
         now = now or datetime.now(UTC)
         since = (now - policy.window()).date()
-        lines = (line for key in self._segments(site, since, now.date())
-                 for line in read_segment(self.store, key))  # fmt: skip
+        lines = (
+            line
+            for key in self._segments(site, since, now.date())
+            for line in read_segment(self.store, key)
+        )
         return due_revisits(lines, policy, now)
 
     def retry_ledger(self, site: str, policy: RetryPolicy, now: datetime | None = None) -> Ledger:

@@ -106,9 +106,12 @@ class S3Store:
     def from_options(cls, options: StoreOptions) -> S3Store:
         session = aws_session(options)
         return cls(
-            options.location, make_client(options, session=session), options.endpoint_url,
-            session.get_credentials(), options.retry_attempts,
-        )  # fmt: skip
+            options.location,
+            make_client(options, session=session),
+            options.endpoint_url,
+            session.get_credentials(),
+            options.retry_attempts,
+        )
 
     def puts(self) -> ConditionalPuts:
         """The create-only PUTs of bytes, set up on the first write (readers never need it)."""
@@ -123,9 +126,13 @@ class S3Store:
                         "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"
                     )
                 self._puts = ConditionalPuts(
-                    self.client, credentials, self.bucket, self.prefix, self.location,
+                    self.client,
+                    credentials,
+                    self.bucket,
+                    self.prefix,
+                    self.location,
                     self.retry_attempts,
-                )  # fmt: skip
+                )
             return self._puts
 
     def check(self) -> None:

@@ -37,9 +37,13 @@ class RecordBuilder:
     ) -> ArcWarcRecord:
         http = StatusAndHeaders(status_line, list(headers), protocol=protocol)
         return self._writer.create_warc_record(
-            uri, "response", payload=io.BytesIO(payload), length=len(payload),
-            http_headers=http, warc_headers_dict=_warc_headers(when, ip_address),
-        )  # fmt: skip
+            uri,
+            "response",
+            payload=io.BytesIO(payload),
+            length=len(payload),
+            http_headers=http,
+            warc_headers_dict=_warc_headers(when, ip_address),
+        )
 
     def request(
         self,
@@ -53,9 +57,13 @@ class RecordBuilder:
         http = StatusAndHeaders(request_line, list(headers), is_http_request=True)
         extra = {**_warc_headers(when, None), "WARC-Concurrent-To": concurrent_to}
         return self._writer.create_warc_record(
-            uri, "request", payload=io.BytesIO(body), length=len(body),
-            http_headers=http, warc_headers_dict=extra,
-        )  # fmt: skip
+            uri,
+            "request",
+            payload=io.BytesIO(body),
+            length=len(body),
+            http_headers=http,
+            warc_headers_dict=extra,
+        )
 
     def revisit(
         self,
@@ -71,9 +79,13 @@ class RecordBuilder:
         http = StatusAndHeaders(status_line, list(headers), protocol=protocol)
         extra = {**_warc_headers(when, ip_address), "WARC-Refers-To": original.record_id}
         return self._writer.create_revisit_record(
-            uri, original.payload_digest, original.uri, original.date, http_headers=http,
+            uri,
+            original.payload_digest,
+            original.uri,
+            original.date,
+            http_headers=http,
             warc_headers_dict=extra,
-        )  # fmt: skip
+        )
 
     def not_modified(
         self, uri: str, when: datetime, ip_address: str | None, original: WarcRef
@@ -98,9 +110,13 @@ class RecordBuilder:
         if refers_to:
             extra["WARC-Refers-To"] = refers_to
         return self._writer.create_warc_record(
-            uri, "conversion", payload=io.BytesIO(content), length=len(content),
-            warc_content_type=content_type, warc_headers_dict=extra,
-        )  # fmt: skip
+            uri,
+            "conversion",
+            payload=io.BytesIO(content),
+            length=len(content),
+            warc_content_type=content_type,
+            warc_headers_dict=extra,
+        )
 
     def warcinfo(self, filename: str, info: dict[str, str]) -> ArcWarcRecord:
         return self._writer.create_warcinfo_record(filename, info)

@@ -28,9 +28,13 @@ def run(
 def start_newsarchive(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start `newsarchive ...` in the background (for tests that interrupt a running crawl)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", *args], cwd=REPO, env=user_env(env),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "crawler.cli", *args],
+        cwd=REPO,
+        env=user_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def scrapy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

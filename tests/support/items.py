@@ -14,8 +14,14 @@ def item_for(fixture_path: Path) -> ArticleItem:
     fixture = load_fixture(fixture_path)
     article = parse(fixture.url, fixture.body, fixture.headers)
     page = FetchedPage(
-        site=article.site, page_id=article.id, url=article.url, source_url=fixture.url,
-        fetched_url=fixture.url, status=200, headers=fixture.headers, body=fixture.body,
+        site=article.site,
+        page_id=article.id,
+        url=article.url,
+        source_url=fixture.url,
+        fetched_url=fixture.url,
+        status=200,
+        headers=fixture.headers,
+        body=fixture.body,
         fetched_at=article.published,
-    )  # fmt: skip
+    )
     return ArticleItem(page=page, article=article)

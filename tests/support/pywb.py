@@ -35,8 +35,10 @@ def install_pywb(folder: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     installed = subprocess.run(
         [str(venv / "bin" / "pip"), "install", "-q", "-r", str(PYWB_REQUIREMENTS)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert installed.returncode == 0, installed.stderr[-3000:]
     return venv / "bin"
 
@@ -61,8 +63,10 @@ def wayback(pywb: Path, root: Path) -> Iterator[str]:
     (port,) = free_ports(1)
     server = subprocess.Popen(
         [str(pywb / "wayback"), "--port", str(port), "--bind", "127.0.0.1"],
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
@@ -82,8 +86,9 @@ def wayback(pywb: Path, root: Path) -> Iterator[str]:
 
 
 def manager(pywb: Path, root: Path, *args: str) -> None:
-    done = subprocess.run([str(pywb / "wb-manager"), *args], cwd=root,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [str(pywb / "wb-manager"), *args], cwd=root, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -101,9 +106,13 @@ def write_captures(
                 protocol="HTTP/1.1",
             )
             record = writer.create_warc_record(
-                url, "response", payload=BytesIO(body), length=len(body), http_headers=http,
+                url,
+                "response",
+                payload=BytesIO(body),
+                length=len(body),
+                http_headers=http,
                 warc_headers_dict={"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%SZ")},
-            )  # fmt: skip
+            )
             writer.write_record(record)
     return path
 

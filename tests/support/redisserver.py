@@ -35,11 +35,28 @@ class RedisServer:
     def start(self, timeout: float = 20) -> RedisServer:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         args = [
-            binary, "--bind", "127.0.0.1", "--port", str(self.port),
-            "--requirepass", self.password, "--dir", str(self.workdir),
-            "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-            "--protected-mode", "yes", "--daemonize", "no", "--logfile", str(self.log),
-        ]  # fmt: skip
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--requirepass",
+            self.password,
+            "--dir",
+            str(self.workdir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "",
+            "--protected-mode",
+            "yes",
+            "--daemonize",
+            "no",
+            "--logfile",
+            str(self.log),
+        ]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

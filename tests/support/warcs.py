@@ -37,5 +37,7 @@ def warcio_check(*paths: Path) -> subprocess.CompletedProcess[str]:
     """`warcio check -v` on files: exit 0 when every record's digests pass."""
     return subprocess.run(
         [sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, paths)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
