@@ -331,7 +331,7 @@ WING_RULES = (
     # The frontier and the web archives are sources a run uses; they start no run.
     (("crawler.frontier", "crawler.webarchive"), ("crawler.runs", "crawler.commands")),
     # Middlewares read request meta keys from crawler.meta, not from a spider's module.
-    (("crawler.middlewares",), ("crawler.spiders", "crawler.webarchive.spider")),
+    (("crawler.middlewares",), ("crawler.spiders", "crawler.webarchive.source")),
 )
 
 
@@ -395,13 +395,26 @@ def test_no_spider_takes_a_constant_from_a_middleware_or_the_frontier() -> None:
     """Request meta keys and setting names are in crawler.meta and crawler.addon, below both
     the spiders and the components that read them."""
     spiders = [p for n, p in project_modules().items() if is_within(n, "crawler.spiders")]
-    spiders += [project_modules()[n] for n in ("crawler.webarchive.spider",)]
+    spiders += [project_modules()[n] for n in ("crawler.webarchive.source",)]
     for path in spiders:
         for module, name in names_imported(path):
             owner = is_within(module, "crawler.middlewares") or is_within(
                 module, "crawler.frontier.queue"
             )
             assert not (owner and name.isupper()), f"{path.name} imports {name} from {module}"
+
+
+def test_no_class_is_made_at_run_time_but_the_one_scrapy_redis_asks_for() -> None:
+    """Spiders are composed of collaborators (a plan, a source, a ledger), not assembled
+    from mixins with `type(name, bases, namespace)`; scrapy-redis builds its spiders so."""
+    made = set()
+    for name, path in project_modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id == "type" and len(node.args) == 3:
+                made.add(name)
+    assert made == {"crawler.frontier.workers"}
 
 
 def test_only_the_run_session_runs_a_crawl_and_concludes_it() -> None:

@@ -16,7 +16,6 @@ from crawler.sites import SITE_NAMES
 from crawler.stats import Exit
 from crawler.urls import read_urls_file
 from crawler.webarchive.options import SOURCES
-from crawler.webarchive.spider import history_spider
 from pipelines import warc
 from pipelines.records.day_index import DayIndex
 from pipelines.spool import Spool
@@ -118,6 +117,7 @@ def crawl_history(
     capture each, fetched from the web archive and archived like crawled pages."""
     if args.url or args.urls_file or args.revisit_only or args.full:
         raise UsageError("--from takes --site, --since and --until only (no URLs, --full)")
+    spider_args = {**spider_args, "from_archive": args.source}
     if args.all_captures:  # archived articles too: their other captures may be new versions
         spider_args = {**spider_args, "all_captures": True, "full": True}
     request = RunRequest(
@@ -127,7 +127,6 @@ def crawl_history(
         spider_args=spider_args,
         overrides={"DOWNLOAD_SLOTS": config.history.download_slots(args.source)},
         log_file=args.log_file,
-        spider_class=history_spider(args.source),
     )
     return run_and_finish(config, request)[1]
 

@@ -23,12 +23,14 @@ from pipelines.store import shared_store
 
 def kind_of(spider: Spider) -> str:
     """The run's kind, from the spider's own arguments (the command line's `-a`)."""
+    args = getattr(spider, "args", None)  # an ArticleSpider's RunArguments
     return run_kind(
-        urls=bool(getattr(spider, "requested_urls", [])),
-        revisit_only=bool(getattr(spider, "revisit_only", False)),
-        since=bool(getattr(spider, "since_asked", False)),
-        until=getattr(spider, "until", None) is not None,
-        full=bool(getattr(spider, "full", False)),
+        urls=bool(getattr(args, "requested_urls", [])),
+        revisit_only=bool(getattr(args, "revisit_only", False)),
+        since=bool(getattr(args, "since_asked", False)),
+        until=getattr(args, "until", None) is not None,
+        full=bool(getattr(args, "full", False)),
+        source=bool(getattr(spider, "from_archive", None)),
     )
 
 

@@ -58,7 +58,7 @@ from crawler.outcomes import ARCHIVING
 from crawler.stats import Stat
 from crawler.webarchive.cdx import Capture
 from crawler.webarchive.options import SOURCES, HistoryOptions
-from crawler.webarchive.spider import CaptureFetch
+from crawler.webarchive.replay import replay_request
 
 LOG = logging.getLogger(__name__)
 WORKER_ID = "NEWSARCHIVE_WORKER_ID"  # setting: this worker's name in the frontier
@@ -98,8 +98,9 @@ def worker_settings(
 
 def worker_spider(spider_cls: type[scrapy.Spider]) -> type[scrapy.Spider]:
     """The site's spider, reading the shared frontier instead of discovering, and fetching an
-    entry that carries a web-archive capture from that archive."""
-    return type(f"{spider_cls.__name__}OnFrontier", (FrontierMixin, CaptureFetch, spider_cls), {})
+    entry that carries a web-archive capture from that archive. The one class made at run
+    time: scrapy-redis builds its spiders by putting its mixin in front of a spider class."""
+    return type(f"{spider_cls.__name__}OnFrontier", (FrontierMixin, spider_cls), {})
 
 
 def _capture_of(entry: dict[str, Any]) -> Capture | bool | None:
@@ -114,13 +115,21 @@ def _capture_of(entry: dict[str, Any]) -> Capture | bool | None:
 
 
 class FrontierMixin(RedisMixin):
-    """scrapy-redis's RedisMixin over an ArticleSpider (see the module docstring)."""
+    """scrapy-redis's RedisMixin over an ArticleSpider (see the module docstring): the
+    frontier is this spider's source of requests, and its outcome ledger tells it what to
+    settle."""
 
-    frontier: Frontier
-    worker_id: str
+    # The ArticleSpider's, behind this mixin (crawler/spiders/base.py):
     site: str
     crawler: Crawler
     logger: Any
+    config: Any
+    parser: Any
+    plan: Any
+    outcome_listeners: list[Any]
+    # This worker's own:
+    frontier: Frontier
+    worker_id: str
     unsettled: deque[tuple[str, str, str | None]]  # (site, id, None or outcome) to settle
     claiming: Deferred[list[str]] | None  # a claim on its way from Redis
     unreachable_since: float | None
@@ -137,6 +146,7 @@ class FrontierMixin(RedisMixin):
         spider.unsettled = deque()
         spider.claiming = None
         spider.unreachable_since = None
+        spider.outcome_listeners.append(spider.outcome)
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.spider_opened_beat, signal=signals.spider_opened)
         return spider
@@ -166,12 +176,14 @@ class FrontierMixin(RedisMixin):
             self.unsettled.append((self.site, entry["id"], "unsupported_url"))
             return None
         source_url = capture.original if isinstance(capture, Capture) else entry["url"]
-        request = self._request_for(ref, source_url, unindexed=True)
+        request = self.plan.request_for(ref, source_url, unindexed=True)
         if request is None:
             return None  # accounted for (and settled) there
         self.crawler.stats.inc_value(Stat.FRONTIER_CLAIMED)
         if isinstance(capture, Capture):
-            return self.replay_request(request, ref, capture)
+            replay = replay_request(request, capture, self.config.history)
+            self.plan.allow_host(replay.url)
+            return replay
         return request
 
     def spider_idle(self) -> None:
@@ -240,8 +252,8 @@ class FrontierMixin(RedisMixin):
 
     # --- settling -------------------------------------------------------------------------
 
-    def account(self, name: str, url: str, page_id: str | None, *args: Any, **kwargs: Any) -> None:
-        super().account(name, url, page_id, *args, **kwargs)
+    def outcome(self, name: str, page_id: str | None) -> None:
+        """An outcome the ledger counted (see `outcome_listeners`)."""
         if name not in ARCHIVING and page_id:  # an archived page settles when it is stored
             self.unsettled.append((self.site, page_id, name))
             self.top_up()

@@ -25,7 +25,6 @@ from crawler.parsers import UnsupportedURL, identify
 from crawler.runs.runner import run_crawl
 from crawler.runs.session import RunSetupError
 from crawler.sites import SITE_NAMES
-from crawler.webarchive.spider import history_spider
 from pipelines.state import ArchiveState
 
 LOOKUP_THREADS = 16  # archive existence checks in flight while seeding (S3 round trips)
@@ -126,8 +125,7 @@ def seed_discovery(seeder: Seeder, config: Config, asked: SeedRange) -> Seeded:
         {site: None for site in asked.sites},
         config,
         overrides,
-        {"since": asked.since, "until": asked.until},
-        spider_class=history_spider(asked.source) if asked.source else None,
+        {"since": asked.since, "until": asked.until, "from_archive": asked.source},
     )
     seeder.flush()
     seeded = Seeded(seeder.counts)

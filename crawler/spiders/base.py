@@ -12,14 +12,14 @@ last run get to) and tells it what became of each URL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable, Iterable
 from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import UsageError
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
@@ -31,24 +31,65 @@ from crawler.addon import (
     config_of,
     ensure_config,
 )
+from crawler.config import Config
 from crawler.items import GENERIC, ArticleItem, FetchedPage, RejectedItem, RemovedItem
-from crawler.meta import CAPTURE, FOLLOWED, PREVIOUS_CAPTURE, REVISIT, capture_of
+from crawler.meta import CAPTURE, FOLLOWED, REVISIT
 from crawler.outcomes import LAYOUT_UNKNOWN, PARSED, outcome
 from crawler.parsers import PARSERS, MovedTo, PageRejected, parse_with
-from crawler.parsers.base import PageRef
+from crawler.parsers.base import PageRef, SiteParser
 from crawler.rendering import render_meta
 from crawler.spiders.ledger import OutcomeLedger, about, failure_outcome, request_of
-from crawler.spiders.planning import RequestPlanning
+from crawler.spiders.pages import fetched_page, kept_of, removal
+from crawler.spiders.plan import ArticleCallbacks, DiscoverySource, RequestPlan, RunArguments
+from crawler.spiders.sources import ListingReader, ListingSource, RequestSource, UrlSource
 from crawler.stats import Stat
 from crawler.urls import rebase_url
+from crawler.webarchive.options import SOURCES as WEB_ARCHIVES
+from crawler.webarchive.source import CaptureSource
 from pipelines.state import ArchiveState
 
 
-class ArticleSpider(RequestPlanning):
-    """Base for the site spiders: parses what RequestPlanning requested, or rejects it."""
+class ArticleSpider(scrapy.Spider):
+    """Base for the site spiders: Scrapy's wiring, and parse-or-reject of what was fetched.
 
+    What the spider requests is its `plan` (plan.py), where the first requests come from its
+    `source` (sources.py), what became of each URL its `ledger` (ledger.py): collaborators
+    it holds, made on first use (Scrapy sets the crawler's stats only when the crawl
+    starts). A site spider adds its `SOURCES`, its `discovery_requests()` and their
+    callbacks, which read answers through `listing` and decide through `plan.discovered`.
+    """
+
+    site: ClassVar[str]
+    # The site's discovery sources by name (each spider says which its settings turn on).
+    SOURCES: ClassVar[dict[str, DiscoverySource]] = {}
     # CSS marking a Chromium-rendered page as loaded (the parser's); None: never rendered.
     ready_selector: ClassVar[str | None] = None
+    config: Config
+    state: ArchiveState
+    allowed_domains: list[str]
+    seed_sink: Any
+
+    def __init__(
+        self,
+        url: str | None = None,
+        urls_file: str | None = None,
+        urls: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        full: str | bool = False,
+        revisit_only: str | bool = False,
+        from_archive: str | None = None,
+        all_captures: str | bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.args = RunArguments.read(url, urls_file, urls, since, until, full, revisit_only)
+        if from_archive and from_archive not in WEB_ARCHIVES:
+            raise UsageError(f"from_archive: one of {', '.join(WEB_ARCHIVES)}, not {from_archive}")
+        self.from_archive = from_archive or None  # discover from a web archive's captures
+        self.all_captures = str(all_captures).lower() in ("1", "true", "yes")
+        # Told of every outcome the ledger counts (frontier workers, chains of captures).
+        self.outcome_listeners: list[Callable[[str, str | None], None]] = []
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -75,14 +116,89 @@ class ArticleSpider(RequestPlanning):
         )
         spider.state = ArchiveState.of(spider.config.archive)
         # `backfill --site --since`: discovery hands each listed article to the frontier's
-        # seeder instead of fetching it (crawler/commands/backfill.py).
+        # seeder instead of fetching it (crawler/runs/seeding.py).
         spider.seed_sink = crawler.settings.get(SEED_SINK)
         return spider
 
     @cached_property
-    def ledger(self) -> OutcomeLedger:  # type: ignore[override]
-        """Made on first use: Scrapy sets the crawler's stats only when the crawl starts."""
-        return OutcomeLedger(self.crawler.stats, self.state, self.site, self.logger)
+    def ledger(self) -> OutcomeLedger:
+        return OutcomeLedger(
+            self.crawler.stats, self.state, self.site, self.logger, self.outcome_listeners
+        )
+
+    @cached_property
+    def plan(self) -> RequestPlan:
+        return RequestPlan(
+            self.site,
+            self.args,
+            parser=self.parser,
+            state=self.state,
+            stats=self.crawler.stats,
+            ledger=self.ledger,
+            logger=self.logger,
+            revisit=self.config.revisit,
+            retry=self.config.retry,
+            base_url=self.base_url,
+            allowed_domains=self.allowed_domains,
+            callbacks=ArticleCallbacks(self.parse_article, self.fetch_failed),
+            url_limit=self.settings.getint("URLLENGTH_LIMIT"),
+            seed_sink=self.seed_sink,
+        )
+
+    @cached_property
+    def listing(self) -> ListingReader:
+        return ListingReader(self.crawler.stats, self.logger)
+
+    @cached_property
+    def source(self) -> RequestSource:
+        """Where this run's first requests come from, chosen once by what it asked for."""
+        if self.args.requested_urls:
+            return UrlSource(self.plan)
+        if self.from_archive:
+            return CaptureSource(
+                self.from_archive,
+                site=self.site,
+                plan=self.plan,
+                listing=self.listing,
+                parser=self.parser,
+                history=self.config.history,
+                state=self.state,
+                crawler=self.crawler,
+                logger=self.logger,
+                every_capture=self.all_captures,
+                outcome_listeners=self.outcome_listeners,
+            )
+        return ListingSource(self.plan, self.state, self.discovery_requests, self.active_sources)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        async for request in self.source.start():
+            yield request
+
+    def discovery_requests(self) -> Iterable[scrapy.Request]:
+        """The first listing requests of the site (sitemaps, APIs); a site that lists
+        nothing runs on URLs only."""
+        return []
+
+    def active_sources(self) -> list[DiscoverySource]:
+        """The discovery sources this run's settings turn on (a site spider may say)."""
+        return list(self.SOURCES.values())
+
+    @property
+    def parser(self) -> SiteParser:
+        return PARSERS[self.site]
+
+    @property
+    def site_settings(self) -> Any:
+        """This site's `[sites.<name>]` settings (its settings class in crawler/sites.py)."""
+        return self.config.site(self.site)
+
+    @property
+    def base_url(self) -> str:
+        return str(self.site_settings.base_url)
+
+    def endpoint(self, setting: str, path: str) -> str:
+        """A listing URL: the configured base for `setting` plus the real path."""
+        return str(getattr(self.site_settings, setting)).rstrip("/") + path
 
     @property
     def renders_challenges(self) -> bool:
@@ -97,7 +213,7 @@ class ArticleSpider(RequestPlanning):
             self.state.flush()
         except Exception as error:  # kept in the local journal; the next run publishes it
             self.logger.error("fetch outcomes not published yet: %s", error)
-        self.store_high_water(reason)
+        self.plan.store_high_water(reason)
 
     def parse_article(
         self,
@@ -115,13 +231,13 @@ class ArticleSpider(RequestPlanning):
         rendered = bool(response.meta.get("playwright"))
         if not rendered:  # the rendered fetch of a challenge page is the same page
             stats.inc_value(Stat.FETCHED)
-        page = self._page(response, ref, source_url, rendered)
+        page = fetched_page(self.site, response, ref, source_url, rendered)
         if rendered:
             stats.inc_value(Stat.RENDERED)
         revisit = response.meta.get(REVISIT)
         if revisit and response.status == 304:
             stats.inc_value(Stat.REVISIT_UNCHANGED)
-            self.account("not_modified", page.url, ref.id, "HTTP 304", self._kept(page, response))
+            self.account("not_modified", page.url, ref.id, "HTTP 304", kept_of(page, response))
             return
         if not response.body.strip():
             self.account("empty_page", page.url, ref.id, f"HTTP {response.status}, no body")
@@ -141,7 +257,7 @@ class ArticleSpider(RequestPlanning):
             if rejected.reason == "blocked" and self.renders_challenges and not rendered:
                 yield self._render_request(response, ref, source_url, page, rejected)
                 return
-            gone = _removal(rejected, response)
+            gone = removal(rejected, response)
             if revisit and gone:
                 yield self._removed(page, gone, revisit)
                 return
@@ -164,7 +280,7 @@ class ArticleSpider(RequestPlanning):
             )
             yield RejectedItem(page=page, reason="parse_error", detail=detail)
             return
-        kept = self._kept(page, response, article.published)
+        kept = kept_of(page, response, article.published)
         if article.extraction == GENERIC:  # archived, and a problem: no layout knows the page
             detail = f"no known layout (tried {article.layout_tried}): archived generic text"
             self.account(LAYOUT_UNKNOWN, page.url, ref.id, detail, extra=kept)
@@ -174,28 +290,6 @@ class ArticleSpider(RequestPlanning):
         else:
             self.account(PARSED, page.url, ref.id, extra=kept)
         yield ArticleItem(page=page, article=article, unindexed=unindexed, revisit=revisit)
-
-    def _kept(
-        self, page: FetchedPage, response: Response, published: datetime | None = None
-    ) -> dict[str, Any]:
-        """What the outcome log keeps of a successful fetch for later revisits: publication
-        time, validators, the capture an identical payload would be a revisit of, and on a
-        revisit the schedule it is on."""
-        previous = response.meta.get(PREVIOUS_CAPTURE)
-        capture = page.capture
-        if capture is None or capture.get("record_type") != "response":
-            capture = previous  # a revisit record or a 304: the original stays the reference
-        headers = {k.lower(): v for k, v in page.headers.items()}
-        kept: dict[str, Any] = {
-            "published": published.isoformat() if published else None,
-            "etag": headers.get("etag"),
-            "last_modified": headers.get("last-modified"),
-            "capture": capture,
-        }
-        revisit = response.meta.get(REVISIT)
-        if revisit:
-            kept.update(revisit=True, start=revisit["start"])
-        return {k: v for k, v in kept.items() if v}
 
     def _removed(self, page: FetchedPage, detail: str, revisit: dict[str, Any]) -> RemovedItem:
         extra = {"revisit": True, "start": revisit["start"]}
@@ -215,24 +309,6 @@ class ArticleSpider(RequestPlanning):
             url=rebase_url(self.base_url, target.url),
             meta={**request.meta, FOLLOWED: True},
             dont_filter=True,
-        )
-
-    def _page(
-        self, response: Response, ref: PageRef, source_url: str, rendered: bool = False
-    ) -> FetchedPage:
-        """The response as the archive keeps it (raw body, headers, where it came from)."""
-        return FetchedPage(
-            site=self.site,
-            page_id=ref.id,
-            url=ref.url,
-            source_url=source_url,
-            fetched_url=response.url,
-            status=response.status,
-            headers=_headers(response),
-            body=response.body,
-            fetched_at=datetime.now(UTC),
-            rendered_by="chromium" if rendered else None,
-            capture=capture_of(response),
         )
 
     def _render_request(
@@ -283,7 +359,7 @@ class ArticleSpider(RequestPlanning):
         message = failure.getErrorMessage()
         revisit = request.meta.get(REVISIT)
         if revisit and name == "gone" and response is not None and ref is not None:
-            page = self._page(response, ref, request.cb_kwargs["source_url"])
+            page = fetched_page(self.site, response, ref, request.cb_kwargs["source_url"])
             yield self._removed(page, f"HTTP {response.status}", revisit)
             return
         extra = {"revisit": True, "start": revisit["start"]} if revisit else None
@@ -292,7 +368,7 @@ class ArticleSpider(RequestPlanning):
         log("%s: %s (%s)", name.replace("_", " "), request.url, message, extra=about(url, name))
         if response is not None and ref is not None and not outcome(name).retried:
             yield RejectedItem(
-                page=self._page(response, ref, request.cb_kwargs["source_url"]),
+                page=fetched_page(self.site, response, ref, request.cb_kwargs["source_url"]),
                 reason=name,
                 detail=message,
             )
@@ -305,25 +381,5 @@ class ArticleSpider(RequestPlanning):
         detail: str = "",
         extra: dict[str, Any] | None = None,
     ) -> None:
-        """What became of one requested URL, said once (the ledger); frontier workers hear
-        of it here too."""
+        """What became of one requested URL, said once (the ledger, and its listeners)."""
         self.ledger.account(name, url, page_id, detail, extra)
-
-
-def _removal(rejected: PageRejected, response: Response) -> str | None:
-    """How a revisited page shows the article is gone, or None: the site's deleted page, or
-    a redirect to a page that is no article (its home or a channel page). A challenge page
-    is never a removal."""
-    if rejected.reason == "removed":
-        return rejected.detail
-    redirected = response.meta.get("redirect_urls")
-    if redirected and rejected.reason != "blocked":
-        return f"redirected to {response.url}, which is no article ({rejected.reason})"
-    return None
-
-
-def _headers(response: Response) -> dict[str, str]:
-    return {
-        key.decode("latin-1"): b", ".join(values).decode("latin-1")
-        for key, values in response.headers.items()
-    }

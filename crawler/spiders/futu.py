@@ -21,7 +21,7 @@ from scrapy.http import Response
 from crawler.parsers.futu import LANGUAGES, SITEMAP_LANGUAGE
 from crawler.sites import FUTU
 from crawler.spiders.base import ArticleSpider
-from crawler.spiders.planning import DiscoverySource, epoch_time
+from crawler.spiders.plan import DiscoverySource, epoch_time
 
 ORIGIN = FUTU.origins["base_url"]
 API_HEADERS = {"Accept": "application/json, text/plain, */*"}
@@ -64,7 +64,7 @@ class FutuSpider(ArticleSpider):
         return scrapy.Request(
             url,
             callback=callback,
-            errback=self.listing_failed,
+            errback=self.listing.failed,
             headers=headers,
             cb_kwargs=kwargs,
             dont_filter=True,
@@ -87,7 +87,7 @@ class FutuSpider(ArticleSpider):
         """An index (of indexes, of urlsets) or a urlset of the 48-hour news sitemaps. The
         language comes from the sitemap's name (`-zhhans-`, `-zhhant-`, `-en-`); every
         language's urlset lists pages as `/post/<id>/<slug>`."""
-        sitemap = self.sitemap_of(response, depth)
+        sitemap = self.listing.sitemap(response, depth)
         if sitemap is None:
             return
         if sitemap.kind == "sitemapindex":
@@ -102,10 +102,10 @@ class FutuSpider(ArticleSpider):
                 yield self._listing(url, self.parse_sitemap, language=chosen, depth=depth + 1)
             return
         if language is None:
-            self.discovery_error(response, "a urlset whose language no sitemap name gives")
+            self.listing.error(response, "a urlset whose language no sitemap name gives")
             return
         for entry in sitemap:
-            request = await self.discovered(
+            request = await self.plan.discovered(
                 _with_language(entry.loc, language), entry.published, response.url
             )
             if request is not None:
@@ -114,18 +114,20 @@ class FutuSpider(ArticleSpider):
     async def parse_headlines(
         self, response: Response, language: str
     ) -> AsyncIterator[scrapy.Request]:
-        data = self.json_of(response)
+        data = self.listing.json(response)
         items = _dig(data, "data", "list")
         if data is None or not isinstance(items, list) or data.get("code") != 0:
             if data is not None:
-                self.discovery_error(response, "expected {code: 0, data: {list: [...]}}")
+                self.listing.error(response, "expected {code: 0, data: {list: [...]}}")
             return
         for item in items:
             if not isinstance(item, dict) or "url" not in item:
-                self.discovery_error(response, "headline item without 'url'")
+                self.listing.error(response, "headline item without 'url'")
                 continue
             url = _with_language(item["url"], language)
-            request = await self.discovered(url, epoch_time(item.get("timestamp")), response.url)
+            request = await self.plan.discovered(
+                url, epoch_time(item.get("timestamp")), response.url
+            )
             if request is not None:
                 yield request
 
@@ -135,30 +137,30 @@ class FutuSpider(ArticleSpider):
         """`{code, message, data: {code, message, stockColor, data: {seqMark, hasMore,
         news: [{id, time, detailUrl, targetUrlQuery, level, isAutoTranslated, ...}]}}}`;
         `id` and `time` (epoch seconds) are strings, `detailUrl` a path."""
-        data = self.json_of(response)
+        data = self.listing.json(response)
         payload = _dig(data, "data", "data")
         news = payload.get("news") if isinstance(payload, dict) else None
         if data is None or not isinstance(news, list):
             if data is not None:
-                self.discovery_error(response, "expected {data: {data: {news: [...]}}}")
+                self.listing.error(response, "expected {data: {data: {news: [...]}}}")
             return
         oldest: datetime | None = None
         for item in news:
             if not isinstance(item, dict) or not isinstance(item.get("detailUrl"), str):
-                self.discovery_error(response, "flash item without 'detailUrl'")
+                self.listing.error(response, "flash item without 'detailUrl'")
                 continue
             published = epoch_time(item.get("time"))
             if published is not None:
                 oldest = published if oldest is None else min(oldest, published)
             url = _with_language(urljoin(f"{ORIGIN}/", item["detailUrl"]), language)
-            request = await self.discovered(url, published, response.url)
+            request = await self.plan.discovered(url, published, response.url)
             if request is not None:
                 yield request
         cursor, more = payload.get("seqMark"), payload.get("hasMore") in (True, 1, "1", "true")
         if more and not isinstance(cursor, str):
-            self.discovery_error(response, "hasMore without a seqMark cursor")
+            self.listing.error(response, "hasMore without a seqMark cursor")
             return
-        older_wanted = self.since is None or (oldest is not None and oldest >= self.since)
+        older_wanted = self.plan.since is None or (oldest is not None and oldest >= self.plan.since)
         if more and page < self.site_settings.max_pages and older_wanted:
             yield self._flash_request(language, cursor=cursor, page=page + 1)
 

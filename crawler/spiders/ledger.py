@@ -9,6 +9,7 @@ reported, never allowed to lose the page's item. No parsing, no request planning
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import scrapy
@@ -35,11 +36,15 @@ class OutcomeLedger:
         state: ArchiveState,
         site: str,
         logger: logging.Logger | logging.LoggerAdapter[Any],
+        listeners: list[Callable[[str, str | None], None]] | None = None,
     ) -> None:
         self.stats = stats
         self.state = state
         self.site = site
         self.logger = logger
+        # Told (outcome name, article id) once an outcome is counted: a frontier worker
+        # settles the id, a chain of captures asks for the next one.
+        self.listeners = listeners if listeners is not None else []
 
     def account(
         self,
@@ -60,6 +65,8 @@ class OutcomeLedger:
             self.logger.error("outcome of %s not recorded: %s", url, error)
         if entry.failure or entry.kind == "filtered":
             self.note_failure(entry.name, url, detail)
+        for listener in self.listeners:
+            listener(name, page_id)
 
     def give_up(self, due: RetryDue) -> None:
         """A page earlier runs failed on, out of attempts: recorded as given up."""

@@ -21,7 +21,7 @@ from crawler.parsers.dates import parse_local_time
 from crawler.parsers.tencent import LISTED_NON_ARTICLES
 from crawler.sites import TENCENT
 from crawler.spiders.base import ArticleSpider
-from crawler.spiders.planning import DiscoverySource, epoch_time
+from crawler.spiders.plan import DiscoverySource, epoch_time
 from crawler.stats import Stat
 
 REFERER = TENCENT.origins["base_url"] + "/"
@@ -56,7 +56,7 @@ class TencentSpider(ArticleSpider):
             yield scrapy.Request(
                 self.endpoint("base_url", "/sitemap/index.xml"),
                 callback=self.parse_sitemap,
-                errback=self.listing_failed,
+                errback=self.listing.failed,
                 dont_filter=True,
             )
         if self.site_settings.hot_ranking:
@@ -64,7 +64,7 @@ class TencentSpider(ArticleSpider):
             yield scrapy.Request(
                 self.endpoint("hot_base_url", f"/gw/event/hot_ranking_list?page_size={size}"),
                 callback=self.parse_hot,
-                errback=self.listing_failed,
+                errback=self.listing.failed,
                 dont_filter=True,
                 headers={"Referer": REFERER},
             )
@@ -86,7 +86,7 @@ class TencentSpider(ArticleSpider):
             body=json.dumps(body),
             headers={"Content-Type": "application/json", "Referer": REFERER},
             callback=self.parse_feed,
-            errback=self.listing_failed,
+            errback=self.listing.failed,
             dont_filter=True,
             cb_kwargs={"channel": channel, "page": page, "device": device},
         )
@@ -94,12 +94,12 @@ class TencentSpider(ArticleSpider):
     async def parse_feed(
         self, response: Response, channel: str, page: int, device: str
     ) -> AsyncIterator[scrapy.Request]:
-        data = self.json_of(response)
+        data = self.listing.json(response)
         if data is None:
             return
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(data, dict) or data.get("code") != 0 or not isinstance(items, list):
-            self.discovery_error(response, f"expected {{code: 0, data: [...]}} for {channel}")
+            self.listing.error(response, f"expected {{code: 0, data: [...]}} for {channel}")
             return
         oldest: datetime | None = None
         for item in _flatten(items):
@@ -109,28 +109,28 @@ class TencentSpider(ArticleSpider):
             request = await self._listed(item, published, response)
             if request is not None:
                 yield request
-        older_wanted = self.since is None or (oldest is not None and oldest >= self.since)
+        older_wanted = self.plan.since is None or (oldest is not None and oldest >= self.plan.since)
         if items and page < self.site_settings.max_pages and older_wanted:
             yield self._feed_request(channel, page + 1, device)
 
     async def parse_hot(self, response: Response) -> AsyncIterator[scrapy.Request]:
         """`{ret: 0, idlist: [{newslist: [{id, url (ends in ?#), time, timestamp,
         hotEvent, ...}]}]}`; anything else is a counted discovery error."""
-        data = self.json_of(response)
+        data = self.listing.json(response)
         if data is None:
             return
         idlist = data.get("idlist") if isinstance(data, dict) else None
         if not isinstance(data, dict) or data.get("ret") != 0 or not isinstance(idlist, list):
-            self.discovery_error(response, "expected {ret: 0, idlist: [{newslist: [...]}]}")
+            self.listing.error(response, "expected {ret: 0, idlist: [{newslist: [...]}]}")
             return
         blocks = [b for b in idlist if isinstance(b, dict) and isinstance(b.get("newslist"), list)]
         if not blocks:
-            self.discovery_error(response, "hot ranking list without a newslist")
+            self.listing.error(response, "hot ranking list without a newslist")
             return
         for block in blocks:
             for item in block["newslist"]:
                 if not isinstance(item, dict):
-                    self.discovery_error(response, "hot ranking item that is not an object")
+                    self.listing.error(response, "hot ranking item that is not an object")
                     continue
                 published = _time(item.get("time")) or epoch_time(item.get("timestamp"))
                 request = await self._listed(item, published, response)
@@ -141,7 +141,7 @@ class TencentSpider(ArticleSpider):
         self, response: Response, depth: int = 0
     ) -> AsyncIterator[scrapy.Request]:
         """news.qq.com/sitemap/index.xml -> sitemap_N.xml, whose locs are /rain/a/<id>."""
-        sitemap = self.sitemap_of(response, depth)
+        sitemap = self.listing.sitemap(response, depth)
         if sitemap is None:
             return
         if sitemap.kind == "sitemapindex":
@@ -149,13 +149,13 @@ class TencentSpider(ArticleSpider):
                 yield scrapy.Request(
                     self.endpoint("base_url", urlsplit(entry.loc).path),
                     callback=self.parse_sitemap,
-                    errback=self.listing_failed,
+                    errback=self.listing.failed,
                     dont_filter=True,
                     cb_kwargs={"depth": depth + 1},
                 )
             return
         for entry in sitemap:
-            request = await self.discovered(entry.loc, entry.published, response.url)
+            request = await self.plan.discovered(entry.loc, entry.published, response.url)
             if request is not None:
                 yield request
 
@@ -164,7 +164,7 @@ class TencentSpider(ArticleSpider):
     ) -> scrapy.Request | None:
         ident = item.get("id")
         if not ident:
-            self.discovery_error(response, "listed item without 'id'")
+            self.listing.error(response, "listed item without 'id'")
             return None
         kind = LISTED_NON_ARTICLES.get(str(item.get("articletype", "0")))
         if kind or str(ident).startswith("TIP"):
@@ -173,7 +173,7 @@ class TencentSpider(ArticleSpider):
         link_info = item.get("link_info")
         link = (link_info.get("url") if isinstance(link_info, dict) else None) or item.get("url")
         url = link if isinstance(link, str) and link else f"https://news.qq.com/rain/a/{ident}"
-        return await self.discovered(url, published, response.url)
+        return await self.plan.discovered(url, published, response.url)
 
 
 def _flatten(items: list) -> Iterable[dict]:

@@ -4,10 +4,15 @@ Each change of an article's content becomes a version, and versions are numbered
 they are stored: the next capture of an article is only asked for once the one before it has
 ended (its item passed the archive pipeline, or its outcome was counted without an article).
 Fetched side by side, a newer capture could be stored as version 1 and the older as 2.
+
+A plain object the web-archive source holds: it hears of stored items through Scrapy's
+signals and of outcomes through the spider's outcome ledger, and hands the next capture to
+the engine.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import scrapy
@@ -20,23 +25,18 @@ from crawler.parsers.base import PageRef
 from crawler.stats import Stat
 from crawler.webarchive.cdx import Capture
 
+Replay = Callable[[scrapy.Request, PageRef, Capture], scrapy.Request]
+
 
 class CaptureChain:
-    """Mixin of the history spider: the captures still owed per article id."""
+    """The captures still owed per article id, each asked for when the one before ended."""
 
-    crawler: Crawler
-    site: str
-    replay_request: Any
-    # id -> (the article's request, its ref, the captures after the one in flight)
-    later: dict[str, tuple[scrapy.Request, PageRef, list[Capture]]]
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
-        spider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
-        spider.later = {}
-        crawler.signals.connect(spider.capture_archived, signal=signals.item_scraped)
-        crawler.signals.connect(spider.capture_failed, signal=signals.item_error)
-        return spider
+    def __init__(self, crawler: Crawler, site: str, replay: Replay) -> None:
+        self.crawler, self.site, self.replay = crawler, site, replay
+        # id -> (the article's request, its ref, the captures after the one in flight)
+        self.later: dict[str, tuple[scrapy.Request, PageRef, list[Capture]]] = {}
+        crawler.signals.connect(self.capture_archived, signal=signals.item_scraped)
+        crawler.signals.connect(self.capture_failed, signal=signals.item_error)
 
     def chain(self, request: scrapy.Request, ref: PageRef, captures: list[Capture]) -> None:
         """Fetch `captures` of this article after the one `request` is about to fetch."""
@@ -51,11 +51,11 @@ class CaptureChain:
         self.crawler.stats.inc_value(Stat.REQUESTED)  # each capture ends in its own outcome
         engine = self.crawler.engine
         if engine is not None:
-            engine.crawl(self.replay_request(request, ref, captures[0]))
+            engine.crawl(self.replay(request, ref, captures[0]))
 
-    def account(self, name: str, url: str, page_id: str | None, *args: Any, **kwargs: Any) -> None:
-        super().account(name, url, page_id, *args, **kwargs)  # type: ignore[misc]
-        if name not in ARCHIVING:  # no article to wait for: the next capture now
+    def outcome(self, name: str, page_id: str | None) -> None:
+        """An outcome the ledger counted: with no article to wait for, the next capture now."""
+        if name not in ARCHIVING:
             self.next_capture(page_id)
 
     def capture_archived(self, item: Any, response: Any = None, spider: Any = None) -> None:

@@ -1,31 +1,30 @@
-"""A site's spider, discovering from a web archive instead of the site's listings.
+"""A web archive as a site's discovery source: its captures instead of the site's listings.
 
-`history_spider(...)` wraps a site's spider class (the run path's `spider_class` hook): the
-site parser, the outcome accounting, the WARC capture and the archive pipeline stay the
-site spider's. What changes is where URLs come from (CDX queries for every URL form of the
-site, one capture chosen per article), where bytes come from (the archive's replay, never the
-news site), and what the page says about itself: `fetched_at` is the capture's time and
-`fetched_from` where it was found.
+`crawl --from wayback|commoncrawl` (the spider argument `from_archive`) gives a site's spider a
+`CaptureSource` in place of its own listings: CDX queries for every URL form of the site, one
+capture chosen per article (or every change of it, `--all-captures`), each fetched from the
+archive's replay, never from the news site (crawler/webarchive/replay.py). The site parser,
+the outcome accounting, the WARC capture and the archive pipeline stay the site spider's.
+When the run seeds the frontier (`backfill --from`), each article is queued with its capture.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
-from urllib.parse import urlsplit
+from datetime import date, datetime, timedelta
+from logging import Logger, LoggerAdapter
+from typing import Any, Protocol
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.asyncio import run_in_thread
 from twisted.python.failure import Failure
 
-from crawler.items import BEIJING, FetchedPage
-from crawler.meta import WEB_CAPTURE
-from crawler.parsers.base import PageRef
+from crawler.items import BEIJING
+from crawler.parsers.base import PageRef, SiteParser
 from crawler.sites import SITES
 from crawler.webarchive.cdx import (
     Capture,
@@ -33,80 +32,39 @@ from crawler.webarchive.cdx import (
     cdx_query,
     page_count,
     parse_cdx,
-    replay_url,
 )
 from crawler.webarchive.chain import CaptureChain
 from crawler.webarchive.commoncrawl import crawls_in_range
 from crawler.webarchive.options import HistoryOptions
+from crawler.webarchive.replay import replay_request
 
 # How far back a range without --since starts: the archives hold every year.
 DEFAULT_YEARS = 1
 
 
-def history_spider(source: str) -> Callable[[type], type]:
-    """The run path's `spider_class` hook: each site's spider, fed from `source`."""
+class Discovery(Protocol):
+    """What the source asks of the spider's request plan (crawler/spiders/plan.py)."""
 
-    def wrap(spider_class: type) -> type:
-        attributes = {"history_source": source}
-        return type(f"{spider_class.__name__}FromHistory", (HistoryCrawl, spider_class), attributes)
+    since: datetime | None
+    until: datetime | None
 
-    return wrap
+    async def discovered(
+        self,
+        url: str,
+        published: datetime | None,
+        listing: str,
+        queued_with: Mapping[str, Any] | None = None,
+    ) -> scrapy.Request | None: ...
+
+    def allow_host(self, url: str) -> None: ...
 
 
-class CaptureFetch:
-    """Mixin placed before a site spider: an article request sent to the web archive that
-    holds its capture, and the page said to be that capture. The history crawl builds on it,
-    and so do frontier workers, whose queue entries can carry a capture (`backfill --from`)."""
+class ListingErrors(Protocol):
+    """How a listing that failed or changed shape is said (crawler/spiders/sources.py)."""
 
-    # Provided by the site spider this mixin is combined with:
-    config: Any
-    allowed_domains: list[str]
+    def error(self, response: Response, why: str) -> None: ...
 
-    def replay_request(self, request: scrapy.Request, ref: PageRef, capture: Capture) -> Any:
-        """The site spider's article request, sent to the archive instead: the Wayback
-        replay of the capture, or Common Crawl's WARC record by byte range (unwrapped into
-        the response it holds by crawler/middlewares/web_archive.py)."""
-        history: HistoryOptions = self.config.history
-        meta = {**request.meta, WEB_CAPTURE: capture}
-        if capture.source == "commoncrawl" and capture.filename and capture.offset is not None:
-            end = capture.offset + (capture.length or 1) - 1
-            replay = request.replace(
-                url=f"{history.commoncrawl_data.rstrip('/')}/{capture.filename}",
-                headers={"Range": f"bytes={capture.offset}-{end}"},
-                meta=meta,
-                dont_filter=True,
-            )
-        else:
-            replay = request.replace(
-                url=replay_url(history.wayback_replay, capture), meta=meta, dont_filter=True
-            )
-        self.allow_host(replay.url)
-        return replay
-
-    def allow_host(self, url: str) -> None:
-        """The archive's host is asked too (Scrapy's offsite filter re-reads the list)."""
-        host = urlsplit(url).hostname or ""
-        if host and host not in self.allowed_domains:
-            self.allowed_domains.append(host)
-
-    def _page(
-        self, response: Response, ref: PageRef, source_url: str, rendered: bool = False
-    ) -> FetchedPage:
-        page: FetchedPage = super()._page(response, ref, source_url, rendered)  # type: ignore[misc]
-        # A failure's response (an offsite redirect) may be tied to no request: no meta.
-        capture = response.request.meta.get(WEB_CAPTURE) if response.request else None
-        if not isinstance(capture, Capture):
-            return page
-        fetched_url = page.fetched_url
-        if capture.source == "commoncrawl" and response.request is not None:
-            fetched_url = response.request.url  # the data file the record was read from
-        return dataclasses.replace(
-            page,
-            fetched_url=fetched_url,
-            source_url=capture.original,
-            fetched_at=capture.captured_at.astimezone(UTC),
-            fetched_from=capture.provenance(response.url),
-        )
+    def failed(self, failure: Failure) -> None: ...
 
 
 @dataclass
@@ -124,47 +82,51 @@ class Asked:
         return f"{self.prefix} in {self.collection}" if self.collection else self.prefix
 
 
-class HistoryCrawl(CaptureChain, CaptureFetch):
-    """Mixin placed before a site spider (crawler/spiders/base.py ArticleSpider): discovery
-    from a web archive's CDX index; each capture chosen is fetched from the archive, or,
-    when the run seeds the frontier (`backfill --from`), queued with its capture.
+class CaptureSource:
+    """Discovery from a web archive's CDX index; each capture chosen is fetched from the
+    archive, or, when the run seeds the frontier, queued with its capture.
 
     Every URL form of the site is asked for its number of pages first (`showNumPages`, what
     the Wayback Machine's and Common Crawl's ZipNum indexes answer), then page by page: a
     year of a busy site does not fit one answer. Captures are chosen once every page of
     every query has been read, since one article's captures can come in several."""
 
-    history_source: str
-    all_captures: Any = False  # spider argument: every change of content, as versions
-    # Provided by the site spider this mixin is combined with:
-    site: str
-    since: datetime | None
-    until: datetime | None
-    logger: Any
-    parser: Any
-    state: Any
-    discovered: Callable[..., Any]
-    discovery_error: Callable[..., None]
-    listing_failed: Callable[..., None]
-    # This run's CDX bookkeeping (set in start):
-    book: CaptureBook
-    cdx_waiting: int  # CDX requests sent and not answered yet
+    def __init__(
+        self,
+        archive: str,
+        *,
+        site: str,
+        plan: Discovery,
+        listing: ListingErrors,
+        parser: SiteParser,
+        history: HistoryOptions,
+        state: Any,
+        crawler: Crawler,
+        logger: Logger | LoggerAdapter[Any],
+        every_capture: bool = False,
+        outcome_listeners: list[Callable[[str, str | None], None]] | None = None,
+    ) -> None:
+        self.archive, self.site, self.plan, self.listing = archive, site, plan, listing
+        self.parser, self.history, self.state, self.logger = parser, history, state, logger
+        self.every_capture = every_capture
+        self.book = CaptureBook(keep_all=every_capture)
+        self.cdx_waiting = 0  # CDX requests sent and not answered yet
+        self.chain = CaptureChain(crawler, site, self.replay)
+        if outcome_listeners is not None:
+            outcome_listeners.append(self.chain.outcome)
 
-    @property
-    def history(self) -> HistoryOptions:
-        return self.config.history
-
-    @property
-    def every_capture(self) -> bool:
-        return str(self.all_captures).lower() in ("1", "true", "yes")
+    def replay(self, request: scrapy.Request, ref: PageRef, capture: Capture) -> scrapy.Request:
+        """The article's request, sent to the archive that holds `capture`."""
+        replay = replay_request(request, capture, self.history)
+        self.plan.allow_host(replay.url)
+        return replay
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         await run_in_thread(self.state.flush)  # outcomes a killed run journaled
-        self.book, self.cdx_waiting = CaptureBook(keep_all=self.every_capture), 0
-        for url in self.history.endpoints(self.history_source):
-            self.allow_host(url)
+        for url in self.history.endpoints(self.archive):
+            self.plan.allow_host(url)
         since, until = self.day_range()
-        if self.history_source == "commoncrawl":
+        if self.archive == "commoncrawl":
             yield self.cdx_request(
                 self.history.commoncrawl_index, self.parse_collinfo, since=since, until=until
             )
@@ -204,7 +166,7 @@ class HistoryCrawl(CaptureChain, CaptureFetch):
         try:
             crawls = crawls_in_range(json.loads(response.text), since, until)
         except (ValueError, AttributeError) as error:
-            self.discovery_error(response, f"not Common Crawl's collinfo.json: {error}")
+            self.listing.error(response, f"not Common Crawl's collinfo.json: {error}")
             crawls = []
         else:
             if not crawls:
@@ -218,7 +180,7 @@ class HistoryCrawl(CaptureChain, CaptureFetch):
                     ", ".join(crawl.id for crawl in crawls),
                 )
         for crawl in crawls:
-            self.allow_host(crawl.cdx_api)
+            self.plan.allow_host(crawl.cdx_api)
             for prefix in SITES[self.site].archive_prefixes:
                 yield self.count_request(Asked(crawl.cdx_api, prefix, crawl.id), since, until)
         async for request in self.when_all_read():
@@ -270,21 +232,19 @@ class HistoryCrawl(CaptureChain, CaptureFetch):
 
     def read_captures(self, response: Response, asked: Asked) -> None:
         try:
-            captures = parse_cdx(response.text, self.history_source, asked.collection)
+            captures = parse_cdx(response.text, self.archive, asked.collection)
         except (ValueError, AttributeError) as error:
-            self.discovery_error(response, f"not a CDX answer: {error}")
+            self.listing.error(response, f"not a CDX answer: {error}")
             return
         asked.captures += self.book.add(captures, self.parser.identify)
 
     def log_read(self, asked: Asked, since: date, until: date) -> None:
         if asked.captures:
-            self.logger.info(
-                "%s: %d captures of %s", self.history_source, asked.captures, asked.where
-            )
+            self.logger.info("%s: %d captures of %s", self.archive, asked.captures, asked.where)
         else:
             self.logger.info(
                 "%s: no captures of %s from %s to %s",
-                self.history_source,
+                self.archive,
                 asked.where,
                 since,
                 until,
@@ -294,7 +254,7 @@ class HistoryCrawl(CaptureChain, CaptureFetch):
         """An index request that failed after retries: a discovery error (never 'no
         captures'); the captures the other pages gave are still fetched."""
         self.cdx_waiting -= 1
-        self.listing_failed(failure)
+        self.listing.failed(failure)
         async for request in self.when_all_read():
             yield request
 
@@ -308,20 +268,20 @@ class HistoryCrawl(CaptureChain, CaptureFetch):
             else [(ref, [capture]) for ref, capture in self.book.chosen()]
         )
         self.logger.info(
-            "%s: %d captures of %d articles", self.history_source, self.book.captures, len(chosen)
+            "%s: %d captures of %d articles", self.archive, self.book.captures, len(chosen)
         )
         self.book = CaptureBook()
         for ref, captures in chosen:
             first = captures[0]
-            request = await self.discovered(
-                first.original, None, self.history_source, queued_with=first.as_data()
+            request = await self.plan.discovered(
+                first.original, None, self.archive, queued_with=first.as_data()
             )
             if request is not None:
-                self.chain(request, ref, captures[1:])
-                yield self.replay_request(request, ref, first)
+                self.chain.chain(request, ref, captures[1:])
+                yield self.replay(request, ref, first)
 
     def day_range(self) -> tuple[date, date]:
         """The capture days asked for: --since/--until (Beijing days), by default a year."""
-        until = (self.until - timedelta(days=1)) if self.until else datetime.now(BEIJING)
-        since = self.since or (until - timedelta(days=365 * DEFAULT_YEARS))
+        until = (self.plan.until - timedelta(days=1)) if self.plan.until else datetime.now(BEIJING)
+        since = self.plan.since or (until - timedelta(days=365 * DEFAULT_YEARS))
         return since.date(), until.date()
