@@ -28,6 +28,7 @@ QUICK_MODULES = frozenset(
         "test_config",
         "test_promises",
         "test_run_ending",
+        "test_request_plan",
         "test_outcomes",
         "test_record_schema",
         "test_docs",

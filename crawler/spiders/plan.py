@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import UsageError
+from scrapy.statscollectors import StatsCollector
 from scrapy.utils.asyncio import run_in_thread
 
 from crawler.config import RetryConfig, RevisitConfig
@@ -113,7 +114,7 @@ class RequestPlan:
         *,
         parser: SiteParser,
         state: ArchiveState,
-        stats: Any,  # Scrapy's StatsCollector (inc_value, set_value, get_value)
+        stats: StatsCollector,
         ledger: OutcomeLedger,
         logger: Logger | LoggerAdapter[Any],
         revisit: RevisitConfig,

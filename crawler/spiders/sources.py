@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import scrapy
 from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
 from scrapy.utils.asyncio import run_in_thread
 from twisted.python.failure import Failure
 
@@ -90,7 +91,7 @@ class ListingSource:
 class ListingReader:
     """Reading a listing answer, or saying why it could not be read (counted, logged)."""
 
-    def __init__(self, stats: Any, logger: Logger | LoggerAdapter[Any]) -> None:
+    def __init__(self, stats: StatsCollector, logger: Logger | LoggerAdapter[Any]) -> None:
         self.stats, self.logger = stats, logger
 
     def error(self, response: Response, why: str) -> None:
