@@ -3,8 +3,9 @@
 A page that does not become an article is never dropped: it is counted in the crawl stats
 under its reason, logged with its URL, recorded in the archive state's outcome log, and
 handed to the pipeline as a `RejectedItem` so the raw bytes are archived. A challenge page
-may be fetched once more in Chromium (rendering). What to request is planning.py; what
-became of each URL, the ledger (ledger.py).
+may be fetched once more in Chromium (rendering). What to request is the plan (plan.py),
+where the first requests come from the source (sources.py), what became of each URL the
+ledger (ledger.py): collaborators the spider holds, not classes it is made of.
 
 The spider never opens the archive: it asks `ArchiveState` (is this id archived, where did the
 last run get to) and tells it what became of each URL.
