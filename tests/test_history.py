@@ -39,7 +39,7 @@ from crawler.webarchive.cdx import (
 )
 from pipelines.state import ArchiveState
 from pipelines.store import LocalStore
-from tests.support.commands import finish, newsarchive, start_newsarchive
+from tests.support.commands import finish, newsarchive, scrapy, start_newsarchive
 from tests.support.configs import mirror_config, records, summary_line, toml_value
 from tests.support.pywb import (
     as_zipnum_cluster,
@@ -580,3 +580,38 @@ def test_a_capture_claimed_by_a_worker_that_died_goes_back_on_the_queue_with_its
     assert rerun.counts.requeued == 1
     (entry,) = frontier.claim("futu", 10, "the-next-worker")
     assert Capture.from_data(json.loads(entry)["capture"]) == capture
+
+
+def test_a_plain_scrapy_crawl_from_a_web_archive_archives_its_captures_as_a_history_run(
+    tmp_path: Path, archive_server: tuple[str, Path]
+) -> None:
+    """`from_archive` is a spider argument: `scrapy crawl` reaches the web archive's captures
+    as `newsarchive crawl --from` does, and its run report says what kind of run it was."""
+    base = archive_server[0]
+    with MirrorServer(fixture_routes(iter_fixtures())) as site:
+        config = history_config(tmp_path, site, **wayback_at(base))
+        args = ["-a", "from_archive=wayback", "-a", "since=2024-01-01", "-a", "until=2024-12-31"]
+        crawled = scrapy("crawl", "futu", *args, "-s", f"NEWSARCHIVE_CONFIG={config}")
+        assert site.requests == []  # not one request to the news site
+    assert "Traceback" not in crawled.stderr, crawled.stderr[-3000:]
+    stored = {json.loads(p.read_text())["id"] for p in records(tmp_path, "futu")}
+    assert identify(EDITED.url).id in stored
+    report = json.loads(next((tmp_path / "archive" / "runs").rglob("*.json")).read_text())
+    assert report["command"] == "scrapy crawl" and report["kind"] == "history"
+
+
+def test_a_spider_fed_by_a_web_archive_brings_the_archives_polite_slots() -> None:
+    """However the run started, the archive is asked at its `[history]` rate, one request at
+    a time (Scrapy reads DOWNLOAD_SLOTS once the spider is made)."""
+    from scrapy.crawler import Crawler
+    from scrapy.utils.project import get_project_settings
+
+    from crawler.spiders.futu import FutuSpider
+
+    crawler = Crawler(FutuSpider, get_project_settings())
+    FutuSpider.from_crawler(crawler, from_archive="wayback")
+    slots = crawler.settings.getdict("DOWNLOAD_SLOTS")
+    assert slots == {"web.archive.org": {"concurrency": 1, "delay": 1 / 0.15}}
+    plain = Crawler(FutuSpider, get_project_settings())
+    FutuSpider.from_crawler(plain)
+    assert plain.settings.getdict("DOWNLOAD_SLOTS") == {}

@@ -125,7 +125,6 @@ def crawl_history(
         kind=kind,
         job=args.job,
         spider_args=spider_args,
-        overrides={"DOWNLOAD_SLOTS": config.history.download_slots(args.source)},
         log_file=args.log_file,
     )
     return run_and_finish(config, request)[1]

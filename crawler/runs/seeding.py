@@ -119,8 +119,6 @@ def seed_discovery(seeder: Seeder, config: Config, asked: SeedRange) -> Seeded:
     """Run the sites' discovery over the range, queueing what it lists. A listing that
     changed shape is a discovery error, not 'nothing to backfill'."""
     overrides: dict[str, Any] = {SEED_SINK: seeder}
-    if asked.source:  # the web archive's CDX index, at its polite rate
-        overrides["DOWNLOAD_SLOTS"] = config.history.download_slots(asked.source)
     runs = run_crawl(
         {site: None for site in asked.sites},
         config,

@@ -119,6 +119,10 @@ class ArticleSpider(scrapy.Spider):
         # `backfill --site --since`: discovery hands each listed article to the frontier's
         # seeder instead of fetching it (crawler/runs/seeding.py).
         spider.seed_sink = crawler.settings.get(SEED_SINK)
+        if spider.from_archive:  # the web archive at its polite rate, however the run started
+            slots = crawler.settings.getdict("DOWNLOAD_SLOTS")
+            polite = spider.config.history.download_slots(spider.from_archive)
+            crawler.settings.set("DOWNLOAD_SLOTS", {**slots, **polite}, priority="spider")
         return spider
 
     @cached_property
