@@ -103,10 +103,10 @@ def run_scheduler(config: Path, until: object, seconds: float = 60) -> str:
     return err
 
 
-def next_two_am(now: datetime) -> datetime:
-    """Computed by hand, not by APScheduler: the next 02:00 in Shanghai."""
+def next_shanghai_hour(now: datetime, hour: int = 2) -> datetime:
+    """Computed by hand, not by APScheduler: the next 02:00 (or `hour`:00) in Shanghai."""
     local = now.astimezone(SHANGHAI)
-    candidate = local.replace(hour=2, minute=0, second=0, microsecond=0)
+    candidate = local.replace(hour=hour, minute=0, second=0, microsecond=0)
     return candidate if candidate > local else candidate + timedelta(days=1)
 
 
@@ -120,7 +120,7 @@ def test_list_prints_next_fire_times_from_the_trigger(
     lines = result.stdout.splitlines()
     assert lines[0].startswith("futu-nightly: '0 2 * * *' Asia/Shanghai")
     fire_times = [datetime.fromisoformat(line.strip()) for line in lines[1:4]]
-    first = next_two_am(before)
+    first = next_shanghai_hour(before)
     assert fire_times == [first, first + timedelta(days=1), first + timedelta(days=2)]
     assert all(t.utcoffset() == timedelta(hours=8) for t in fire_times)
 
@@ -156,13 +156,16 @@ def test_jobs_persist_and_a_missed_run_is_caught_up_once(
 def test_a_run_missed_beyond_the_grace_time_is_reported_not_run(
     tmp_path: Path, listing_mirror: MirrorServer
 ) -> None:
-    config = schedule_config(tmp_path, listing_mirror, grace_hours=1)
+    # A nightly time half a day away: at 02:00 in Shanghai a "0 2 * * *" job is really due,
+    # and a suite running then saw it run.
+    hour = (datetime.now(SHANGHAI).hour + 12) % 24
+    config = schedule_config(tmp_path, listing_mirror, cron=f"0 {hour} * * *", grace_hours=1)
     run_scheduler(config, until=lambda: False, seconds=3)
     move_next_run(config, datetime.now(UTC) - timedelta(hours=3))
     log = run_scheduler(config, until=lambda: False, seconds=5)
     assert run_reports(tmp_path) == []
     assert "job futu-nightly: run due at" in log and "skipped" in log
-    assert stored_next_run(config) == next_two_am(datetime.now(UTC))
+    assert stored_next_run(config) == next_shanghai_hour(datetime.now(UTC), hour)
 
 
 def test_a_scheduled_run_does_not_overlap_a_cron_started_crawl(tmp_path: Path) -> None:
