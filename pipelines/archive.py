@@ -21,7 +21,7 @@ from scrapy.utils.defer import deferred_from_coro
 from crawler.items import ArticleItem, RejectedItem, RemovedItem, feed_row
 from crawler.stats import COVERAGE_FIELDS, Stat
 from pipelines import warc
-from pipelines.records.day_index import DayIndex
+from pipelines.catalog.indexes import ArchiveIndexes
 from pipelines.records.writer import ArchiveResult, archive_item
 from pipelines.spool import Spool
 from pipelines.store import (
@@ -49,7 +49,7 @@ class ArchivePipeline:
     def __init__(self, store: ArchiveStore, spool: Spool, crawler: Crawler, concurrency: int):
         self.store = store
         self.spool = spool
-        self.daily = DayIndex(spool.directory)
+        self.daily = ArchiveIndexes(spool.directory)
         self.crawler = crawler
         self.slots = asyncio.Semaphore(concurrency)
         self.store_down = False

@@ -317,7 +317,7 @@ def test_every_component_path_in_the_settings_points_into_its_roles_folder() -> 
 WING_RULES = (
     # (modules under, may not import anything under)
     (
-        ("pipelines.store", "pipelines.records", "pipelines.warc"),
+        ("pipelines.store", "pipelines.records", "pipelines.warc", "pipelines.catalog"),
         ("pipelines.state", "pipelines.read", "pipelines.archive", "pipelines.spool"),
     ),
     (

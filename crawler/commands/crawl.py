@@ -17,7 +17,7 @@ from crawler.stats import Exit
 from crawler.urls import read_urls_file
 from crawler.webarchive.options import SOURCES
 from pipelines import warc
-from pipelines.records.day_index import DayIndex
+from pipelines.catalog.indexes import ArchiveIndexes
 from pipelines.spool import Spool
 from pipelines.store import check_store, shared_store
 
@@ -133,7 +133,7 @@ def crawl_history(
 def cmd_flush(args: argparse.Namespace, config: Config) -> int:
     store = shared_store(config.archive)
     check_store(store)
-    daily = DayIndex(config.archive.spool_dir)
+    daily = ArchiveIndexes(config.archive.spool_dir)
     result = Spool(config.archive.spool_dir).flush(store, partial(daily.add_article, store))
     daily.flush(store)
     print(f"uploaded {result.uploaded}, still pending {result.pending}")

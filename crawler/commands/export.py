@@ -56,11 +56,11 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
     reader = reader_for(config)
     check_store(reader.store)
     if args.all_versions:
-        entries = reader.index_entries(args.site, since, until)
+        entries = reader.index_entries(args.site, since, until, with_record=True)
         if args.ticker:
             entries = (e for e in entries if args.ticker.upper() in map(str.upper, e.tickers))
     else:
-        entries = iter(reader.articles(args.site, since, until, args.ticker))
+        entries = iter(reader.articles(args.site, since, until, args.ticker, with_record=True))
     summary = ExportSummary()
     with tqdm(desc="export", unit="article", file=sys.stderr, disable=None) as bar:
         rows = export_rows(reader, entries, summary, bar.update)

@@ -197,7 +197,7 @@ def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
     from tqdm import tqdm
 
     from crawler.runs.reparse import reparse, summary_lines
-    from pipelines.records.day_index import DayIndex
+    from pipelines.catalog.indexes import ArchiveIndexes
 
     reader = reader_for(config)
     if args.rejected:
@@ -207,7 +207,7 @@ def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
     summary = reparse(
         reader.store,
         articles,
-        DayIndex(config.archive.spool_dir),
+        ArchiveIndexes(config.archive.spool_dir),
         progress=lambda _: bar.update(),
     )
     bar.close()
@@ -219,13 +219,15 @@ def cmd_reparse(args: argparse.Namespace, config: Config) -> int:
 def _reparse_rejected(args: argparse.Namespace, config: Config, reader: ArchiveReader) -> int:
     """`reparse --rejected`: recover a night's pages after a parser fix, without fetching."""
     from crawler.runs.reparse import reparse_rejected, summary_lines
-    from pipelines.records.day_index import DayIndex
+    from pipelines.catalog.indexes import ArchiveIndexes
 
     if args.ticker:
         raise UsageError("--ticker does not apply to rejected pages (they have no article)")
     since, until = day_range(args)
     summary = reparse_rejected(
-        reader.store, reader.rejected(args.site, since, until), DayIndex(config.archive.spool_dir)
+        reader.store,
+        reader.rejected(args.site, since, until),
+        ArchiveIndexes(config.archive.spool_dir),
     )
     for line in summary_lines(summary):
         print(line)

@@ -14,8 +14,8 @@ from typing import Any
 
 from crawler.items import Article, ArticleItem, FetchedPage
 from crawler.parsers import PageRejected, parse
+from pipelines.catalog.indexes import ArchiveIndexes
 from pipelines.read.reader import ArchivedArticle, UnreadableObject, raw_body
-from pipelines.records.day_index import DayIndex
 from pipelines.records.writer import ArchiveResult, archive_article, changed_fields
 from pipelines.store import ArchiveStore
 from pipelines.warc import CaptureMissing
@@ -39,7 +39,7 @@ class ReparseSummary:
 def reparse(
     store: ArchiveStore,
     articles: Iterable[ArchivedArticle],
-    daily: DayIndex,
+    daily: ArchiveIndexes,
     progress: Callable[[ArchivedArticle], None] | None = None,
 ) -> ReparseSummary:
     """Parse each article's stored raw page again and archive it if the result differs."""
@@ -78,7 +78,7 @@ RECOVERABLE = frozenset({"parse_error", "layout_changed"})
 def reparse_rejected(
     store: ArchiveStore,
     rejected: Iterable[dict[str, Any]],
-    daily: DayIndex,
+    daily: ArchiveIndexes,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> ReparseSummary:
     """Parse the kept raw pages of parse errors and layout changes again with today's
@@ -108,7 +108,7 @@ def reparse_rejected(
 
 
 def _parse_and_archive(
-    store: ArchiveStore, page: FetchedPage, daily: DayIndex, summary: ReparseSummary
+    store: ArchiveStore, page: FetchedPage, daily: ArchiveIndexes, summary: ReparseSummary
 ) -> tuple[Article, ArchiveResult] | None:
     """Parse a kept page with today's parser and archive the article (create-only keys, so
     never twice); None, counted as failed with its reason, when it gives no article."""

@@ -7,22 +7,22 @@
 - Parquet (pyarrow): typed columns (PARQUET_SCHEMA: timestamps with time zone, lists of
   strings, booleans), partitioned `site=<site>/month=<YYYY-MM>` by publication month.
 
-Rows come from the records themselves (one GET each); removals from the markers (one LIST per
-site). A record that cannot be read is named and skipped, never the end of the export.
+Rows are the records as stored, read from the catalog (no request per article), or one GET
+each from an archive without one; removals come from the markers (one LIST per site). A
+record that cannot be read is named and skipped, never the end of the export.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from pipelines.read.reader import ArchiveReader
+from pipelines.records.columns import parquet_schema, typed_row, warc_columns
 from pipelines.records.day_index import IndexEntry
 from pipelines.records.record_schema import record_schema
 
@@ -69,8 +69,6 @@ CSV_COLUMNS = (
     "removed_at",
     "text",
 )
-TIMESTAMPS = ("published", "fetched_at", "seen_at", "archived_at", "removed_at")
-STRING_LISTS = ("paragraphs", "tickers", "tags", "images", "changed_fields")
 PARQUET_ROWS_PER_BATCH = 1000
 
 
@@ -93,11 +91,9 @@ def export_rows(
         if entry.site not in sites_read:
             removals.update(reader.removals(entry.site))
             sites_read.add(entry.site)
-        body = reader.store.get(entry.record_key)
-        try:
-            record = json.loads(body) if body is not None else None
-        except ValueError:
-            record = None
+        record = getattr(entry, "stored_record", None)  # listed with it: no request
+        if record is None:
+            record = _stored_record(reader, entry.record_key)
         if not isinstance(record, dict):
             summary.unreadable.append(entry.record_key)
             continue
@@ -114,6 +110,14 @@ def export_rows(
         yield record
 
 
+def _stored_record(reader: ArchiveReader, key: str) -> Any:
+    body = reader.store.get(key)
+    try:
+        return json.loads(body) if body is not None else None
+    except ValueError:
+        return None
+
+
 def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[str]) -> None:
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -123,7 +127,7 @@ def write_csv(rows: Iterator[dict[str, Any]], out: IO[str]) -> None:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        flat = {**row, **_warc_columns(row)}
+        flat = {**row, **warc_columns(row)}
         writer.writerow([_csv_value(flat.get(column)) for column in CSV_COLUMNS])
 
 
@@ -137,72 +141,6 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
-def _warc_columns(row: dict[str, Any]) -> dict[str, Any]:
-    capture = row.get("warc") or {}
-    return {
-        "warc_key": capture.get("key"),
-        "warc_offset": capture.get("offset"),
-        "warc_length": capture.get("length"),
-    }
-
-
-@functools.cache
-def parquet_schema() -> Any:
-    """The Parquet export's columns and types (pyarrow is imported only for this format)."""
-    import pyarrow as pa
-
-    text, stamp, strings = pa.string(), pa.timestamp("us", tz="UTC"), pa.list_(pa.string())
-    return pa.schema(
-        [
-            ("site", text),
-            ("id", text),
-            ("version", pa.int32()),
-            ("published", stamp),
-            ("title", text),
-            ("original_title", text),
-            ("summary", text),
-            ("language", text),
-            ("machine_translated", pa.bool_()),
-            ("outlet", text),
-            ("source", text),
-            ("author", text),
-            ("editor", text),
-            ("tickers", strings),
-            ("tags", strings),
-            ("images", strings),
-            ("paragraphs", strings),
-            ("text", text),
-            ("url", text),
-            ("source_url", text),
-            ("fetched_url", text),
-            ("fetched_at", stamp),
-            ("seen_at", stamp),
-            ("archived_at", stamp),
-            ("http_status", pa.int32()),
-            ("http_headers", pa.map_(text, text)),
-            ("rendered_by", text),
-            ("parser", text),
-            ("parser_version", text),
-            ("extraction", text),
-            ("layout_tried", text),
-            ("layout_version", pa.int32()),
-            ("content_sha256", text),
-            ("changed_fields", strings),
-            ("previous_key", text),
-            ("text_key", text),
-            ("raw_key", text),
-            ("record_key", text),
-            ("warc_key", text),
-            ("warc_offset", pa.int64()),
-            ("warc_length", pa.int64()),
-            ("extra", text),
-            ("removed", pa.bool_()),
-            ("removed_at", stamp),
-            ("month", text),
-        ]
-    )
-
-
 def write_parquet(rows: Iterator[dict[str, Any]], folder: Path) -> None:
     """Hive-partitioned Parquet files under `folder` (site=/month=), written batch by batch."""
     import pyarrow as pa
@@ -213,7 +151,7 @@ def write_parquet(rows: Iterator[dict[str, Any]], folder: Path) -> None:
     def batches() -> Iterator[Any]:
         chunk: list[dict[str, Any]] = []
         for row in rows:
-            chunk.append(_parquet_row(row))
+            chunk.append(typed_row(row))
             if len(chunk) >= PARQUET_ROWS_PER_BATCH:
                 yield pa.RecordBatch.from_pylist(chunk, schema=schema)
                 chunk = []
@@ -231,19 +169,3 @@ def write_parquet(rows: Iterator[dict[str, Any]], folder: Path) -> None:
         existing_data_behavior="overwrite_or_ignore",
         basename_template="part-{i}.parquet",
     )
-
-
-def _parquet_row(row: dict[str, Any]) -> dict[str, Any]:
-    out = {name: row.get(name) for name in parquet_schema().names}
-    for name in TIMESTAMPS:
-        value = row.get(name)
-        out[name] = datetime.fromisoformat(value).astimezone(UTC) if value else None
-    for name in STRING_LISTS:
-        value = row.get(name)
-        out[name] = None if value is None else [str(v) for v in value]
-    headers = row.get("http_headers") or {}
-    out["http_headers"] = [(str(k), str(v)) for k, v in headers.items()]
-    out["extra"] = json.dumps(row.get("extra") or {}, ensure_ascii=False)
-    out.update(_warc_columns(row))
-    out["month"] = str(row.get("published") or "")[:7]  # the site's own (Beijing) month
-    return out

@@ -10,16 +10,20 @@
         page = entry.raw()             # the page exactly as served (bytes)
 
 `open_archive` takes a local folder or `s3://bucket/prefix` (credentials from the standard AWS
-variables or `profile=`). Listing reads the per-day index segments (records/day_index.py): one
-LIST request per site and month in range (per 1,000 segments) plus one GET per segment, never
-one request per article. `entry.record()` and `.text()` are one GET each; `.raw()` one more
-(a ranged read of the WARC file that captured the page, or its `raw/` object).
+variables or `profile=`). Listing reads the catalog (pipelines/catalog: a few ranged reads per
+site and month, never one request per article); an archive made before the catalog, until
+`newsarchive catalog rebuild` gives it one, is listed from the per-day index segments (one
+GET per segment). `entry.record()` needs no request when the catalog listed it with its
+record (`with_record=True`), one GET otherwise; `.text()` is one GET; `.raw()` one more (a
+ranged read of the WARC file that captured the page, or its `raw/` object).
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -27,6 +31,7 @@ from typing import Any
 
 from crawler.items import BEIJING
 from crawler.sites import SITE_NAMES
+from pipelines.catalog.table import Catalog
 from pipelines.records.day_index import IndexEntry
 from pipelines.records.journal import read_segment
 from pipelines.records.layout import (
@@ -43,19 +48,38 @@ from pipelines.records.layout import (
 from pipelines.store import ArchiveStore, StoreOptions, open_store
 from pipelines.warc import CaptureMissing, captured_body
 
+LOG = logging.getLogger("newsarchive.read")
+# The catalog columns an index entry is made of (the record itself is one more, on request).
+ENTRY_COLUMNS = tuple(f.name for f in fields(IndexEntry))
+
 
 @dataclass(frozen=True)
 class ArchivedArticle(IndexEntry):
     """One article as the per-day index lists it (its newest version in the range read)."""
 
     store: ArchiveStore = field(repr=False, compare=False, kw_only=True)
+    # The record as the catalog holds it, when it was listed with it (no GET to read it).
+    stored_record: dict[str, Any] | None = field(
+        default=None, repr=False, compare=False, kw_only=True
+    )
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any], store: ArchiveStore) -> ArchivedArticle:
         line = IndexEntry.from_dict(entry)
         return cls(**{f.name: getattr(line, f.name) for f in fields(IndexEntry)}, store=store)
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any], store: ArchiveStore) -> ArchivedArticle:
+        """One catalog row (its ENTRY_COLUMNS, and `record` when it was read)."""
+        values: dict[str, Any] = {name: row.get(name) for name in ENTRY_COLUMNS}
+        values["published"] = row["published"].astimezone(BEIJING)
+        values["tickers"] = tuple(row.get("tickers") or ())
+        record = json.loads(row["record"]) if row.get("record") else None
+        return cls(**values, store=store, stored_record=record)
+
     def record(self) -> dict[str, Any]:
+        if self.stored_record is not None:
+            return dict(self.stored_record)
         return read_json(self.store, self.record_key, required=True) or {}
 
     def text(self) -> str:
@@ -79,18 +103,57 @@ class ArchiveReader:
     def __init__(self, store: ArchiveStore) -> None:
         self.store = store
 
+    @functools.cached_property
+    def catalog(self) -> Catalog | None:
+        """The archive's catalog as it is now, or None when it has none yet."""
+        catalog = Catalog.of(self.store)
+        return catalog if catalog.snapshot() is not None else None
+
     def articles(
         self,
         site: str | None = None,
         since: date | None = None,
         until: date | None = None,
         ticker: str | None = None,
+        with_record: bool = False,
     ) -> Iterator[ArchivedArticle]:
         """Articles published from `since` to `until` (inclusive, Beijing dates), oldest first,
-        newest version of each; `ticker` like "BABA.US" keeps articles that mention it."""
+        newest version of each; `ticker` like "BABA.US" keeps articles that mention it.
+        `with_record`: each with its record read from the catalog (`entry.record()` is free)."""
+        if self.catalog is not None:
+            for rows in self._catalog_rows(site, since, until, with_record):
+                newest: dict[str, dict[str, Any]] = {}
+                for row in rows:
+                    held = newest.get(row["id"])
+                    if held is None or row["version"] > held["version"]:
+                        newest[row["id"]] = row
+                for row in sorted(newest.values(), key=lambda r: (r["published"], r["id"])):
+                    article = ArchivedArticle.from_row(row, self.store)
+                    if ticker is None or ticker.upper() in (t.upper() for t in article.tickers):
+                        yield article
+            return
+        yield from self._listed_articles(site, since, until, ticker)
+
+    def _catalog_rows(
+        self, site: str | None, since: date | None, until: date | None, with_record: bool
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The catalog's rows of the range, one site and month at a time."""
+        assert self.catalog is not None
+        columns = [*ENTRY_COLUMNS, *(["record"] if with_record else [])]
+        for name in [site] if site else SITE_NAMES:
+            yield from self.catalog.rows(name, since, until, columns)
+
+    def _listed_articles(
+        self, site: str | None, since: date | None, until: date | None, ticker: str | None
+    ) -> Iterator[ArchivedArticle]:
+        """articles() of an archive without a catalog: from its per-day index segments."""
+        warned = False
         for name in [site] if site else SITE_NAMES:
             newest: dict[str, dict[str, Any]] = {}
             for key in self._segment_keys(name, since, until):
+                if not warned:
+                    LOG.warning(NO_CATALOG, self.store.location)
+                    warned = True
                 for entry in read_segment(self.store, key):
                     held = newest.get(entry["id"])
                     if held is None or int(entry["version"]) > int(held["version"]):
@@ -111,9 +174,20 @@ class ArchiveReader:
             yield from self._segment_keys(name, since, until)
 
     def index_entries(
-        self, site: str | None = None, since: date | None = None, until: date | None = None
+        self,
+        site: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        with_record: bool = False,
     ) -> Iterator[IndexEntry]:
-        """Every per-day index line of the range: every stored version, not only the newest."""
+        """Every stored version of the range, not only the newest (from the catalog, oldest
+        first; without one, from the per-day index lines)."""
+        if self.catalog is not None:
+            for rows in self._catalog_rows(site, since, until, with_record):
+                rows.sort(key=lambda r: (r["published"], r["id"], r["version"]))
+                for row in rows:
+                    yield ArchivedArticle.from_row(row, self.store)
+            return
         for key in self.index_segments(site, since, until):
             for line in read_segment(self.store, key):
                 entry = IndexEntry.from_dict(line)
@@ -221,6 +295,12 @@ def raw_body(store: ArchiveStore, record: dict[str, Any]) -> bytes:
     if raw is None:
         raise CaptureMissing(f"{record.get('raw_key')} is not in the archive")
     return gzip.decompress(raw)
+
+
+NO_CATALOG = (
+    "%s has no catalog yet: listing it from the per-day index, one request per day; "
+    "`newsarchive catalog rebuild` gives it one"
+)
 
 
 class UnreadableObject(Exception):

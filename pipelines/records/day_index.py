@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.items import ArticleItem
-from pipelines.records.journal import Journal
+from pipelines.records.journal import Journal, segments
 from pipelines.records.layout import article_keys, daily_segment_key
 from pipelines.records.writer import ArchiveResult, content_sha256
 from pipelines.store import ArchiveStore
@@ -100,7 +100,7 @@ class DayIndex(Journal):
     """The per-day index lines of one process, journaled under the spool folder."""
 
     def __init__(self, spool_dir: str | Path) -> None:
-        super().__init__(Path(spool_dir) / JOURNAL_DIR, _segment_key)
+        super().__init__(Path(spool_dir) / JOURNAL_DIR, segments(_segment_key))
 
     def add_article(self, store: ArchiveStore, item: ArticleItem, result: ArchiveResult) -> None:
         """archive_article's `on_stored` hook (bind store and item with functools.partial)."""

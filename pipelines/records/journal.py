@@ -7,11 +7,15 @@ key the lines map to (a site and a day). Segment keys derive from the journal's 
 publishing the same journal twice (two flushes racing, a retry after an outage) finds its
 segments already there. Journals a dead process left are published by the next one.
 
-Used by the per-day index (day_index.py) and the fetch-outcome log (state.py).
+Where the lines go is the journal's sink: segment objects (`segments`, for the per-day index
+in day_index.py and the fetch-outcome log in state.py), or one commit to the catalog table
+(pipelines/catalog/journal.py). A journal is published under an exclusive lock on its file,
+so two processes flushing a dead one's journals never publish one twice.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -30,14 +34,32 @@ SEGMENT_LINES = 1000
 LOG = logging.getLogger("newsarchive.journal")
 # (entry, journal name) -> the key of the segment that line belongs in
 SegmentKey = Callable[[dict[str, Any], str], str]
+# (journal name, its entries, their lines as journaled, store): publish them all, or raise
+# StoreError to leave the journal for a later flush
+Sink = Callable[[str, list[dict[str, Any]], list[str], ArchiveStore], None]
+
+
+def segments(segment_key: SegmentKey) -> Sink:
+    """The sink that writes a journal as create-only segment objects, one per key its lines
+    map to (keys derive from the journal's name: publishing it twice finds them there)."""
+
+    def publish(name: str, entries: list[dict[str, Any]], lines: list[str], store: ArchiveStore):
+        groups: dict[str, list[str]] = defaultdict(list)
+        for entry, line in zip(entries, lines, strict=True):
+            groups[segment_key(entry, name)].append(line)
+        for key, group in sorted(groups.items()):
+            body = ("\n".join(group) + "\n").encode("utf-8")
+            store.put_if_absent(key, body, "application/x-ndjson")
+
+    return publish
 
 
 class Journal:
     """Collects the lines of one process and publishes them as segments."""
 
-    def __init__(self, directory: str | Path, segment_key: SegmentKey) -> None:
+    def __init__(self, directory: str | Path, sink: Sink) -> None:
         self.directory = Path(directory)
-        self.segment_key = segment_key
+        self.sink = sink
         self.token = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.sequence = 0
         self.lines = 0
@@ -99,28 +121,34 @@ class Journal:
         return published
 
     def publish(self, path: Path, store: ArchiveStore) -> int:
-        """Write one journal as segments, then delete it; a StoreError leaves it for later."""
+        """Hand one journal to the sink, then delete it; a StoreError leaves it for later."""
         try:
-            text = path.read_text(encoding="utf-8")
+            handle = path.open("r", encoding="utf-8")
         except FileNotFoundError:
             return 0  # another flush published it
-        groups: dict[str, list[str]] = defaultdict(list)
-        for line in text.splitlines():
-            if not line.strip():
-                continue
+        with handle:
             try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by a crash (its owner repairs what it stood for)
-            groups[self.segment_key(entry, path.stem)].append(line)
-        try:
-            for key, lines in sorted(groups.items()):
-                body = ("\n".join(lines) + "\n").encode("utf-8")
-                store.put_if_absent(key, body, "application/x-ndjson")
-        except StoreError:
-            return 0
-        path.unlink(missing_ok=True)
-        return sum(len(lines) for lines in groups.values())
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return 0  # another process is publishing it now
+            if not path.exists():
+                return 0  # published while this process waited for the lock
+            entries, lines = [], []
+            for line in handle.read().splitlines():
+                if not line.strip():
+                    continue
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short by a crash (its owner repairs what it stood for)
+                entries.append(entry)
+                lines.append(line)
+            try:
+                self.sink(path.stem, entries, lines, store)
+            except StoreError:
+                return 0
+            path.unlink(missing_ok=True)
+        return len(lines)
 
 
 def read_segment(store: ArchiveStore, key: str) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@ The same keys are used in the local folder and in an S3 bucket (under an optiona
     index/<site>/<id>.json                            "this id is archived" (first record's key):
                                                       one cheap lookup per id for incremental crawls
     daily/<site>/<YYYY>/<MM>/<DD>/<segment>.jsonl     per-day index: one line per stored version
+    catalog/                                          the catalog: a Delta Lake table of every
+                                                      stored version, partitioned site=/month=
     runs/<YYYY>/<MM>/<DD>/<start>Z-<pid>.json         what one crawl did (its run report)
     state/<site>/runs/<end time>.json                 a finished run's high-water mark
     state/<site>/log/<YYYY>/<MM>/<DD>/<segment>.jsonl the fetch-outcome log: one line per URL
@@ -92,6 +94,15 @@ def outcome_log_prefix(site: str, year: int | None = None, month: int | None = N
 def outcome_segment_key(site: str, when: datetime, segment: str) -> str:
     """One published segment of the fetch-outcome log, filed under its UTC day."""
     return f"{outcome_log_prefix(site)}{when.astimezone(UTC):%Y/%m/%d}/{safe_name(segment)}.jsonl"
+
+
+# The catalog's Delta Lake table (pipelines/catalog): its `_delta_log/` and Parquet files.
+CATALOG_ROOT = "catalog"
+
+
+def catalog_month(published: datetime) -> str:
+    """The catalog (and Parquet export) partition of a version: its Beijing publication month."""
+    return f"{published.astimezone(BEIJING):%Y-%m}"
 
 
 def daily_prefix(site: str, year: int | None = None, month: int | None = None) -> str:

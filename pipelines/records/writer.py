@@ -11,7 +11,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +45,8 @@ class ArchiveResult:
     record_size: int | None = None
     # How the stored record departs from the record schema (pipelines/records/record_schema.json).
     problems: tuple[str, ...] = ()
+    # The record just stored (None when this call stored none): the catalog's row of it.
+    record: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def content_sha256(text: str) -> str:
@@ -95,6 +97,7 @@ def archive_article(
                     hashlib.sha256(data).hexdigest(),
                     len(data),
                     tuple(record_problems(record)),
+                    record,
                 )
                 if on_stored is not None:
                     on_stored(result)

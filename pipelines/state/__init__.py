@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipelines.records.journal import Journal, read_segment
+from pipelines.records.journal import Journal, read_segment, segments
 from pipelines.records.layout import (
     index_key,
     outcome_log_prefix,
@@ -68,7 +68,7 @@ class ArchiveState:
 
     def __init__(self, store: ArchiveStore, spool_dir: str | Path) -> None:
         self.store = store
-        self.log = Journal(Path(spool_dir) / JOURNAL_DIR, _segment_key)
+        self.log = Journal(Path(spool_dir) / JOURNAL_DIR, segments(_segment_key))
         self.unreachable = False
         self._known: dict[str, ArchivedIds] = {}  # per site, read once per run
         self._known_lock = threading.Lock()
