@@ -34,6 +34,7 @@ def groups() -> tuple[ModuleType, ...]:
     from crawler.commands import (
         archival,
         backfill,
+        catalog,
         crawl,
         demo,
         export,
@@ -52,6 +53,7 @@ def groups() -> tuple[ModuleType, ...]:
         demo,
         read,
         export,
+        catalog,
         search,
         serve,
         archival,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from pathlib import Path
 
@@ -88,6 +89,7 @@ def test_one_damaged_index_line_does_not_break_ls(
     assert newsarchive("--config", str(config), "crawl", "--url", ARTICLE_URL).returncode == 0
     (segment,) = (archive_dir / "daily").rglob("*.jsonl")
     segment.write_bytes(segment.read_bytes() + b'{"id": "broken\n')
+    shutil.rmtree(archive_dir / "catalog")  # an archive from before the catalog: ls reads the days
     result = newsarchive("--config", str(config), "ls")
     assert result.returncode == 0, result.stderr
     assert "20251016A07W8J00" in result.stdout
@@ -95,6 +97,7 @@ def test_one_damaged_index_line_does_not_break_ls(
     assert f"{segment.relative_to(archive_dir)} line 2 is not a JSON object: skipped" in (
         result.stderr
     )
+    assert "has no catalog yet" in result.stderr and "catalog rebuild" in result.stderr
 
 
 def test_parse_says_when_it_reads_a_meta_json_and_takes_headers_from_a_named_file(

@@ -8,6 +8,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from deltalake import DeltaTable
+
 from crawler.mirror.catalog import Catalog
 from crawler.mirror.fixtures import iter_fixtures
 from crawler.mirror.server import MirrorServer, Route, mirror_path
@@ -40,10 +42,15 @@ def test_sigkill_half_way_then_rerun_archives_each_article_once(tmp_path: Path) 
     assert set(ids) == expected  # nothing lost
     # A kill can leave a .tmp- file behind, never a half-written file under a real name.
     for path in (tmp_path / "archive").rglob("*.json"):
-        json.loads(path.read_text())  # every published file is complete
-    # The killed run's journaled index lines were published by the re-run: `ls` sees them all.
+        if "_delta_log" not in path.parts:  # the catalog's commits are JSON lines
+            json.loads(path.read_text())  # every published file is complete
+    # The killed run's journaled rows were committed by the re-run, once: `ls` (which reads
+    # the catalog) sees them all, and the table, read by pandas, holds each version once.
     listed = newsarchive("--config", str(config), "ls", "--site", "tencent", "--json")
     assert {json.loads(line)["id"] for line in listed.stdout.splitlines()} == expected
+    table = DeltaTable(str(tmp_path / "archive" / "catalog")).to_pandas(columns=["site", "id"])
+    in_catalog = table[table.site == "tencent"].id.tolist()
+    assert sorted(in_catalog) == sorted(ids)
 
 
 def test_sigterm_half_way_is_reported_interrupted_and_stores_no_high_water_mark(

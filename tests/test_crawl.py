@@ -37,7 +37,12 @@ def test_scrapy_crawl_futu_url_archives_record_text_and_warc_capture(
     (report_key,) = [key for key in stored if key.startswith("runs/")]
     (outcomes,) = [key for key in stored if key.startswith("state/futu/log/")]
     (warc_key,) = [key for key in stored if key.endswith(".warc.gz")]
+    (catalog_file,) = [key for key in stored if key.endswith(".parquet")]
+    assert catalog_file.startswith("catalog/site=futu/month=2024-05/")
     assert set(stored) == {
+        "catalog/_delta_log/00000000000000000000.json",  # the catalog made
+        "catalog/_delta_log/00000000000000000001.json",  # and the run's commit of its row
+        catalog_file,
         f"articles/{stem}.json",
         f"text/{stem}.txt",
         "index/futu/41283375-en.json",
@@ -175,9 +180,12 @@ def test_newsarchive_crawl_twice_writes_nothing_the_second_time(
     assert "archived 1" in first.stdout
     before = {k: p.stat().st_mtime_ns for k, p in files(archive_dir).items()}
     # 2 articles x (record, text, index, per-day index segment) + the run report, + each
-    # site's fetch-outcome log segment and WARC file with its CDXJ index
+    # site's fetch-outcome log segment and WARC file with its CDXJ index, + the catalog: its
+    # creation and each site's commit with its Parquet file
     bookkeeping = ("runs/", "state/futu/log/", "state/tencent/log/", "warc/")
-    assert len(before) == 15 and sum(k.startswith("runs/") for k in before) == 1
+    catalog = [k for k in before if k.startswith("catalog/")]
+    assert len(catalog) == 5 and sum(k.endswith(".parquet") for k in catalog) == 2
+    assert len(before) == 20 and sum(k.startswith("runs/") for k in before) == 1
     assert sum(k.startswith(bookkeeping[1:3]) for k in before) == 2
     assert sum(k.endswith(".warc.gz") for k in before) == 2
 

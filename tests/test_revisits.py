@@ -251,6 +251,7 @@ def test_an_unchanged_page_answers_304_and_nothing_but_bookkeeping_is_written(
     config = revisit_config(tmp_path, site, '["1s"]')
     run(config, "crawl", "--url", TENCENT.url)
     before = articles_and_markers(archive)
+    catalog_before = {k for k in files(archive) if k.startswith("catalog/")}
     time.sleep(1.2)
     out = run(config, "crawl", "--revisit-only")
     assert revisits(out, "tencent") == {
@@ -264,8 +265,11 @@ def test_an_unchanged_page_answers_304_and_nothing_but_bookkeeping_is_written(
     assert len(conditional) == 1
     assert articles_and_markers(archive) == before  # no article object, no marker
     new = set(files(archive))
+    assert {k for k in new if k.startswith("catalog/")} == catalog_before  # no commit
     assert all(
-        k.startswith(("articles/", "text/", "index/", "daily/", "runs/", "state/", "warc/"))
+        k.startswith(
+            ("articles/", "text/", "index/", "daily/", "runs/", "state/", "warc/", "catalog/")
+        )
         for k in new
     )
 

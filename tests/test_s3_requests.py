@@ -58,18 +58,25 @@ def test_a_new_article_costs_three_puts_and_a_listed_again_one_head(
         second = crawl_into(tmp_path, weed, bucket, mirror)
         after_second = weed.s3_requests_by_type(bucket)
     # weed counts a HEAD as a GET: "GET 404" is a lookup of an id the archive does not hold
-    assert first["archived"] >= 50 and after_first.get("GET 404", 0) <= 2  # was one per id
+    # Not one per id (50+) as it once was: the few a run makes, and the catalog's first
+    # lookups of a table that is not there yet (its log, its checkpoint)
+    assert first["archived"] >= 50 and after_first.get("GET 404", 0) <= 12
     article_objects = [k for k in keys if k.startswith(ARTICLE_OBJECTS)]
     assert len(article_objects) == 3 * first["archived"]  # text, record, index marker
     # about one PUT per object: the rest are per run (WARC files and their indexes, the
     # outcome log and day index segments, the run report), not per article
     assert len(keys) <= after_first["PUT 200"] <= len(keys) + 2
-    assert after_first.get("PUT 412", 0) == 0
+    # no article object written twice; a 412 can only be the catalog's log, where the two
+    # sites' crawlers committing at once race for one table version (the loser retries)
+    assert after_first.get("PUT 412", 0) <= 2
     bookkeeping = len(keys) - len(article_objects)
     assert bookkeeping < first["archived"]
 
     second_run = {k: v - after_first.get(k, 0) for k, v in after_second.items()}
     assert second["archived"] == 10 and second["already_archived"] >= 60
-    assert second_run.get("GET 404", 0) == 0  # the new ones: no lookup
-    # an article listed again: one HEAD, as before (plus a few reads per run)
-    assert second["already_archived"] <= second_run["GET 200"] <= second["already_archived"] + 10
+    # the new ones: no lookup; what 404s is the catalog's checkpoint, looked for once per
+    # commit until the table has one (every 20 commits)
+    assert second_run.get("GET 404", 0) <= 2
+    # an article listed again: one HEAD, as before, plus a few reads per run: each site's
+    # commit loads the catalog table (its log since the last checkpoint, at most 20 files)
+    assert second["already_archived"] <= second_run["GET 200"] <= second["already_archived"] + 60

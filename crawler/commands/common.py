@@ -45,7 +45,7 @@ def check_range(since: str | None, until: str | None) -> None:
 
 def reader_for(config: Config) -> ArchiveReader:
     """The reader of the configured archive (the process's one store)."""
-    return ArchiveReader(shared_store(config.archive))
+    return ArchiveReader(shared_store(config.archive), config.archive.read_concurrency)
 
 
 def day_range(args: argparse.Namespace) -> tuple[date | None, date | None]:

@@ -25,9 +25,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
+from crawler.items import BEIJING
 from pipelines.catalog.location import TableLocation, table_location
 from pipelines.records.columns import parquet_schema, typed_row
-from pipelines.records.layout import catalog_month
+from pipelines.records.layout import catalog_month, segment_day
 from pipelines.store import ArchiveStore, StoreError
 
 PARTITIONS = ("site", "month")
@@ -38,6 +39,9 @@ TARGET_FILE_BYTES = 128 * 1024 * 1024  # what compaction merges small files into
 # Delta writes a checkpoint every this many commits, so a reader loads the table from one
 # Parquet checkpoint and a few commit files, however many nightly runs appended.
 TABLE_CONFIGURATION = {"delta.checkpointInterval": "20"}
+
+
+_LOCAL = object()  # a local table: pyarrow reads its files by path
 
 
 class CatalogError(StoreError):
@@ -60,9 +64,9 @@ def catalog_row(
     row = typed_row({**record, "record_key": record_key})
     for name in EXPORT_ONLY:
         row.pop(name, None)
-    published = row["published"]
+    published = row["published"]  # the day and month the record's key is filed under
     row["month"] = catalog_month(published) if published else ""
-    row["day"] = str(record.get("published") or "")[:10]
+    row["day"] = f"{published.astimezone(BEIJING):%Y-%m-%d}" if published else ""
     row["record_sha256"] = record_sha256
     row["record_size"] = record_size
     row["record"] = json.dumps(record, ensure_ascii=False, sort_keys=True)
@@ -89,6 +93,7 @@ class Catalog:
     def __init__(self, location: TableLocation) -> None:
         self.location = location
         self._snapshot: Any | None = None
+        self._files: Any | None = None  # pyarrow's filesystem of the table's files
 
     def snapshot(self) -> Any | None:
         """The table as this reader first loaded it (one version for all its reads)."""
@@ -215,38 +220,84 @@ class Catalog:
     ) -> Iterator[list[dict[str, Any]]]:
         """The rows of one site in range, one month partition at a time (oldest first): a
         few ranged reads per partition's files, never one request per article."""
+        for month in self.partitions(site, since, until):
+            yield self.month_rows(site, month, since, until, columns)
+
+    def month_rows(
+        self,
+        site: str,
+        month: str,
+        since: date | None = None,
+        until: date | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The rows of one site and month (`YYYY-MM`) published within the range."""
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.dataset as ds
 
         table = self.snapshot()
         if table is None:
-            return
-        filesystem = self.location.filesystem()
-        for month in self.partitions(site, since, until):
-            where = [("site", "=", site), ("month", "=", month)]
-            files = [_path_of(uri) for uri in table.file_uris(file_pruning_predicate=where)]
-            condition = None
-            if since is not None:
-                condition = pc.field("day") >= since.isoformat()
-            if until is not None:
-                upper = pc.field("day") <= until.isoformat()
-                condition = upper if condition is None else condition & upper
-            wanted = [c for c in columns or catalog_schema().names if c not in PARTITIONS]
-            try:
+            return []
+        where = [("site", "=", site), ("month", "=", month)]
+        files = [_path_of(uri) for uri in table.file_uris(file_pruning_predicate=where)]
+        condition = None
+        if since is not None:
+            condition = pc.field("day") >= since.isoformat()
+        if until is not None:
+            upper = pc.field("day") <= until.isoformat()
+            condition = upper if condition is None else condition & upper
+        wanted = [c for c in columns or catalog_schema().names if c not in PARTITIONS]
+        try:
+            dataset = ds.dataset(
+                files, schema=_file_schema(), format="parquet", filesystem=self._filesystem()
+            )
+            chunk = dataset.to_table(columns=wanted, filter=condition)
+        except Exception as error:
+            raise CatalogError(
+                f"the catalog at {self.location} cannot be read: {_why(error)}"
+            ) from None
+        for name in PARTITIONS:
+            if columns is None or name in columns:
+                value = site if name == "site" else month
+                chunk = chunk.append_column(name, pa.array([value] * len(chunk), pa.string()))
+        return chunk.to_pylist()
+
+    def _filesystem(self) -> Any:
+        if self._files is None:
+            self._files = self.location.filesystem() or _LOCAL
+        return None if self._files is _LOCAL else self._files
+
+    def present(self, record_keys: Sequence[str]) -> set[str]:
+        """Which of these records the table has a row of (reads their months' keys only)."""
+        import pyarrow.compute as pc
+        import pyarrow.dataset as ds
+
+        table = self.table()
+        if table is None:
+            return set()
+        found: set[str] = set()
+        by_month: dict[tuple[str, str], list[str]] = {}
+        for key in record_keys:
+            day = segment_day(key)  # articles/<site>/<YYYY>/<MM>/<DD>/...
+            if day is not None:
+                by_month.setdefault((key.split("/")[1], f"{day:%Y-%m}"), []).append(key)
+        try:
+            for (site, month), keys in by_month.items():
+                where = [("site", "=", site), ("month", "=", month)]
+                files = [_path_of(uri) for uri in table.file_uris(file_pruning_predicate=where)]
                 dataset = ds.dataset(
-                    files, schema=_file_schema(), format="parquet", filesystem=filesystem
+                    files, schema=_file_schema(), format="parquet", filesystem=self._filesystem()
                 )
-                chunk = dataset.to_table(columns=wanted, filter=condition)
-            except Exception as error:
-                raise CatalogError(
-                    f"the catalog at {self.location} cannot be read: {_why(error)}"
-                ) from None
-            for name in PARTITIONS:
-                if columns is None or name in columns:
-                    value = site if name == "site" else month
-                    chunk = chunk.append_column(name, pa.array([value] * len(chunk), pa.string()))
-            yield chunk.to_pylist()
+                held = dataset.to_table(
+                    columns=["record_key"], filter=pc.field("record_key").isin(keys)
+                )
+                found.update(held.column("record_key").to_pylist())
+        except Exception as error:
+            raise CatalogError(
+                f"the catalog at {self.location} cannot be read: {_why(error)}"
+            ) from None
+        return found
 
     def compact(self) -> dict[str, Any]:
         """Merge small files (one commit that readers see whole), write a checkpoint, and
@@ -291,10 +342,10 @@ def range_predicate(site: str | None, since: date | None, until: date | None) ->
     parts = []
     if site:
         parts.append(f"site = '{_literal(site)}'")
-    if since:
-        parts.append(f"day >= '{since.isoformat()}'")
+    if since:  # the month bounds first: they prune whole partitions
+        parts.append(f"month >= '{since:%Y-%m}' AND day >= '{since.isoformat()}'")
     if until:
-        parts.append(f"day <= '{until.isoformat()}'")
+        parts.append(f"month <= '{until:%Y-%m}' AND day <= '{until.isoformat()}'")
     return " AND ".join(parts) or None
 
 

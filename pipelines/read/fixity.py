@@ -5,7 +5,9 @@ capture time. Here those digests are: the per-day index line's sha256 and size o
 record, the record's `content_sha256` of its clean text, gzip's CRC of an old `raw/` object,
 and for WARC files the WARC-Block-Digest and WARC-Payload-Digest of every record (warcio
 checks them), the CDXJ index beside each file, and the WARC-Record-ID each article record
-names at its offset. Each bad object is listed once, by key, as missing or corrupted.
+names at its offset. Each bad object is listed once, by key, as missing or corrupted; the
+catalog is compared with the records (catalog_audit.py). Objects are read many at a time
+(`[archive] read_concurrency`), findings reported in the objects' order.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.sites import SITE_NAMES
+from pipelines.read.catalog_audit import CatalogAudit
+from pipelines.read.parallel import ordered_map
 from pipelines.read.reader import ArchiveReader, in_range
 from pipelines.records.day_index import IndexEntry
 from pipelines.records.journal import segment_lines
@@ -30,6 +36,7 @@ from pipelines.records.layout import warc_index_key
 from pipelines.store import ArchiveStore, StoreError
 from pipelines.warc import WarcRef
 
+WARC_FILES_AT_ONCE = 8  # each streamed whole (up to 1 GiB): a few fill the link
 MISSING = "missing"
 CORRUPTED = "corrupted"
 
@@ -55,6 +62,12 @@ class Audit:
 
     def found(self, key: str, problem: str, detail: str) -> None:
         self.findings.setdefault(key, Finding(key, problem, detail))
+
+    def merge(self, other: Audit) -> None:
+        """Add what another part of the audit (a worker thread's) checked and found."""
+        self.checked.update(other.checked)
+        for key, finding in other.findings.items():
+            self.findings.setdefault(key, finding)
 
     def report(self, scope: dict[str, Any], started: datetime) -> dict[str, Any]:
         return {
@@ -82,17 +95,31 @@ def audit(
     until: date | None,
     progress: Callable[[str], None] | None = None,
 ) -> Audit:
-    """Re-read every object of the range and compare it with its recorded digests."""
+    """Re-read every object of the range and compare it with its recorded digests, and the
+    catalog with the records. Objects are read `read_concurrency` at a time; findings come
+    in the order of the objects, whatever order the reads finish in."""
     result = Audit()
     tick = progress or (lambda key: None)
     store = reader.store
+    many = reader.read_concurrency
+    catalog = CatalogAudit(reader.catalog, since, until, result.found)
     captures: list[tuple[str, WarcRef]] = []  # (record key naming it, capture)
-    for segment in reader.index_segments(site, since, until):
-        for entry in _index_lines(store, segment, since, until, result):
-            tick(entry.record_key)
-            record = _check_article(store, entry, result)
-            if record and record.get("warc"):
-                captures.append((entry.record_key, WarcRef.from_dict(record["warc"])))
+    segments = ordered_map(
+        partial(_read_alone, store), reader.index_segments(site, since, until), many
+    )
+    entries = (
+        entry
+        for key, body, read in segments
+        for entry in _index_lines(key, body, read, since, until, result)
+    )
+    for entry, record, sha256, checked in ordered_map(partial(_article, store), entries, many):
+        result.merge(checked)
+        tick(entry.record_key)
+        catalog.add(entry.site, entry.record_key, sha256)
+        if record and record.get("warc"):
+            captures.append((entry.record_key, WarcRef.from_dict(record["warc"])))
+    catalog.finish([site] if site else list(SITE_NAMES))
+    result.checked["catalog rows"] += catalog.rows_checked
     for rejected in reader.rejected(site, since, until):
         tick(rejected["key"])
         result.checked["rejected records"] += 1
@@ -100,23 +127,54 @@ def audit(
             captures.append((rejected["key"], WarcRef.from_dict(rejected["warc"])))
         elif rejected.get("raw_key"):
             _check_gzip(store, rejected["raw_key"], result)
-    files = {
-        key: _check_warc_file(store, key, result, tick)
-        for key in reader.warc_files(site, since, until)
-    }
-    partial: set[str] = set()  # files known by the records read alone, not in full
+    files: dict[str, dict[int, _WarcRecordFacts] | None] = {}
+    warc_files = reader.warc_files(site, since, until)
+    for key, facts, checked in ordered_map(
+        partial(_warc_file, store), warc_files, WARC_FILES_AT_ONCE
+    ):
+        result.merge(checked)
+        tick(key)
+        files[key] = facts
+    partial_files: set[str] = set()  # files known by the records read alone, not in full
     for named_by, ref in captures:
-        _check_capture(store, named_by, ref, files, partial, result)
+        _check_capture(store, named_by, ref, files, partial_files, result)
     return result
 
 
+def _read_alone(store: ArchiveStore, key: str) -> tuple[str, bytes | None, Audit]:
+    """One object read in a worker thread, with what reading it found."""
+    read = Audit()
+    return key, _read(store, key, read), read
+
+
+def _article(
+    store: ArchiveStore, entry: IndexEntry
+) -> tuple[IndexEntry, dict[str, Any] | None, str | None, Audit]:
+    """One article's objects checked in a worker thread: (entry, record, its sha256, found)."""
+    checked = Audit()
+    record, sha256 = _check_article(store, entry, checked)
+    return entry, record, sha256, checked
+
+
+def _warc_file(
+    store: ArchiveStore, key: str
+) -> tuple[str, dict[int, _WarcRecordFacts] | None, Audit]:
+    checked = Audit()
+    return key, _check_warc_file(store, key, checked), checked
+
+
 def _index_lines(
-    store: ArchiveStore, key: str, since: date | None, until: date | None, result: Audit
+    key: str,
+    body: bytes | None,
+    read: Audit,
+    since: date | None,
+    until: date | None,
+    result: Audit,
 ) -> list[IndexEntry]:
     """A per-day index segment's lines in range; a damaged segment is listed (its readable
     lines are still checked)."""
     result.checked["index segments"] += 1
-    body = _read(store, key, result)
+    result.merge(read)
     if body is None:
         return []
     lines, damaged = segment_lines(body)
@@ -138,24 +196,29 @@ def _index_lines(
     return entries
 
 
-def _check_article(store: ArchiveStore, entry: IndexEntry, result: Audit) -> dict[str, Any] | None:
+def _check_article(
+    store: ArchiveStore, entry: IndexEntry, result: Audit
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The record against its index line, its text against the record: (record, the
+    record object's sha256), each None when it cannot be read."""
     result.checked["article records"] += 1
     data = _read(store, entry.record_key, result)
     if data is None:
-        return None
-    if entry.record_sha256 and hashlib.sha256(data).hexdigest() != entry.record_sha256:
+        return None, None
+    sha256 = hashlib.sha256(data).hexdigest()
+    if entry.record_sha256 and sha256 != entry.record_sha256:
         result.found(entry.record_key, CORRUPTED, "sha256 differs from the per-day index")
-        return None
+        return None, sha256
     if entry.record_size is not None and len(data) != entry.record_size:
         result.found(
             entry.record_key, CORRUPTED, f"{len(data)} bytes, index says {entry.record_size}"
         )
-        return None
+        return None, sha256
     try:
         record: dict[str, Any] = json.loads(data)
     except ValueError:
         result.found(entry.record_key, CORRUPTED, "not JSON")
-        return None
+        return None, sha256
     result.checked["texts"] += 1
     text = _read(store, entry.text_key, result)
     if text is not None:
@@ -170,7 +233,7 @@ def _check_article(store: ArchiveStore, entry: IndexEntry, result: Audit) -> dic
             )
     if record.get("raw_key"):
         _check_gzip(store, record["raw_key"], result)
-    return record
+    return record, sha256
 
 
 def _check_gzip(store: ArchiveStore, key: str, result: Audit) -> None:
@@ -186,11 +249,10 @@ def _check_gzip(store: ArchiveStore, key: str, result: Audit) -> None:
 
 
 def _check_warc_file(
-    store: ArchiveStore, key: str, result: Audit, tick: Callable[[str], None]
+    store: ArchiveStore, key: str, result: Audit
 ) -> dict[int, _WarcRecordFacts] | None:
     """Every record's digests, then the CDXJ index against the records; the records by
     offset (None when the file is missing or damaged)."""
-    tick(key)
     result.checked["WARC files"] += 1
     try:
         stream = store.open_read(key)

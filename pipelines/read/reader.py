@@ -100,8 +100,9 @@ class ArchivedArticle(IndexEntry):
 class ArchiveReader:
     """Filters over one archive location."""
 
-    def __init__(self, store: ArchiveStore) -> None:
+    def __init__(self, store: ArchiveStore, read_concurrency: int = 64) -> None:
         self.store = store
+        self.read_concurrency = read_concurrency  # requests in flight, for every-object readers
 
     @functools.cached_property
     def catalog(self) -> Catalog | None:
@@ -199,15 +200,15 @@ class ArchiveReader:
     ) -> Iterator[str]:
         """Keys of the WARC files opened from `since` to `until` (UTC days)."""
         for name in [site] if site else SITE_NAMES:
-            for key in self._keys_by_day(warc_prefix, name, since, until):
+            for key in self.keys_by_day(warc_prefix, name, since, until):
                 if is_warc_key(key):
                     yield key
 
     def _segment_keys(self, site: str, since: date | None, until: date | None) -> Iterator[str]:
         """Per-day index segment keys of the days in range."""
-        return self._keys_by_day(daily_prefix, site, since, until)
+        return self.keys_by_day(daily_prefix, site, since, until)
 
-    def _keys_by_day(
+    def keys_by_day(
         self,
         prefix_of: Callable[..., str],
         site: str,
@@ -233,7 +234,7 @@ class ArchiveReader:
         """Records of the pages kept raw with their reason, fetched from `since` to `until`
         (UTC fetch days: a rejected page has no trusted publication date)."""
         for name in [site] if site else SITE_NAMES:
-            for key in self._keys_by_day(rejected_prefix, name, since, until):
+            for key in self.keys_by_day(rejected_prefix, name, since, until):
                 body = self.store.get(key) if key.endswith(".json") else None
                 if body is not None:
                     yield {"key": key, "site": name, **json.loads(body)}
@@ -282,7 +283,8 @@ class ArchiveReader:
 
 def open_archive(location: str, **options: Any) -> ArchiveReader:
     """A reader over a local folder or `s3://bucket/prefix` (endpoint_url=, profile=, ...)."""
-    return ArchiveReader(open_store(StoreOptions(location=location, **options)))
+    settings = StoreOptions(location=location, **options)
+    return ArchiveReader(open_store(settings), settings.read_concurrency)
 
 
 def raw_body(store: ArchiveStore, record: dict[str, Any]) -> bytes:

@@ -105,6 +105,11 @@ def catalog_month(published: datetime) -> str:
     return f"{published.astimezone(BEIJING):%Y-%m}"
 
 
+def records_prefix(site: str, year: int | None = None, month: int | None = None) -> str:
+    """`articles/<site>/`, or the prefix of one year or month of the records."""
+    return _month_prefix(f"articles/{site}/", year, month)
+
+
 def daily_prefix(site: str, year: int | None = None, month: int | None = None) -> str:
     """`daily/<site>/`, or the prefix of one year or month of it."""
     return _month_prefix(f"daily/{site}/", year, month)

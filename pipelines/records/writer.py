@@ -11,7 +11,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +47,8 @@ class ArchiveResult:
     problems: tuple[str, ...] = ()
     # The record just stored (None when this call stored none): the catalog's row of it.
     record: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # Listed again after a crash: the version may be in the catalog already.
+    repaired: bool = False
 
 
 def content_sha256(text: str) -> str:
@@ -120,7 +122,17 @@ def archive_article(
             result = ArchiveResult("unchanged", keys.record, version)
             marker = index_key(article.site, article.id)
             if on_stored is not None and not store.exists(marker):
-                on_stored(result)  # a crash cut an earlier run between record and marker
+                # A crash cut an earlier run between record and marker: the version is
+                # listed again, its catalog row only if that run's journal did not have it.
+                on_stored(
+                    replace(
+                        result,
+                        record_sha256=hashlib.sha256(existing).hexdigest(),
+                        record_size=len(existing),
+                        record=previous,
+                        repaired=True,
+                    )
+                )
             _mark_indexed(store, item, keys)  # repairs that marker
             return result
     raise RuntimeError(f"more than {MAX_VERSIONS} versions of {article.id}")

@@ -25,6 +25,9 @@ class StoreOptions:
     profile: str = ""
     spool_dir: str = "./spool"
     upload_concurrency: int = field(default=8, metadata={"minimum": 1})
+    # Requests a reader that touches every object keeps in flight (verify, reparse, rebuild,
+    # WACZ export): S3 answers each after tens of milliseconds, so one at a time waits.
+    read_concurrency: int = field(default=64, metadata={"minimum": 1})
     retry_attempts: int = 5
 
 

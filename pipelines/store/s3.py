@@ -66,7 +66,8 @@ def make_client(options: StoreOptions, timeout: float = 10, session: Any = None)
         s3={"addressing_style": options.addressing_style},
         connect_timeout=timeout,
         read_timeout=timeout * 3,
-        max_pool_connections=16,
+        # every upload thread and every reader's request in flight has a connection
+        max_pool_connections=max(16, options.upload_concurrency + options.read_concurrency),
     )
     client = session.client(
         "s3",
