@@ -223,6 +223,15 @@ class Catalog:
         for month in self.partitions(site, since, until):
             yield self.month_rows(site, month, since, until, columns)
 
+    def month_files(self, site: str, month: str) -> list[str]:
+        """The data files of one site and month in this reader's table version."""
+        table = self.snapshot()
+        if table is None:
+            return []
+        return list(
+            table.file_uris(file_pruning_predicate=[("site", "=", site), ("month", "=", month)])
+        )
+
     def month_rows(
         self,
         site: str,

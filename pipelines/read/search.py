@@ -11,8 +11,9 @@ a segmenter (jieba) does for words it does not know, like new company names. Lat
 to `unicode61` with the Porter stemmer (chips finds chip). Snippets are taken from the
 original text: FTS5's own snippet for Latin matches, and the bigram matches marked in the text.
 
-The index is incremental: it remembers which per-day index segments it has read (segments
-are create-only), so a refresh with nothing new reads no article text. SQLite's locking makes
+The index is incremental: it remembers which catalog partitions (by the files they are in)
+or, without a catalog, which per-day index segments it has read, so a refresh with nothing
+new reads no article text. SQLite's locking makes
 one writer at a time (two crawls refreshing one file wait for each other, within a timeout).
 """
 
@@ -40,8 +41,8 @@ from pipelines.read.query import (
     cjk_snippet,
 )
 from pipelines.read.reader import ArchiveReader
+from pipelines.read.search_sources import catalog_batches, day_batches
 from pipelines.records.day_index import IndexEntry
-from pipelines.records.journal import read_segment
 from pipelines.store import is_local
 
 LOG = logging.getLogger("newsarchive.search")
@@ -180,44 +181,29 @@ class SearchIndex:
         until: date | None = None,
         progress: Callable[[], None] | None = None,
     ) -> dict[str, int]:
-        """Index the per-day index segments of the range not indexed yet; mark removals."""
+        """Index what the range holds that is not indexed yet (search_sources.py); mark
+        removals."""
         counts = {"segments": 0, "indexed": 0, "texts_read": 0}
-        seen = {row[0] for row in self.db.execute("SELECT key FROM segments")}
-        for key in reader.index_segments(site, since, until):
-            if key in seen:
-                continue
-            entries = [IndexEntry.from_dict(line) for line in read_segment(reader.store, key)]
-            documents = []
-            for entry in entries:
-                if self._has_newer(entry):
-                    continue
-                text = reader.store.get(entry.text_key)
-                counts["texts_read"] += 1
-                if text is None:
-                    continue
-                try:
-                    documents.append((entry, text.decode("utf-8").removesuffix("\n")))
-                except UnicodeDecodeError:
-                    LOG.warning(
-                        "%s cannot be read (not UTF-8 text): run `newsarchive verify`",
-                        entry.text_key,
-                    )
-                    continue
-                if progress is not None:
-                    progress()
-            self._write(documents, key)
+        known = {row[0] for row in self.db.execute("SELECT key FROM segments")}
+        source = catalog_batches if reader.catalog is not None else day_batches
+        for mark, documents in source(reader, site, since, until, known, self._version_of):
+            self._write(documents, mark)
             counts["segments"] += 1
             counts["indexed"] += len(documents)
+            counts["texts_read"] += len(documents)
+            for _ in documents:
+                if progress is not None:
+                    progress()
         self.mark_removed(reader)
         if counts["indexed"] >= OPTIMIZE_AFTER:
             self.optimize()
         return counts
 
-    def _has_newer(self, entry: IndexEntry) -> bool:
+    def _version_of(self, entry: IndexEntry) -> int | None:
         row = self.db.execute(
             "SELECT version FROM articles WHERE site = ? AND id = ?", (entry.site, entry.id)
         ).fetchone()
-        return row is not None and row[0] > entry.version
+        return None if row is None else int(row[0])
 
     def _write(self, documents: list[tuple[IndexEntry, str]], segment: str | None) -> None:
         """One transaction: the documents and the segment they came from, or nothing."""
