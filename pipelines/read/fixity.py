@@ -28,7 +28,6 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.sites import SITE_NAMES
 from pipelines.read.catalog_audit import CatalogAudit
-from pipelines.read.parallel import ordered_map
 from pipelines.read.reader import ArchiveReader, in_range
 from pipelines.records.day_index import IndexEntry
 from pipelines.records.journal import segment_lines
@@ -101,18 +100,15 @@ def audit(
     result = Audit()
     tick = progress or (lambda key: None)
     store = reader.store
-    many = reader.read_concurrency
     catalog = CatalogAudit(reader.catalog, since, until, result.found)
     captures: list[tuple[str, WarcRef]] = []  # (record key naming it, capture)
-    segments = ordered_map(
-        partial(_read_alone, store), reader.index_segments(site, since, until), many
-    )
+    segments = reader.each(partial(_read_alone, store), reader.index_segments(site, since, until))
     entries = (
         entry
         for key, body, read in segments
         for entry in _index_lines(key, body, read, since, until, result)
     )
-    for entry, record, sha256, checked in ordered_map(partial(_article, store), entries, many):
+    for entry, record, sha256, checked in reader.each(partial(_article, store), entries):
         result.merge(checked)
         tick(entry.record_key)
         catalog.add(entry.site, entry.record_key, sha256)
@@ -129,7 +125,7 @@ def audit(
             _check_gzip(store, rejected["raw_key"], result)
     files: dict[str, dict[int, _WarcRecordFacts] | None] = {}
     warc_files = reader.warc_files(site, since, until)
-    for key, facts, checked in ordered_map(
+    for key, facts, checked in reader.each(
         partial(_warc_file, store), warc_files, WARC_FILES_AT_ONCE
     ):
         result.merge(checked)

@@ -24,7 +24,8 @@ import functools
 import gzip
 import json
 import logging
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 from crawler.items import BEIJING
 from crawler.sites import SITE_NAMES
 from pipelines.catalog.table import Catalog
+from pipelines.read.parallel import In, Out, ordered_map
 from pipelines.records.day_index import IndexEntry
 from pipelines.records.journal import read_segment
 from pipelines.records.layout import (
@@ -103,6 +105,21 @@ class ArchiveReader:
     def __init__(self, store: ArchiveStore, read_concurrency: int = 64) -> None:
         self.store = store
         self.read_concurrency = read_concurrency  # requests in flight, for every-object readers
+        # One budget for all of this reader's parallel reads, however they nest.
+        self._slots = threading.BoundedSemaphore(read_concurrency)
+
+    def each(
+        self, fn: Callable[[In], Out], items: Iterable[In], concurrency: int | None = None
+    ) -> Iterator[Out]:
+        """fn over items with up to `read_concurrency` calls in flight (all of this reader's
+        parallel reads together), results in the order of items (read/parallel.py)."""
+
+        def within_budget(item: In) -> Out:
+            with self._slots:
+                return fn(item)
+
+        limit = min(concurrency or self.read_concurrency, self.read_concurrency)
+        return ordered_map(within_budget, items, limit)
 
     @functools.cached_property
     def catalog(self) -> Catalog | None:

@@ -20,7 +20,6 @@ from typing import Any
 
 from crawler.sites import SITE_NAMES
 from pipelines.catalog.table import Catalog, catalog_row
-from pipelines.read.parallel import ordered_map
 from pipelines.read.reader import ArchiveReader
 from pipelines.records.layout import records_prefix, segment_day
 
@@ -68,7 +67,7 @@ def _rows(
     def read(key: str) -> tuple[str, bytes | None]:
         return key, reader.store.get(key)
 
-    for key, body in ordered_map(read, keys, reader.read_concurrency):
+    for key, body in reader.each(read, keys):
         row = _row_of(key, body)
         if row is None:
             summary.unreadable.append(key)
