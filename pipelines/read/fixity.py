@@ -204,17 +204,17 @@ def _check_article(
     sha256 = hashlib.sha256(data).hexdigest()
     if entry.record_sha256 and sha256 != entry.record_sha256:
         result.found(entry.record_key, CORRUPTED, "sha256 differs from the per-day index")
-        return None, sha256
+        return None, None  # the record is what is wrong, not its catalog row
     if entry.record_size is not None and len(data) != entry.record_size:
         result.found(
             entry.record_key, CORRUPTED, f"{len(data)} bytes, index says {entry.record_size}"
         )
-        return None, sha256
+        return None, None  # the record is what is wrong, not its catalog row
     try:
         record: dict[str, Any] = json.loads(data)
     except ValueError:
         result.found(entry.record_key, CORRUPTED, "not JSON")
-        return None, sha256
+        return None, None  # the record is what is wrong, not its catalog row
     result.checked["texts"] += 1
     text = _read(store, entry.text_key, result)
     if text is not None:
