@@ -9,7 +9,6 @@ as rebuilt, never half of it. A record that cannot be read is named and left out
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import itertools
 import json
@@ -21,7 +20,7 @@ from typing import Any
 from crawler.sites import SITE_NAMES
 from pipelines.catalog.table import Catalog, catalog_row
 from pipelines.read.reader import ArchiveReader
-from pipelines.records.layout import records_prefix, segment_day
+from pipelines.records.layout import month_days, records_prefix, segment_day
 
 
 @dataclass
@@ -105,7 +104,5 @@ def _month_of(key: str) -> str:
 
 def _clip(month: str, since: date | None, until: date | None) -> tuple[date, date]:
     """The days of a month (`YYYY-MM`) that are in the range."""
-    year, number = int(month[:4]), int(month[5:7])
-    first = date(year, number, 1)
-    last = date(year, number, calendar.monthrange(year, number)[1])
+    first, last = month_days(month)
     return max(first, since) if since else first, min(last, until) if until else last

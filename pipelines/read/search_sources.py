@@ -10,7 +10,6 @@ day segment, whose texts are one GET each.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from crawler.sites import SITE_NAMES
 from pipelines.read.reader import ENTRY_COLUMNS, ArchivedArticle, ArchiveReader
 from pipelines.records.day_index import IndexEntry
 from pipelines.records.journal import read_segment
+from pipelines.records.layout import month_days
 
 LOG = logging.getLogger("newsarchive.search")
 Batch = tuple[str | None, list[tuple[IndexEntry, str]]]
@@ -83,7 +83,5 @@ def day_batches(
 
 
 def _whole_month(month: str, since: date | None, until: date | None) -> bool:
-    year, number = int(month[:4]), int(month[5:7])
-    first = date(year, number, 1)
-    last = date(year, number, calendar.monthrange(year, number)[1])
+    first, last = month_days(month)
     return (since is None or since <= first) and (until is None or until >= last)

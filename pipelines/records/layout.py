@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from crawler.items import BEIJING
 
@@ -103,6 +103,13 @@ CATALOG_ROOT = "catalog"
 def catalog_month(published: datetime) -> str:
     """The catalog (and Parquet export) partition of a version: its Beijing publication month."""
     return f"{published.astimezone(BEIJING):%Y-%m}"
+
+
+def month_days(month: str) -> tuple[date, date]:
+    """The first and last day of a catalog month (`YYYY-MM`)."""
+    year, number = int(month[:4]), int(month[5:7])
+    following = date(year + number // 12, number % 12 + 1, 1)
+    return date(year, number, 1), following - timedelta(days=1)
 
 
 def records_prefix(site: str, year: int | None = None, month: int | None = None) -> str:
